@@ -1,0 +1,1364 @@
+//! Data flow: from tool arguments, environment reads and fetched content to the
+//! places where they do harm.
+//!
+//! The analysis is flow-insensitive within a function (assignments are iterated to a
+//! fixpoint) and context-sensitive across calls: a call to a function of the project
+//! analyses the callee with the caller's argument taint, to a bounded depth, memoised
+//! per taint shape. Guards (containment checks, allowlists, validators) are collected
+//! for the whole run and applied to the hits at the end, so a check in a helper
+//! protects the sink in its caller. Every taint carries the steps that made it, which
+//! become a finding's evidence.
+
+use crate::ir::*;
+use crate::project::{FnRef, Project};
+use crate::sinks::{self, Effect, Sanitizer};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Where a value came from.
+pub mod label {
+    /// A tool argument (or resource-template variable): attacker-controlled.
+    pub const ARG: u8 = 1;
+    /// Content fetched from outside (HTTP body, issue text, file contents).
+    pub const EXTERNAL: u8 = 2;
+    /// A credential: a secret-named environment variable or config value.
+    pub const SECRET: u8 = 4;
+    /// The whole process environment.
+    pub const ENV_ALL: u8 = 8;
+}
+
+/// Which harms a value has been neutralised for.
+pub mod clear {
+    pub const SHELL: u8 = 1;
+    pub const PATH: u8 = 2;
+    pub const SQL: u8 = 4;
+    pub const SSRF: u8 = 8;
+    pub const UNTRUSTED: u8 = 16;
+    pub const REDACT: u8 = 32;
+    pub const ARGINJ: u8 = 64;
+    pub const ALL: u8 = 0xff;
+}
+
+/// One evidence step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub module: usize,
+    pub span: Span,
+    pub note: String,
+}
+
+/// A tainted value.
+#[derive(Debug, Clone)]
+pub struct Taint {
+    /// [`label`] bits.
+    pub labels: u8,
+    /// [`clear`] bits: harms this value was sanitised for.
+    pub cleared: u8,
+    /// Built by string interpolation or concatenation.
+    pub built: bool,
+    /// Starts with a fixed `scheme://host/` or `/`: the destination host is not chosen
+    /// by the attacker.
+    pub host_fixed: bool,
+    /// Literal text the value was built with (capped), to recognise SQL and commands.
+    pub lit: String,
+    /// The inputs the value derives from (tool argument names, env var names).
+    pub origins: Vec<Arc<str>>,
+    /// How the value got here.
+    pub steps: Arc<Vec<Step>>,
+}
+
+const MAX_STEPS: usize = 12;
+const MAX_LIT: usize = 400;
+const MAX_DEPTH: usize = 6;
+const MAX_ORIGINS: usize = 6;
+
+impl Taint {
+    fn source(labels: u8, origin: &str, module: usize, span: Span, note: String) -> Taint {
+        Taint {
+            labels,
+            cleared: 0,
+            built: false,
+            host_fixed: false,
+            lit: String::new(),
+            origins: vec![Arc::from(origin)],
+            steps: Arc::new(vec![Step { module, span, note }]),
+        }
+    }
+
+    fn with_step(mut self, module: usize, span: Span, note: String) -> Taint {
+        if self.steps.last().is_some_and(|s| s.span == span && s.module == module) {
+            return self;
+        }
+        let mut v = (*self.steps).clone();
+        if v.len() >= MAX_STEPS {
+            v.remove(1);
+        }
+        v.push(Step { module, span, note });
+        self.steps = Arc::new(v);
+        self
+    }
+
+    fn union(a: Option<Taint>, b: Option<Taint>) -> Option<Taint> {
+        match (a, b) {
+            (None, x) | (x, None) => x,
+            (Some(mut a), Some(b)) => {
+                // Keep the more dangerous side's evidence: tool arguments first.
+                if b.labels & label::ARG != 0 && a.labels & label::ARG == 0 {
+                    a.steps = b.steps.clone();
+                }
+                a.labels |= b.labels;
+                a.cleared &= b.cleared;
+                a.built |= b.built;
+                a.host_fixed &= b.host_fixed;
+                if a.lit.len() < MAX_LIT {
+                    a.lit.push_str(&b.lit);
+                }
+                for o in b.origins {
+                    if a.origins.len() < MAX_ORIGINS && !a.origins.contains(&o) {
+                        a.origins.push(o);
+                    }
+                }
+                Some(a)
+            }
+        }
+    }
+
+    /// A shape key for memoisation: labels and cleared bits.
+    fn shape(&self) -> u16 {
+        u16::from(self.labels) | (u16::from(self.cleared) << 8)
+    }
+}
+
+/// What kind of event a hit is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HitKind {
+    /// A sink call received a tainted input.
+    Sink(Effect),
+    /// A tool handler returned a tainted value.
+    Return,
+    /// A tainted value was thrown (it becomes the tool's error text).
+    Throw,
+}
+
+/// A tainted value reaching a place of interest.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub kind: HitKind,
+    pub module: usize,
+    pub span: Span,
+    /// The qualified callee, for sinks.
+    pub callee: String,
+    pub taint: Taint,
+    /// For process sinks: which argv position the taint is at (0 = the program),
+    /// and the literal argv entries before it.
+    pub argv_pos: Option<(usize, Vec<String>)>,
+    /// The statement of the root handler that led here (for attributing hits to the
+    /// tool whose dispatch branch contains it).
+    pub root_site: Span,
+}
+
+/// A database read or write whose arguments derive from tool inputs.
+#[derive(Debug, Clone)]
+pub struct DataAccess {
+    pub module: usize,
+    pub span: Span,
+    pub mutates: bool,
+    /// Origins of every argument's taint.
+    pub origins: Vec<Arc<str>>,
+    /// Literal text of the call's arguments (SQL text, where-object keys).
+    pub text: String,
+    pub root_site: Span,
+}
+
+/// What a handler and its callees touch.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    pub seen: HashSet<EffectSeen>,
+}
+
+/// A touch seen in a handler run, with whether it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EffectSeen {
+    pub effect: Effect,
+    pub mutates: bool,
+    pub destroys: bool,
+}
+
+/// Guards collected in a run.
+#[derive(Debug, Default, Clone)]
+pub struct Guards {
+    /// (origin, clear bits) from containment checks, allowlists and validators.
+    pub cleared: HashMap<Arc<str>, u8>,
+    /// Prefix checks without a separator: origin → where.
+    pub prefix_no_sep: HashMap<Arc<str>, (usize, Span)>,
+    /// `startsWith("SELECT")`-style read-only guards on raw SQL.
+    pub sql_prefix: HashMap<Arc<str>, (usize, Span)>,
+}
+
+/// The result of analysing one tool handler (or one module for module-level rules).
+#[derive(Debug, Default)]
+pub struct RunResult {
+    pub hits: Vec<Hit>,
+    pub data_access: Vec<DataAccess>,
+    pub effects: Effects,
+    pub guards: Guards,
+    /// Every name and property read anywhere in the run (for unused-parameter and
+    /// identity checks).
+    pub names_read: HashSet<String>,
+    /// Whether the whole argument object escaped into code we cannot see.
+    pub args_escape: bool,
+    /// Functions analysed.
+    pub functions: HashSet<FnRef>,
+}
+
+/// How a handler's parameters receive the tool's arguments.
+#[derive(Debug, Clone)]
+pub enum ArgBinding {
+    /// Parameter `index` is the arguments object (or destructures it).
+    Object { index: usize },
+    /// Each listed parameter is one argument (Python tools).
+    Each { params: Vec<usize> },
+    /// Nothing is tainted (module-level analysis).
+    None,
+}
+
+struct Frame {
+    f: FnRef,
+    env: HashMap<String, Taint>,
+    ret: Option<Taint>,
+    /// Parameters of the closure being analysed inline, whose calls feed `ret`.
+    callback_params: Vec<String>,
+    is_root: bool,
+    changed: bool,
+}
+
+/// One analysis run.
+pub struct Run<'p> {
+    p: &'p Project,
+    out: RunResult,
+    memo: HashMap<(FnRef, Vec<u16>), Option<Taint>>,
+    stack: Vec<FnRef>,
+    root_site: Span,
+    root_args: HashSet<String>,
+    hit_keys: HashSet<(u8, usize, u32, u32)>,
+}
+
+impl<'p> Run<'p> {
+    /// Analyses `handler` with its parameters bound per `binding`.
+    pub fn analyze(p: &'p Project, handler: FnRef, binding: &ArgBinding) -> RunResult {
+        let mut run = Run {
+            p,
+            out: RunResult::default(),
+            memo: HashMap::new(),
+            stack: Vec::new(),
+            root_site: Span::default(),
+            root_args: HashSet::new(),
+            hit_keys: HashSet::new(),
+        };
+        let func = &p.modules[handler.module].functions[handler.func];
+        let mut params: Vec<(usize, Taint)> = Vec::new();
+        let arg_taint = |name: &str, span: Span| {
+            Taint::source(
+                label::ARG,
+                name,
+                handler.module,
+                span,
+                format!("tool argument `{name}`"),
+            )
+        };
+        match binding {
+            ArgBinding::Object { index } => {
+                if let Some(pd) = func.params.get(*index) {
+                    let name = pd.name().unwrap_or("arguments").to_string();
+                    run.root_args.insert(name.clone());
+                    params.push((*index, arg_taint(&name, pd.span)));
+                }
+            }
+            ArgBinding::Each { params: ps } => {
+                for &i in ps {
+                    if let Some(pd) = func.params.get(i) {
+                        let name = pd.name().unwrap_or("argument").to_string();
+                        params.push((i, arg_taint(&name, pd.span)));
+                    }
+                }
+            }
+            ArgBinding::None => {}
+        }
+        run.call_function(handler, params, true);
+        run.out
+    }
+
+    /// Analyses every function of module `m` with nothing tainted but what the code
+    /// itself reads (environment, configuration, fetched content): for module-level
+    /// rules such as secrets written to logs.
+    pub fn analyze_module(p: &'p Project, m: usize) -> RunResult {
+        let mut run = Run {
+            p,
+            out: RunResult::default(),
+            memo: HashMap::new(),
+            stack: Vec::new(),
+            root_site: Span::default(),
+            root_args: HashSet::new(),
+            hit_keys: HashSet::new(),
+        };
+        for func in 0..p.modules[m].functions.len() {
+            run.call_function(FnRef { module: m, func }, Vec::new(), false);
+        }
+        run.out
+    }
+
+    fn call_function(&mut self, f: FnRef, params: Vec<(usize, Taint)>, is_root: bool) -> Option<Taint> {
+        let key: Vec<u16> = {
+            let mut k: Vec<u16> = params.iter().map(|(i, t)| ((*i as u16) << 12) ^ t.shape()).collect();
+            k.sort_unstable();
+            k
+        };
+        if let Some(r) = self.memo.get(&(f, key.clone())) {
+            return r.clone();
+        }
+        if self.stack.contains(&f) || self.stack.len() >= MAX_DEPTH {
+            // Recursion or too deep: assume the result derives from the arguments.
+            return params.into_iter().fold(None, |acc, (_, t)| Taint::union(acc, Some(t)));
+        }
+        self.stack.push(f);
+        self.out.functions.insert(f);
+        let func = &self.p.modules[f.module].functions[f.func];
+        let mut frame = Frame {
+            f,
+            env: HashMap::new(),
+            ret: None,
+            callback_params: Vec::new(),
+            is_root,
+            changed: false,
+        };
+        for (i, t) in params {
+            if let Some(pd) = func.params.get(i) {
+                self.bind(&mut frame, &pd.pattern, Some(t), false);
+            }
+        }
+        for _ in 0..4 {
+            frame.changed = false;
+            self.block(&mut frame, &func.body);
+            if !frame.changed {
+                break;
+            }
+        }
+        self.stack.pop();
+        let ret = frame.ret;
+        self.memo.insert((f, key), ret.clone());
+        ret
+    }
+
+    fn block(&mut self, fr: &mut Frame, stmts: &[Stmt]) {
+        for s in stmts {
+            self.stmt(fr, s);
+        }
+    }
+
+    fn stmt(&mut self, fr: &mut Frame, s: &Stmt) {
+        let m = fr.f.module;
+        if fr.is_root && self.stack.len() == 1 {
+            self.root_site = match s {
+                Stmt::Assign { span, .. } | Stmt::Return(_, span) | Stmt::Throw(_, span) => *span,
+                Stmt::Expr(e) => e.span(),
+                Stmt::If { span, .. } | Stmt::Switch { span, .. } => *span,
+                _ => self.root_site,
+            };
+        }
+        match s {
+            Stmt::Assign {
+                target,
+                value,
+                augmented,
+                span,
+            } => {
+                let t = self.eval(fr, value);
+                let t = t.map(|t| t.with_step(m, *span, assign_note(target)));
+                self.bind(fr, target, t, *augmented);
+            }
+            Stmt::Expr(e) => {
+                self.eval(fr, e);
+            }
+            Stmt::Return(e, span) => {
+                let t = e.as_ref().and_then(|e| self.eval(fr, e));
+                if let Some(t) = &t
+                    && fr.is_root
+                    && self.stack.len() == 1
+                {
+                    self.hit(HitKind::Return, m, *span, String::new(), t.clone(), None);
+                }
+                if let Some(e) = e
+                    && fr.is_root
+                    && self.stack.len() == 1
+                    && self.is_whole_args(e)
+                {
+                    self.out.args_escape = true;
+                }
+                fr.ret = Taint::union(fr.ret.take(), t);
+            }
+            Stmt::Throw(e, span) => {
+                if let Some(t) = e.as_ref().and_then(|e| self.eval(fr, e)) {
+                    self.hit(HitKind::Throw, m, *span, String::new(), t, None);
+                }
+            }
+            Stmt::If { cond, then, els, .. } => {
+                self.eval(fr, cond);
+                self.note_guards(fr, cond);
+                self.block(fr, then);
+                self.block(fr, els);
+            }
+            Stmt::Switch { disc, cases, .. } => {
+                self.eval(fr, disc);
+                for c in cases {
+                    if fr.is_root && self.stack.len() == 1 {
+                        self.root_site = c.span;
+                    }
+                    for t in &c.tests {
+                        self.eval(fr, t);
+                    }
+                    let saved = self.root_site;
+                    self.block(fr, &c.body);
+                    if fr.is_root && self.stack.len() == 1 {
+                        self.root_site = saved;
+                    }
+                }
+            }
+            Stmt::Block(b, _) => self.block(fr, b),
+            Stmt::FuncDecl(_) => {}
+        }
+    }
+
+    /// Binds a pattern to a value's taint.
+    fn bind(&mut self, fr: &mut Frame, target: &Target, t: Option<Taint>, augmented: bool) {
+        match target {
+            Target::Name(n, _) | Target::Path(n, _) => {
+                let prev = fr.env.get(n).cloned();
+                let new = if augmented { Taint::union(prev.clone(), t) } else { Taint::union(prev.clone(), t) };
+                // Flow-insensitive: a name holds the union of everything assigned to it.
+                if let Some(new) = new {
+                    let grew = prev
+                        .as_ref()
+                        .is_none_or(|p| p.labels != new.labels || p.cleared != new.cleared || p.built != new.built);
+                    if grew {
+                        fr.changed = true;
+                    }
+                    fr.env.insert(n.clone(), new);
+                }
+            }
+            Target::Destructure(parts, _) => {
+                for (key, sub) in parts {
+                    let Some(t) = t.clone() else { continue };
+                    let mut t = t;
+                    if let Some(k) = key {
+                        self.out.names_read.insert(k.clone());
+                        if t.labels & label::ARG != 0 {
+                            // Each destructured argument is an input of its own.
+                            t.origins = vec![Arc::from(k.as_str())];
+                            let sp = match sub {
+                                Target::Name(_, s) => *s,
+                                _ => Span::default(),
+                            };
+                            t = Taint {
+                                steps: Arc::new(vec![Step {
+                                    module: fr.f.module,
+                                    span: sp,
+                                    note: format!("tool argument `{k}`"),
+                                }]),
+                                ..t
+                            };
+                        } else if t.labels & label::ENV_ALL != 0 {
+                            t = if is_secret_name(k) {
+                                Taint {
+                                    labels: label::SECRET,
+                                    origins: vec![Arc::from(k.as_str())],
+                                    ..t
+                                }
+                            } else {
+                                continue;
+                            };
+                        }
+                    } else if let Target::Name(n, _) = sub
+                        && self.root_args.contains(n)
+                    {
+                        self.out.args_escape = true;
+                    }
+                    self.bind(fr, sub, Some(t), false);
+                }
+            }
+            Target::Other(_) => {}
+        }
+    }
+
+    fn is_whole_args(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Name(n, _) if self.root_args.contains(n))
+    }
+
+    fn hit(&mut self, kind: HitKind, module: usize, span: Span, callee: String, taint: Taint, argv_pos: Option<(usize, Vec<String>)>) {
+        let k = match &kind {
+            HitKind::Sink(e) => *e as u8 + 10,
+            HitKind::Return => 1,
+            HitKind::Throw => 2,
+        };
+        let key = (k, module, span.start_byte, span.end_byte);
+        if let Some(existing) = self.out.hits.iter_mut().find(|h| {
+            (match &h.kind {
+                HitKind::Sink(e) => *e as u8 + 10,
+                HitKind::Return => 1,
+                HitKind::Throw => 2,
+            }, h.module, h.span.start_byte, h.span.end_byte) == key
+        }) {
+            // Later passes may see more labels; keep the union.
+            existing.taint.labels |= taint.labels;
+            existing.taint.cleared &= taint.cleared;
+            for o in taint.origins {
+                if !existing.taint.origins.contains(&o) {
+                    existing.taint.origins.push(o);
+                }
+            }
+            return;
+        }
+        self.hit_keys.insert(key);
+        self.out.hits.push(Hit {
+            kind,
+            module,
+            span,
+            callee,
+            taint,
+            argv_pos,
+            root_site: self.root_site,
+        });
+    }
+
+    /// Evaluates an expression to the taint of its value, recording sinks on the way.
+    fn eval(&mut self, fr: &mut Frame, e: &Expr) -> Option<Taint> {
+        let m = fr.f.module;
+        match e {
+            Expr::Name(n, _) => {
+                self.out.names_read.insert(n.clone());
+                fr.env.get(n).cloned()
+            }
+            Expr::Str(..) | Expr::Lit(..) => None,
+            Expr::Template(parts, sp) => {
+                let mut acc: Option<Taint> = None;
+                let mut lit = String::new();
+                let mut host_fixed = false;
+                for (i, p) in parts.iter().enumerate() {
+                    if let Expr::Str(s, _) = p {
+                        lit.push_str(s);
+                        if i == 0 {
+                            host_fixed = fixes_host(s);
+                        }
+                    } else {
+                        let t = self.eval(fr, p);
+                        if i == 0 {
+                            // A leading untainted value (`${BASE_URL}/...`) is the server's
+                            // own configuration, not the attacker's choice.
+                            host_fixed = t.is_none();
+                        }
+                        acc = Taint::union(acc, t);
+                    }
+                }
+                acc.map(|mut t| {
+                    t.built = true;
+                    t.host_fixed = host_fixed;
+                    if t.lit.len() < MAX_LIT {
+                        t.lit.push_str(&lit);
+                    }
+                    t.with_step(m, *sp, "interpolated into a string".into())
+                })
+            }
+            Expr::Member(o, prop, sp) => {
+                self.out.names_read.insert(prop.clone());
+                if let Some(path) = e.path()
+                    && let Some(t) = fr.env.get(&path)
+                {
+                    return Some(t.clone());
+                }
+                let q = self.p.qualify(m, e).unwrap_or_default();
+                if q == "process.env" || q == "os.environ" {
+                    return Some(Taint::source(label::ENV_ALL, "environment", m, *sp, "the whole process environment".into()));
+                }
+                if let Some(var) = q.strip_prefix("process.env.").or_else(|| q.strip_prefix("os.environ.")) {
+                    return self.env_var(m, var, *sp);
+                }
+                let ot = self.eval(fr, o);
+                if prop == "length" {
+                    return None;
+                }
+                match ot {
+                    Some(t) if t.labels & label::ENV_ALL != 0 => self.env_var(m, prop, *sp),
+                    Some(mut t) if t.labels & label::ARG != 0 => {
+                        // `request.params.name` is the dispatch key, not an input.
+                        if prop == "name" && o.path().is_some_and(|p| p.ends_with("params")) {
+                            return None;
+                        }
+                        if let Some(op) = o.path() {
+                            if self.root_args.contains(&op) || op.ends_with(".arguments") || op.ends_with("params") {
+                                t.origins = vec![Arc::from(prop.as_str())];
+                                t = Taint {
+                                    steps: Arc::new(vec![Step {
+                                        module: m,
+                                        span: *sp,
+                                        note: format!("tool argument `{prop}`"),
+                                    }]),
+                                    ..t
+                                };
+                            }
+                        }
+                        Some(t)
+                    }
+                    Some(t) => Some(t),
+                    None if is_secret_name(prop) && is_config_like(o) => Some(Taint::source(
+                        label::SECRET,
+                        prop,
+                        m,
+                        *sp,
+                        format!("credential `{prop}` read from configuration"),
+                    )),
+                    None => None,
+                }
+            }
+            Expr::Index(o, i, _) => {
+                let it = self.eval(fr, i);
+                let ot = self.eval(fr, o);
+                match ot {
+                    Some(t) if t.labels & label::ENV_ALL != 0 => {
+                        // `process.env[name]` with a computed name: treat as a secret read.
+                        let _ = it;
+                        Some(Taint { labels: label::SECRET, ..t })
+                    }
+                    other => other,
+                }
+            }
+            Expr::Call(c) => self.eval_call(fr, c),
+            Expr::Binary(op, l, r, sp) => {
+                let lt = self.eval(fr, l);
+                let rt = self.eval(fr, r);
+                match op {
+                    BinOp::Add | BinOp::Mod => {
+                        let lit: String = [l.as_ref(), r.as_ref()]
+                            .iter()
+                            .filter_map(|x| x.as_str())
+                            .collect();
+                        let host_fixed = match l.as_str() {
+                            Some(s) => fixes_host(&s),
+                            None => lt.as_ref().is_none_or(|t| t.host_fixed),
+                        };
+                        Taint::union(lt, rt).map(|mut t| {
+                            t.built = true;
+                            t.host_fixed = host_fixed;
+                            if t.lit.len() < MAX_LIT {
+                                t.lit.push_str(&lit);
+                            }
+                            t.with_step(m, *sp, "concatenated into a string".into())
+                        })
+                    }
+                    BinOp::Or | BinOp::And | BinOp::Other => Taint::union(lt, rt),
+                    _ => None,
+                }
+            }
+            Expr::Not(x, _) => {
+                self.eval(fr, x);
+                None
+            }
+            Expr::Object(props, _) => {
+                let mut acc = None;
+                for p in props {
+                    if let Some(k) = &p.computed_key {
+                        acc = Taint::union(acc, self.eval(fr, k));
+                    }
+                    if p.spread && self.is_whole_args(&p.value) {
+                        self.out.args_escape = true;
+                    }
+                    acc = Taint::union(acc, self.eval(fr, &p.value));
+                }
+                acc
+            }
+            Expr::List(items, _) => {
+                let mut acc = None;
+                for x in items {
+                    acc = Taint::union(acc, self.eval(fr, x));
+                }
+                acc
+            }
+            Expr::Func(id, _) => self.closure(fr, *id, None),
+            Expr::Cond(c, a, b, _) => {
+                self.eval(fr, c);
+                self.note_guards(fr, c);
+                let at = self.eval(fr, a);
+                let bt = self.eval(fr, b);
+                Taint::union(at, bt)
+            }
+            Expr::Other(kids, _) => {
+                let mut acc = None;
+                for k in kids {
+                    acc = Taint::union(acc, self.eval(fr, k));
+                }
+                acc
+            }
+        }
+    }
+
+    fn env_var(&self, m: usize, var: &str, sp: Span) -> Option<Taint> {
+        if is_secret_name(var) {
+            Some(Taint::source(
+                label::SECRET,
+                var,
+                m,
+                sp,
+                format!("credential from environment variable `{var}`"),
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Analyses a function expression in place, sharing the enclosing environment
+    /// (closures capture it). Its parameters receive `seed`.
+    fn closure(&mut self, fr: &mut Frame, id: FuncId, seed: Option<Taint>) -> Option<Taint> {
+        let f = FnRef { module: fr.f.module, func: id };
+        if self.stack.contains(&f) || self.stack.len() >= MAX_DEPTH {
+            return None;
+        }
+        let func = &self.p.modules[f.module].functions[id];
+        let saved_ret = fr.ret.take();
+        let saved_cb = std::mem::take(&mut fr.callback_params);
+        for pd in &func.params {
+            for (n, _) in pd.pattern.names() {
+                fr.callback_params.push(n);
+            }
+            if let Some(s) = seed.clone() {
+                self.bind(fr, &pd.pattern, Some(s), false);
+            }
+        }
+        self.stack.push(f);
+        let was_root = fr.is_root;
+        fr.is_root = false;
+        self.block(fr, &func.body);
+        fr.is_root = was_root;
+        self.stack.pop();
+        fr.callback_params = saved_cb;
+        std::mem::replace(&mut fr.ret, saved_ret)
+    }
+
+    fn eval_call(&mut self, fr: &mut Frame, c: &Call) -> Option<Taint> {
+        let m = fr.f.module;
+        let py = self.p.modules[m].lang == crate::lang::Lang::Python;
+        let q = self.p.qualify(m, &c.callee).unwrap_or_default();
+        let method = match &c.callee {
+            Expr::Member(_, p, _) => Some(p.as_str()),
+            _ => None,
+        };
+        // Receiver first, so callbacks passed to its methods can be seeded with it.
+        let recv_t = match &c.callee {
+            Expr::Member(o, _, _) => self.eval(fr, o),
+            other => {
+                if let Expr::Name(n, _) = other {
+                    self.out.names_read.insert(n.clone());
+                }
+                None
+            }
+        };
+        let mut arg_ts: Vec<Option<Taint>> = Vec::with_capacity(c.args.len());
+        for a in &c.args {
+            let t = match &a.value {
+                Expr::Func(id, _) => self.closure(fr, *id, recv_t.clone()),
+                v => self.eval(fr, v),
+            };
+            arg_ts.push(t);
+        }
+        if let Some(m) = method {
+            self.out.names_read.insert(m.to_string());
+        }
+        // `resolve(x)` inside `new Promise((resolve) => ...)` returns x from the closure.
+        if let Expr::Name(n, _) = &c.callee
+            && fr.callback_params.contains(n)
+        {
+            let all = arg_ts.iter().cloned().fold(None, Taint::union);
+            fr.ret = Taint::union(fr.ret.take(), all);
+        }
+
+        // Guards written as calls (`p.relative_to(root)`, `validate_url(u)`).
+        self.note_call_guard(fr, c, &q, recv_t.as_ref(), &arg_ts);
+
+        // Environment and configuration reads.
+        if matches!(q.as_str(), "os.getenv" | "os.environ.get" | "environ.get" | "getenv")
+            || (method == Some("get") && recv_t.as_ref().is_some_and(|t| t.labels & label::ENV_ALL != 0))
+        {
+            self.touch(Effect::Log, false, false, true);
+            return c
+                .positional(0)
+                .and_then(|a| a.as_str())
+                .and_then(|name| self.env_var(m, &name, c.span));
+        }
+        if method == Some("get") {
+            if let Some(key) = c.positional(0).and_then(|a| a.as_str()) {
+                self.out.names_read.insert(key.clone());
+                if let Some(t) = &recv_t
+                    && t.labels & label::ARG != 0
+                    && let Expr::Member(o, _, _) = &c.callee
+                    && o.path().is_some_and(|p| self.root_args.contains(&p) || p.ends_with("arguments"))
+                {
+                    return Some(Taint::source(label::ARG, &key, m, c.span, format!("tool argument `{key}`")));
+                }
+                if recv_t.is_none()
+                    && is_secret_name(&key)
+                    && let Expr::Member(o, _, _) = &c.callee
+                    && is_config_like(o)
+                {
+                    return Some(Taint::source(label::SECRET, &key, m, c.span, format!("credential `{key}` read from configuration")));
+                }
+            }
+        }
+
+        // Sanitizers.
+        let local_name = match &c.callee {
+            Expr::Name(n, _) => n.as_str(),
+            Expr::Member(_, p, _) => p.as_str(),
+            _ => "",
+        };
+        let san = sinks::sanitizer(&q).or_else(|| sinks::sanitizer(local_name));
+        let all_args = || arg_ts.iter().cloned().fold(None, Taint::union);
+        if let Some(s) = san {
+            let bits = match s {
+                Sanitizer::All => return None,
+                Sanitizer::Shell => clear::SHELL | clear::ARGINJ,
+                Sanitizer::Path => clear::PATH | clear::SHELL | clear::SQL | clear::ARGINJ,
+                Sanitizer::Sql => clear::SQL,
+                Sanitizer::UntrustedMarker => clear::UNTRUSTED,
+                Sanitizer::Redact => clear::REDACT,
+            };
+            return Taint::union(all_args(), if c.positional_count() == 0 { recv_t.clone() } else { None })
+                .map(|mut t| {
+                    t.cleared |= bits;
+                    t
+                });
+        }
+        if is_pure_predicate(method.unwrap_or(&q)) {
+            return None;
+        }
+
+        // Sinks.
+        let text = &self.p.sources[m];
+        let uses = sinks::classify(&q, c, text, py);
+        let mut result_external: Option<&'static str> = None;
+        for u in &uses {
+            let destroys = matches!(u.effect, Effect::FsDelete)
+                || (matches!(u.effect, Effect::Sql) && u.inputs.first().and_then(|e| e.as_str()).is_some_and(|s| sql_destroys(&s)));
+            let mutates = u.mutates
+                || matches!(u.effect, Effect::FsWrite | Effect::FsDelete | Effect::Shell | Effect::Process)
+                || (matches!(u.effect, Effect::Sql)
+                    && u.inputs.first().and_then(|e| self.literal_text(fr, e)).is_some_and(|s| sql_mutates(&s)));
+            let destroys = destroys
+                || (matches!(u.effect, Effect::Sql)
+                    && u.inputs.first().and_then(|e| self.literal_text(fr, e)).is_some_and(|s| sql_destroys(&s)));
+            self.touch(u.effect, mutates, destroys, false);
+            match u.effect {
+                Effect::Http => result_external = Some("an HTTP response from a fixed service"),
+                Effect::FsRead => result_external = Some("file contents"),
+                _ => {}
+            }
+            if matches!(u.effect, Effect::Sql | Effect::Db) {
+                self.data_access(fr, c, &arg_ts, u.mutates || mutates);
+            }
+            if u.effect == Effect::Process {
+                for (pos, item) in u.argv.iter().enumerate() {
+                    if let Some(t) = self.eval(fr, item) {
+                        let before: Vec<String> = u.argv[..pos].iter().filter_map(|x| x.as_str()).collect();
+                        let t = t.with_step(m, c.span, format!("passed to `{q}`"));
+                        self.hit(HitKind::Sink(Effect::Process), m, c.span, q.clone(), t, Some((pos, before)));
+                    }
+                }
+                continue;
+            }
+            let mut inputs_t: Option<Taint> = None;
+            for inp in &u.inputs {
+                inputs_t = Taint::union(inputs_t, self.eval(fr, inp));
+            }
+            if u.inputs.is_empty() {
+                // Method sinks on a tainted receiver (`Path(p).read_text()`, `tar.extractall()`).
+                inputs_t = recv_t.clone();
+            }
+            if u.effect == Effect::Http
+                && inputs_t.as_ref().is_some_and(|t| t.labels & label::ARG != 0 && !t.host_fixed)
+            {
+                result_external = Some("web content from a model-chosen URL");
+            }
+            if let Some(t) = inputs_t {
+                let t = t.with_step(m, c.span, format!("reaches `{}`", display_callee(&q, c)));
+                self.hit(HitKind::Sink(u.effect), m, c.span, q.clone(), t, None);
+            }
+        }
+        if let Some(what) = sinks::external_content(&q) {
+            result_external = Some(what);
+        }
+        if result_external.is_some() && uses.iter().any(|u| u.effect == Effect::Log) {
+            result_external = None;
+        }
+
+        // Calls into the project.
+        if uses.is_empty()
+            && let Some(target) = self.p.resolve_call(m, self.p.modules[m].functions[fr.f.func].class.as_deref(), &c.callee)
+        {
+            let callee_fn = &self.p.modules[target.module].functions[target.func];
+            let offset = usize::from(
+                callee_fn
+                    .params
+                    .first()
+                    .and_then(|p| p.name())
+                    .is_some_and(|n| n == "self" || n == "cls"),
+            );
+            let mut params = Vec::new();
+            let mut pos = 0;
+            for (a, t) in c.args.iter().zip(arg_ts.iter()) {
+                let idx = match &a.name {
+                    Some(k) => callee_fn.params.iter().position(|p| p.name() == Some(k.as_str())),
+                    None if a.spread => None,
+                    None => {
+                        let i = pos + offset;
+                        pos += 1;
+                        Some(i)
+                    }
+                };
+                if let (Some(i), Some(t)) = (idx, t.clone()) {
+                    let pname = callee_fn
+                        .params
+                        .get(i)
+                        .and_then(|p| p.name().map(str::to_string))
+                        .unwrap_or_else(|| "an argument".into());
+                    let fname = callee_fn.name.clone().unwrap_or_else(|| "<anonymous>".into());
+                    params.push((i, t.with_step(m, c.span, format!("passed to `{fname}()` as `{pname}`"))));
+                }
+            }
+            let r = self.call_function(target, params, false);
+            let fname = callee_fn.name.clone().unwrap_or_else(|| "<anonymous>".into());
+            return r.map(|t| t.with_step(m, c.span, format!("returned from `{fname}()`")));
+        }
+
+        if let Some(what) = result_external {
+            return Some(Taint::source(
+                label::EXTERNAL,
+                what,
+                m,
+                c.span,
+                format!("{what} from `{}`", display_callee(&q, c)),
+            ));
+        }
+        if !uses.is_empty() {
+            return None;
+        }
+        // Unknown call: the result derives from the receiver and the arguments.
+        for (a, _) in c.args.iter().zip(arg_ts.iter()) {
+            if self.is_whole_args(&a.value) {
+                self.out.args_escape = true;
+            }
+        }
+        Taint::union(recv_t, all_args())
+    }
+
+    fn literal_text(&self, fr: &Frame, e: &Expr) -> Option<String> {
+        if let Some(s) = e.as_str() {
+            return Some(s);
+        }
+        match e {
+            Expr::Template(parts, _) => Some(parts.iter().filter_map(|p| p.as_str()).collect()),
+            Expr::Name(n, _) => fr.env.get(n).map(|t| t.lit.clone()),
+            _ => None,
+        }
+    }
+
+    fn data_access(&mut self, fr: &mut Frame, c: &Call, arg_ts: &[Option<Taint>], mutates: bool) {
+        let mut origins = Vec::new();
+        for t in arg_ts.iter().flatten() {
+            if t.labels & label::ARG != 0 {
+                origins.extend(t.origins.iter().cloned());
+            }
+        }
+        if origins.is_empty() {
+            return;
+        }
+        let mut text = String::new();
+        for a in &c.args {
+            a.value.walk(&mut |x| match x {
+                Expr::Str(s, _) => {
+                    text.push_str(s);
+                    text.push(' ');
+                }
+                Expr::Object(props, _) => {
+                    for p in props {
+                        if let Some(k) = &p.key {
+                            text.push_str(k);
+                            text.push(' ');
+                        }
+                    }
+                }
+                _ => {}
+            });
+            if let Expr::Name(n, _) = &a.value
+                && let Some(t) = fr.env.get(n)
+            {
+                text.push_str(&t.lit);
+            }
+        }
+        self.out.data_access.push(DataAccess {
+            module: fr.f.module,
+            span: c.span,
+            mutates,
+            origins,
+            text,
+            root_site: self.root_site,
+        });
+    }
+
+    fn touch(&mut self, effect: Effect, mutates: bool, destroys: bool, env: bool) {
+        let effect = if env { Effect::Log } else { effect };
+        if env {
+            // Environment reads are tracked through names_read; nothing to add here.
+            return;
+        }
+        self.out.effects.seen.insert(EffectSeen { effect, mutates, destroys });
+    }
+
+    fn origins_of(t: Option<&Taint>) -> Vec<Arc<str>> {
+        t.filter(|t| t.labels & (label::ARG | label::EXTERNAL) != 0)
+            .map(|t| t.origins.clone())
+            .unwrap_or_default()
+    }
+
+    fn add_guard(&mut self, origins: &[Arc<str>], bits: u8) {
+        for o in origins {
+            *self.out.guards.cleared.entry(o.clone()).or_insert(0) |= bits;
+        }
+    }
+
+    /// Guards written as conditions: containment checks, allowlists, comparisons with
+    /// literals, address-class checks.
+    fn note_guards(&mut self, fr: &mut Frame, cond: &Expr) {
+        let m = fr.f.module;
+        let mut calls: Vec<&Call> = Vec::new();
+        let mut others: Vec<&Expr> = Vec::new();
+        cond.walk(&mut |x| match x {
+            Expr::Call(c) => calls.push(c),
+            Expr::Binary(..) | Expr::Member(..) => others.push(x),
+            _ => {}
+        });
+        for c in calls {
+            let Expr::Member(recv, method, _) = &c.callee else { continue };
+            let rt = self.eval(fr, recv);
+            let origins = Self::origins_of(rt.as_ref());
+            match method.as_str() {
+                "startsWith" | "startswith" => {
+                    if origins.is_empty() {
+                        continue;
+                    }
+                    let lits: Vec<String> = match c.positional(0) {
+                        Some(Expr::List(items, _)) => items.iter().filter_map(|i| i.as_str()).collect(),
+                        Some(e) => e.as_str().into_iter().collect(),
+                        None => Vec::new(),
+                    };
+                    if let Some(arg) = c.positional(0)
+                        && lits.is_empty()
+                    {
+                        if has_separator(arg) {
+                            self.add_guard(&origins, clear::PATH);
+                        } else {
+                            for o in &origins {
+                                self.out.guards.prefix_no_sep.entry(o.clone()).or_insert((m, c.span));
+                            }
+                        }
+                        continue;
+                    }
+                    for l in lits {
+                        let up = l.trim().to_ascii_uppercase();
+                        if l == "-" || l == "--" {
+                            self.add_guard(&origins, clear::ARGINJ);
+                        } else if l.starts_with("..") {
+                            self.add_guard(&origins, clear::PATH);
+                        } else if l.contains("://") {
+                            if fixes_host(&l) {
+                                self.add_guard(&origins, clear::SSRF);
+                            }
+                        } else if ["SELECT", "WITH", "SHOW", "EXPLAIN", "DESCRIBE", "PRAGMA"].iter().any(|k| up.starts_with(k)) {
+                            for o in &origins {
+                                self.out.guards.sql_prefix.entry(o.clone()).or_insert((m, c.span));
+                            }
+                        } else if l.starts_with('/') || l.ends_with('/') || l.ends_with('\\') {
+                            self.add_guard(&origins, clear::PATH);
+                        } else {
+                            for o in &origins {
+                                self.out.guards.prefix_no_sep.entry(o.clone()).or_insert((m, c.span));
+                            }
+                        }
+                    }
+                }
+                "includes" | "has" | "indexOf" | "contains" | "__contains__" | "hasOwnProperty" => {
+                    // `ALLOWED.includes(x)`: an allowlist when the collection is not tainted.
+                    if rt.is_none()
+                        && let Some(a) = c.positional(0)
+                    {
+                        let at = self.eval(fr, a);
+                        let o = Self::origins_of(at.as_ref());
+                        self.add_guard(&o, clear::ALL);
+                    }
+                }
+                "test" | "match" | "fullmatch" => {
+                    // `/^[a-z]+$/.test(x)`, `re.fullmatch(p, x)`, `x.match(/^...$/)`.
+                    let anchored = |e: &Expr, text: &str| -> bool {
+                        let sp = e.span();
+                        let t = text.get(sp.start_byte as usize..sp.end_byte as usize).unwrap_or("");
+                        let t = t.trim_matches(|ch| ch == '"' || ch == '\'' || ch == 'r');
+                        (t.starts_with("/^") || t.starts_with('^')) && (t.contains("$/") || t.ends_with('$'))
+                    };
+                    let text = self.p.sources[m].clone();
+                    if method == "test" && rt.is_none() && anchored(recv, &text) {
+                        if let Some(a) = c.positional(0) {
+                            let at = self.eval(fr, a);
+                            let o = Self::origins_of(at.as_ref());
+                            self.add_guard(&o, clear::ALL);
+                        }
+                    } else if !origins.is_empty()
+                        && c.positional(0).is_some_and(|p| anchored(p, &text))
+                    {
+                        self.add_guard(&origins, clear::ALL);
+                    } else if recv.path().as_deref() == Some("re")
+                        && let (Some(p), Some(a)) = (c.positional(0), c.positional(1))
+                        && (method == "fullmatch" || anchored(p, &text))
+                    {
+                        let at = self.eval(fr, a);
+                        let o = Self::origins_of(at.as_ref());
+                        self.add_guard(&o, clear::ALL);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for x in others {
+            match x {
+                Expr::Binary(op @ (BinOp::In | BinOp::NotIn | BinOp::Eq | BinOp::NotEq), l, r, _) => {
+                    let lt = self.eval(fr, l);
+                    let rt = self.eval(fr, r);
+                    let allowlist = match op {
+                        BinOp::In | BinOp::NotIn => lt.is_some() && rt.is_none() && !matches!(r.as_ref(), Expr::Str(..)),
+                        _ => (lt.is_some() && matches!(r.as_ref(), Expr::Str(..)))
+                            || (rt.is_some() && matches!(l.as_ref(), Expr::Str(..))),
+                    };
+                    if allowlist {
+                        let o = Self::origins_of(lt.as_ref().or(rt.as_ref()));
+                        self.add_guard(&o, clear::ALL);
+                    }
+                }
+                Expr::Member(o, p, _)
+                    if matches!(
+                        p.as_str(),
+                        "is_private" | "is_loopback" | "is_link_local" | "is_reserved" | "is_global" | "is_multicast" | "is_unspecified"
+                    ) =>
+                {
+                    let t = self.eval(fr, o);
+                    let origins = Self::origins_of(t.as_ref());
+                    self.add_guard(&origins, clear::SSRF);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Guards written as calls anywhere: `p.relative_to(root)` raises outside the root,
+    /// `validate_url(u)` and friends raise or return false on bad input.
+    fn note_call_guard(&mut self, fr: &mut Frame, c: &Call, q: &str, recv_t: Option<&Taint>, arg_ts: &[Option<Taint>]) {
+        let name = q.rsplit('.').next().unwrap_or(q);
+        let tainted_args: Vec<Arc<str>> = arg_ts
+            .iter()
+            .flat_map(|t| Self::origins_of(t.as_ref()))
+            .collect();
+        if matches!(name, "relative_to" | "is_relative_to") {
+            let o = Self::origins_of(recv_t);
+            self.add_guard(&o, clear::PATH);
+            return;
+        }
+        if q == "os.path.commonpath" {
+            self.add_guard(&tainted_args, clear::PATH);
+            return;
+        }
+        if q == "os.path.commonprefix" {
+            for o in &tainted_args {
+                self.out.guards.prefix_no_sep.entry(o.clone()).or_insert((fr.f.module, c.span));
+            }
+            return;
+        }
+        if is_validator_name(name) && !tainted_args.is_empty() {
+            let bits = validator_bits(name);
+            self.add_guard(&tainted_args, bits);
+        }
+        // zod: `z.string().regex(/^...$/)` in a schema is handled by discovery; a
+        // `.parse(x)` of a strict schema is not assumed to sanitise.
+    }
+}
+
+fn assign_note(t: &Target) -> String {
+    match t {
+        Target::Name(n, _) | Target::Path(n, _) => format!("assigned to `{n}`"),
+        Target::Destructure(..) => "destructured".into(),
+        Target::Other(_) => "assigned".into(),
+    }
+}
+
+fn display_callee(q: &str, c: &Call) -> String {
+    if q.is_empty() {
+        c.callee.path().unwrap_or_else(|| "call".into())
+    } else {
+        q.to_string()
+    }
+}
+
+/// Whether a literal prefix pins the destination: `https://host/...` or a path `/...`.
+pub fn fixes_host(prefix: &str) -> bool {
+    if let Some(rest) = prefix.split_once("://").map(|(_, r)| r) {
+        return rest.contains('/') && !rest.starts_with('/');
+    }
+    prefix.starts_with('/') && !prefix.starts_with("//")
+}
+
+/// Whether a prefix expression ends with a path separator: `root + path.sep`,
+/// `` `${root}/` ``, `os.path.join(root, "")`, `root + os.sep`.
+fn has_separator(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| match x {
+        Expr::Member(_, p, _) if p == "sep" => found = true,
+        Expr::Str(s, _) if s.ends_with('/') || s.ends_with('\\') => found = true,
+        _ => {}
+    });
+    found
+}
+
+fn is_pure_predicate(name: &str) -> bool {
+    let n = name.rsplit('.').next().unwrap_or(name);
+    matches!(
+        n,
+        "includes" | "startsWith" | "endsWith" | "startswith" | "endswith" | "test" | "has"
+            | "isFile" | "isDirectory" | "exists" | "existsSync" | "isfile" | "isdir" | "is_file"
+            | "is_dir" | "isinstance" | "hasattr" | "callable" | "isArray" | "isInteger"
+            | "indexOf" | "size" | "count" | "isdigit" | "isalnum" | "isalpha" | "is_absolute"
+            | "isabs" | "isAbsolute" | "typeof"
+    )
+}
+
+fn is_validator_name(name: &str) -> bool {
+    let l = name.to_ascii_lowercase().replace('_', "");
+    l.starts_with("validate")
+        || l.starts_with("isallowed")
+        || l.starts_with("isvalid")
+        || l.starts_with("issafe")
+        || l.starts_with("assertsafe")
+        || l.starts_with("ensuresafe")
+        || l.starts_with("ensurewithin")
+        || l.starts_with("assertwithin")
+        || l.starts_with("checkpath")
+        || l.starts_with("checkurl")
+        || l.starts_with("checkhost")
+        || l.starts_with("checkallowed")
+        || l.starts_with("isprivate")
+        || l.starts_with("isinternal")
+        || l.starts_with("isloopback")
+        || l.starts_with("ispublic")
+        || l.starts_with("sanitize")
+        || l.starts_with("safejoin")
+        || l.starts_with("resolvesafe")
+        || l.starts_with("resolvewithin")
+        || l.ends_with("allowlisted")
+        || l.ends_with("whitelisted")
+}
+
+fn validator_bits(name: &str) -> u8 {
+    let l = name.to_ascii_lowercase();
+    if l.contains("path") || l.contains("file") || l.contains("dir") || l.contains("within") || l.contains("join") {
+        clear::PATH
+    } else if l.contains("url") || l.contains("host") || l.contains("private") || l.contains("internal")
+        || l.contains("loopback") || l.contains("public")
+    {
+        clear::SSRF
+    } else if l.contains("sql") || l.contains("query") {
+        clear::SQL
+    } else if l.contains("command") || l.contains("cmd") || l.contains("arg") {
+        clear::SHELL | clear::ARGINJ
+    } else {
+        clear::ALL
+    }
+}
+
+/// Whether a name looks like a credential: `GITHUB_TOKEN`, `apiKey`, `db_password`.
+pub fn is_secret_name(name: &str) -> bool {
+    let l: String = name.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if l.contains("tokens") || l.starts_with("max") || l.contains("tokenizer") || l.contains("path") || l.contains("file")
+        || l.contains("url") && !l.contains("password") || l.ends_with("name") || l.ends_with("id") || l.ends_with("type")
+    {
+        return false;
+    }
+    l.contains("password")
+        || l.contains("passwd")
+        || l.contains("secret")
+        || l.contains("apikey")
+        || l.contains("accesskey")
+        || l.contains("privatekey")
+        || l.ends_with("token")
+        || l.contains("credential")
+        || l.ends_with("pat")
+        || l == "auth"
+        || l.ends_with("authorization")
+}
+
+/// Whether an expression names a configuration or credentials object (`config`,
+/// `settings`, `creds`, `self.config`), so that `config.api_key` is a credential.
+fn is_config_like(e: &Expr) -> bool {
+    let Some(p) = e.path() else { return false };
+    let l = p.to_ascii_lowercase();
+    let leaf = l.rsplit('.').next().unwrap_or(&l).trim_end_matches("()");
+    ["config", "conf", "cfg", "settings", "creds", "credentials", "secrets", "options", "opts", "env", "auth", "tokens", "keys"]
+        .iter()
+        .any(|k| leaf == *k || leaf.ends_with(&format!("_{k}")) || leaf.ends_with(k))
+}
+
+fn sql_mutates(s: &str) -> bool {
+    let up = s.to_ascii_uppercase();
+    ["INSERT ", "UPDATE ", "DELETE ", "DROP ", "TRUNCATE ", "ALTER ", "CREATE ", "REPLACE ", "MERGE "]
+        .iter()
+        .any(|k| up.trim_start().starts_with(k) || up.contains(&format!(" {k}")) || up.contains(&format!(";{k}")))
+}
+
+fn sql_destroys(s: &str) -> bool {
+    let up = s.to_ascii_uppercase();
+    ["DELETE ", "DROP ", "TRUNCATE "]
+        .iter()
+        .any(|k| up.trim_start().starts_with(k) || up.contains(&format!(" {k}")))
+}
+
+/// Whether literal text looks like SQL.
+pub fn looks_like_sql(s: &str) -> bool {
+    let up = s.to_ascii_uppercase();
+    let kw = ["SELECT ", "INSERT ", "UPDATE ", "DELETE ", "FROM ", "WHERE ", "DROP ", "CREATE ", "ALTER ",
+        "TABLE ", "SHOW ", "DESCRIBE ", "PRAGMA ", "VALUES", "ORDER BY", "LIMIT ", "JOIN ", "MATCH ", "RETURN "];
+    kw.iter().any(|k| up.contains(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        for n in ["GITHUB_TOKEN", "apiKey", "db_password", "STRIPE_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "client_secret"] {
+            assert!(is_secret_name(n), "{n}");
+        }
+        for n in ["PORT", "max_tokens", "TOKEN_PATH", "username", "BASE_URL", "token_type", "KEY_ID"] {
+            assert!(!is_secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn host_prefix() {
+        assert!(fixes_host("https://api.github.com/repos/"));
+        assert!(!fixes_host("https://"));
+        assert!(!fixes_host("https://api.example.com"));
+        assert!(fixes_host("/api/v1/"));
+        assert!(!fixes_host("//evil"));
+    }
+}

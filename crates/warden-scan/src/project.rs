@@ -1,0 +1,352 @@
+//! The parsed repository: modules, and how names in one resolve to functions in
+//! another or to well-known library paths.
+
+use crate::ir::{Expr, FuncId, Module, Stmt, Target};
+use std::collections::HashMap;
+
+/// A function anywhere in the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnRef {
+    /// Index into [`Project::modules`].
+    pub module: usize,
+    /// Index into that module's functions.
+    pub func: FuncId,
+}
+
+/// All parsed modules with lookup tables.
+pub struct Project {
+    /// Parsed modules, in path order.
+    pub modules: Vec<Module>,
+    /// Source text of each module, same order.
+    pub sources: Vec<String>,
+    by_path: HashMap<String, usize>,
+    /// Per module: local alias → qualified library path (`execAsync` → `child_process.exec`).
+    aliases: Vec<HashMap<String, String>>,
+    /// Method name → every method with that name in the project.
+    methods: HashMap<String, Vec<FnRef>>,
+}
+
+impl Project {
+    /// Builds the lookup tables.
+    pub fn new(mut pairs: Vec<(Module, String)>) -> Project {
+        pairs.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        let (modules, sources): (Vec<Module>, Vec<String>) = pairs.into_iter().unzip();
+        let by_path = modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.path.clone(), i))
+            .collect();
+        let mut methods: HashMap<String, Vec<FnRef>> = HashMap::new();
+        for (mi, m) in modules.iter().enumerate() {
+            for (fi, f) in m.functions.iter().enumerate() {
+                if let (Some(name), Some(_)) = (&f.name, &f.class) {
+                    methods.entry(name.clone()).or_default().push(FnRef {
+                        module: mi,
+                        func: fi,
+                    });
+                }
+            }
+        }
+        let mut p = Project {
+            modules,
+            sources,
+            by_path,
+            aliases: Vec::new(),
+            methods,
+        };
+        p.aliases = (0..p.modules.len()).map(|i| p.collect_aliases(i)).collect();
+        p
+    }
+
+    /// Resolves a module specifier written in `from` to a module of the project.
+    pub fn resolve_module(&self, from: usize, spec: &str) -> Option<usize> {
+        let m = &self.modules[from];
+        let dir = m.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        if m.lang.is_js_family() {
+            if !spec.starts_with('.') {
+                return None;
+            }
+            let joined = normalize(&format!("{dir}/{spec}"));
+            let stem = joined
+                .strip_suffix(".js")
+                .or_else(|| joined.strip_suffix(".mjs"))
+                .or_else(|| joined.strip_suffix(".cjs"))
+                .unwrap_or(&joined);
+            for cand in [
+                joined.clone(),
+                format!("{stem}.ts"),
+                format!("{stem}.tsx"),
+                format!("{stem}.js"),
+                format!("{stem}.mjs"),
+                format!("{stem}/index.ts"),
+                format!("{stem}/index.js"),
+            ] {
+                if let Some(i) = self.by_path.get(&cand) {
+                    return Some(*i);
+                }
+            }
+            None
+        } else {
+            // Python: `.helpers`, `..pkg.mod`, or an absolute dotted name inside the repo.
+            let dots = spec.chars().take_while(|c| *c == '.').count();
+            let rest = spec[dots..].replace('.', "/");
+            let candidates: Vec<String> = if dots > 0 {
+                let mut base: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+                for _ in 1..dots {
+                    base.pop();
+                }
+                let base = base.join("/");
+                let p = if base.is_empty() { rest.clone() } else { format!("{base}/{rest}") };
+                vec![format!("{p}.py"), format!("{p}/__init__.py")]
+            } else {
+                vec![format!("{rest}.py"), format!("{rest}/__init__.py")]
+            };
+            for c in &candidates {
+                if let Some(i) = self.by_path.get(c.trim_start_matches('/')) {
+                    return Some(*i);
+                }
+            }
+            if dots == 0 {
+                // Absolute imports resolve against any source root (`src/`, the repo root, ...).
+                for (path, i) in &self.by_path {
+                    if candidates.iter().any(|c| path.ends_with(&format!("/{c}"))) {
+                        return Some(*i);
+                    }
+                }
+            }
+            None
+        }
+    }
+
+    /// The top-level (module-scope) function named `name` in module `m`.
+    pub fn top_function(&self, m: usize, name: &str) -> Option<FnRef> {
+        let module = &self.modules[m];
+        module
+            .functions_named(name)
+            .find(|&f| module.functions[f].class.is_none())
+            .map(|func| FnRef { module: m, func })
+    }
+
+    /// Resolves a callee expression in module `m` (inside a function of class
+    /// `class`) to a function defined in the project.
+    pub fn resolve_call(&self, m: usize, class: Option<&str>, callee: &Expr) -> Option<FnRef> {
+        match callee {
+            Expr::Name(n, _) => {
+                if let Some(f) = self.top_function(m, n) {
+                    return Some(f);
+                }
+                let imp = self.modules[m].imports.iter().find(|i| &i.local == n)?;
+                let target = self.resolve_module(m, &imp.module)?;
+                let member = imp.member.as_deref().unwrap_or("default");
+                self.top_function(target, member).or_else(|| {
+                    // `from pkg import module` then `module(...)` is rare; a default export
+                    // of an anonymous function is not resolved.
+                    None
+                })
+            }
+            Expr::Member(obj, method, _) => {
+                if let Expr::Name(o, _) = obj.as_ref() {
+                    if o == "this" || o == "self" || o == "cls" {
+                        let module = &self.modules[m];
+                        if let Some(f) = module
+                            .functions_named(method)
+                            .find(|&f| module.functions[f].class.as_deref() == class && class.is_some())
+                        {
+                            return Some(FnRef { module: m, func: f });
+                        }
+                    }
+                    // `lib.helper(...)` where `lib` is a local module, or `Class.method`.
+                    if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == o)
+                        && let Some(target) = self.resolve_module(m, &imp.module)
+                    {
+                        match &imp.member {
+                            None => return self.top_function(target, method),
+                            Some(class_name) => {
+                                let tm = &self.modules[target];
+                                if let Some(f) = tm
+                                    .functions_named(method)
+                                    .find(|&f| tm.functions[f].class.as_deref() == Some(class_name))
+                                {
+                                    return Some(FnRef { module: target, func: f });
+                                }
+                                // `from pkg import module` then `module.fn()`.
+                                let sub = format!("{}.{}", imp.module, class_name);
+                                if let Some(t2) = self.resolve_module(m, &sub) {
+                                    return self.top_function(t2, method);
+                                }
+                            }
+                        }
+                    }
+                    // `Class.method(...)` for a class in the same module.
+                    let module = &self.modules[m];
+                    if let Some(f) = module
+                        .functions_named(method)
+                        .find(|&f| module.functions[f].class.as_deref() == Some(o.as_str()))
+                    {
+                        return Some(FnRef { module: m, func: f });
+                    }
+                }
+                // An instance method called on some object: resolve only when the name is
+                // unique among the project's methods, so a guess never picks between two.
+                if self.qualify(m, callee).is_some_and(|q| q.contains('.') && is_library_path(&q)) {
+                    return None;
+                }
+                match self.methods.get(method.as_str()).map(Vec::as_slice) {
+                    Some([only]) if !is_common_method(method) => Some(*only),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The qualified library path of an expression in module `m`: imports and
+    /// aliases are expanded, so `cp.exec` becomes `child_process.exec`, and
+    /// `requests.Session().get` becomes `requests.Session.get`.
+    pub fn qualify(&self, m: usize, e: &Expr) -> Option<String> {
+        match e {
+            Expr::Name(n, _) => {
+                if let Some(a) = self.aliases.get(m).and_then(|a| a.get(n)) {
+                    return Some(a.clone());
+                }
+                if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == n) {
+                    let module = normalize_module(&imp.module);
+                    return Some(match &imp.member {
+                        Some(mem) => format!("{module}.{mem}"),
+                        None => module,
+                    });
+                }
+                Some(n.clone())
+            }
+            Expr::Member(o, p, _) => Some(format!("{}.{p}", self.qualify(m, o)?)),
+            Expr::Call(c) => self.qualify(m, &c.callee),
+            _ => None,
+        }
+    }
+
+    /// Aliases from assignments anywhere in the module: `x = promisify(exec)`,
+    /// `client = httpx.AsyncClient()`, `run = subprocess.run`.
+    fn collect_aliases(&self, m: usize) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        let module = &self.modules[m];
+        for f in &module.functions {
+            for s in &f.body {
+                s.walk(&mut |s| {
+                    let Stmt::Assign {
+                        target: Target::Name(name, _),
+                        value,
+                        ..
+                    } = s
+                    else {
+                        return;
+                    };
+                    let aliased = match value {
+                        Expr::Call(c) => {
+                            let callee = self.qualify_no_alias(m, &c.callee);
+                            match callee.as_deref() {
+                                Some("util.promisify" | "promisify") => {
+                                    c.positional(0).and_then(|a| self.qualify_no_alias(m, a))
+                                }
+                                Some(q) if is_library_path(q) && q.contains('.') => Some(q.to_string()),
+                                _ => None,
+                            }
+                        }
+                        Expr::Member(..) => self
+                            .qualify_no_alias(m, value)
+                            .filter(|q| is_library_path(q)),
+                        _ => None,
+                    };
+                    if let Some(a) = aliased {
+                        out.entry(name.clone()).or_insert(a);
+                    }
+                });
+            }
+        }
+        out
+    }
+
+    fn qualify_no_alias(&self, m: usize, e: &Expr) -> Option<String> {
+        match e {
+            Expr::Name(n, _) => {
+                if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == n) {
+                    let module = normalize_module(&imp.module);
+                    return Some(match &imp.member {
+                        Some(mem) => format!("{module}.{mem}"),
+                        None => module,
+                    });
+                }
+                Some(n.clone())
+            }
+            Expr::Member(o, p, _) => Some(format!("{}.{p}", self.qualify_no_alias(m, o)?)),
+            Expr::Call(c) => self.qualify_no_alias(m, &c.callee),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a qualified path starts with a library we model, so an alias to it is
+/// worth keeping.
+fn is_library_path(q: &str) -> bool {
+    const ROOTS: &[&str] = &[
+        "child_process", "fs", "path", "vm", "http", "https", "axios", "got", "undici",
+        "node-fetch", "execa", "subprocess", "os", "asyncio", "requests", "httpx", "aiohttp",
+        "urllib", "pickle", "yaml", "js-yaml", "marshal", "shutil", "tarfile", "zipfile",
+        "pathlib", "sqlite3", "psycopg2", "psycopg", "pymysql", "mysql", "pg", "better-sqlite3",
+        "sqlalchemy", "importlib", "dill", "jsonpickle", "shelljs", "node-serialize", "adm-zip",
+        "tar", "io", "logging", "sympy", "numexpr", "mysql2", "sqlite", "aiosqlite", "asyncpg",
+        "cryo", "superagent", "needle", "ky", "playwright", "puppeteer",
+    ];
+    let root = q.split('.').next().unwrap_or(q);
+    ROOTS.contains(&root)
+}
+
+/// Methods too common for a unique-name guess to be meaningful.
+fn is_common_method(name: &str) -> bool {
+    matches!(
+        name,
+        "get" | "set" | "run" | "call" | "execute" | "query" | "send" | "read" | "write" | "list"
+            | "open" | "close" | "init" | "start" | "stop" | "handle" | "process" | "main"
+            | "toString" | "then" | "catch" | "map" | "filter" | "push" | "update" | "delete"
+            | "create" | "connect" | "fetch" | "load" | "save" | "parse" | "format" | "render"
+            | "__init__" | "__call__" | "apply" | "emit" | "on" | "request" | "post" | "put"
+    )
+}
+
+/// Canonical names for module specifiers: `node:fs` and `fs/promises` are `fs`.
+pub fn normalize_module(spec: &str) -> String {
+    let s = spec.strip_prefix("node:").unwrap_or(spec);
+    match s {
+        "fs/promises" | "fs-extra" | "graceful-fs" | "mz/fs" => "fs".to_string(),
+        "child-process-promise" | "child_process_promise" => "child_process".to_string(),
+        "js-yaml" => "yaml".to_string(),
+        "node-fetch" | "cross-fetch" | "isomorphic-fetch" => "fetch".to_string(),
+        "mysql2" | "mysql2/promise" => "mysql".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Collapses `.` and `..` segments of a `/`-separated path.
+fn normalize(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    out.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize("src/./lib/../util.ts"), "src/util.ts");
+        assert_eq!(normalize_module("node:fs/promises"), "fs");
+    }
+}

@@ -1,0 +1,3 @@
+//! code-eval: tool input evaluated or imported as code.
+pub mod dynamic_code;
+pub mod dynamic_import;

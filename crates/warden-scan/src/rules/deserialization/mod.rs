@@ -1,0 +1,2 @@
+//! unsafe-deserialization: formats that run code while loading.
+pub mod unsafe_load;

@@ -1,0 +1,54 @@
+//! An MCP SDK version with known security fixes missing.
+
+use super::line_span;
+use crate::manifest::{minimum_version, parse_version};
+use crate::rules::{Cx, Raw, Rule};
+use warden_core::{Category, Confidence, Severity};
+
+pub static RULE: Rule = Rule {
+    id: "maint-outdated-sdk",
+    title: "MCP SDK is older than its security fixes",
+    category: Category::DependencyVuln,
+    cwe: "CWE-1395",
+    severity: Severity::Medium,
+    what: "Finds servers whose lockfile resolves, or whose manifest allows, an official MCP SDK older than the release that made DNS-rebinding protection the default: `@modelcontextprotocol/sdk` below 1.24.0 (CVE-2025-66414) and `mcp` (Python) below 1.23.0 (CVE-2025-66416).",
+    why: "Older SDKs leave HTTP transports open to DNS rebinding unless every server remembers to enable the protection, and miss later fixes too.",
+    example: "\"@modelcontextprotocol/sdk\": \"^0.6.0\"",
+    fix: "Upgrade the SDK (`npm install @modelcontextprotocol/sdk@latest`, `uv add 'mcp>=1.23'`) and refresh the lockfile.",
+    check,
+};
+
+fn check(cx: &Cx, out: &mut Vec<Raw>) {
+    for m in &cx.manifests.manifests {
+        for d in &m.dependencies {
+            let floor = match (m.ecosystem, d.name.as_str()) {
+                ("npm", "@modelcontextprotocol/sdk") => (1, 24, 0),
+                ("python", "mcp") => (1, 23, 0),
+                _ => continue,
+            };
+            let (version, from_lock) = match m.locked.get(&d.name).and_then(|v| parse_version(v)) {
+                Some(v) => (Some(v), true),
+                None => (minimum_version(&d.requirement), false),
+            };
+            let Some(v) = version else { continue };
+            if v >= floor {
+                continue;
+            }
+            let how = if from_lock { "is locked at" } else { "allows" };
+            out.push(Raw {
+                rule: &RULE,
+                module: None,
+                path: Some(m.path.clone()),
+                span: line_span(d.line),
+                tool: None,
+                message: format!(
+                    "`{}` {how} {}.{}.{}, older than {}.{}.{}, the first release with DNS-rebinding protection on by default.",
+                    d.name, v.0, v.1, v.2, floor.0, floor.1, floor.2
+                ),
+                evidence: Vec::new(),
+                severity: RULE.severity,
+                confidence: if from_lock { Confidence::High } else { Confidence::Medium },
+            });
+        }
+    }
+}

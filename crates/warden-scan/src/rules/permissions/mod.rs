@@ -1,0 +1,19 @@
+//! excessive-permissions: declared capability that disagrees with what the code does.
+pub mod closed_world_network;
+pub mod destructive_without_hint;
+pub mod readonly_hint_contradicted;
+pub mod unrestricted_fs_root;
+
+use crate::discover::FoundTool;
+use crate::flow::EffectSeen;
+use crate::rules::Cx;
+
+/// The effects seen in a tool's handler run.
+pub(crate) fn effects<'a>(cx: &'a Cx, t: &FoundTool) -> Vec<&'a EffectSeen> {
+    match t.handler {
+        // Tools that share a dispatcher share its effects; only single-tool handlers
+        // are judged, so one tool's delete does not taint its siblings.
+        Some(h) if t.branch.is_none() => cx.runs[h].effects.seen.iter().collect(),
+        _ => Vec::new(),
+    }
+}

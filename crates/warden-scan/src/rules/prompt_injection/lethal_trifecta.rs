@@ -1,0 +1,59 @@
+//! Untrusted input, private data and an exfiltration channel in one server.
+
+use super::returns_external;
+use crate::flow::{EffectSeen, HitKind, label};
+use crate::rules::{Cx, Raw, Rule};
+use crate::sinks::Effect;
+use warden_core::{Category, Confidence, Severity};
+
+pub static RULE: Rule = Rule {
+    id: "pi-lethal-trifecta",
+    title: "Server combines untrusted content, private data and an exfiltration channel",
+    category: Category::PromptInjectionExposure,
+    cwe: "CWE-1427",
+    severity: Severity::High,
+    what: "Reports a server that has, at once, a tool that returns untrusted external content, a tool that reads private data (a database or local files), and a tool that can send data out (an HTTP request to a model-chosen URL, a POST, or e-mail).",
+    why: "Injected text in the untrusted content can tell the model to read the private data and send it out through the third tool; each tool alone looks harmless. This is the shape of most real MCP data-theft incidents.",
+    example: "fetch_page(url)        # untrusted content\nquery_customers(sql)   # private data\nsend_email(to, body)   # exfiltration",
+    fix: "Split the capabilities across servers or sessions, restrict the outbound tool to fixed destinations, or require user confirmation for it; mark fetched content as untrusted.",
+    check,
+};
+
+fn check(cx: &Cx, out: &mut Vec<Raw>) {
+    let mut untrusted = None;
+    let mut private = None;
+    let mut exfil = None;
+    for t in &cx.inv.tools {
+        let Some(h) = t.handler else { continue };
+        let run = &cx.runs[h];
+        let mine = |hit_site: crate::ir::Span| t.branch.is_none() || cx.tool_for(h, hit_site).is_some_and(|x| x.def.name == t.def.name);
+        if untrusted.is_none()
+            && run.hits.iter().any(|x| returns_external(x) && x.taint.origins.iter().any(|o| !o.contains("file")) && mine(x.root_site))
+        {
+            untrusted = Some(t);
+        }
+        let has = |f: &dyn Fn(&EffectSeen) -> bool| run.effects.seen.iter().any(f);
+        if private.is_none() && (has(&|e| matches!(e.effect, Effect::Sql | Effect::Db) && !e.mutates) || has(&|e| e.effect == Effect::FsRead)) {
+            private = Some(t);
+        }
+        let model_url = run.hits.iter().any(|x| {
+            x.kind == HitKind::Sink(Effect::Http) && x.taint.labels & label::ARG != 0 && !x.taint.host_fixed && mine(x.root_site)
+        });
+        let mail = run.names_read.iter().any(|n| {
+            let l = n.to_ascii_lowercase();
+            l.contains("sendmail") || l.contains("send_mail") || l.contains("send_email") || l.contains("sendemail") || l == "smtp" || l.contains("nodemailer") || l == "send_message"
+        });
+        if exfil.is_none() && (model_url || mail || has(&|e| e.effect == Effect::Http && e.mutates)) {
+            exfil = Some(t);
+        }
+    }
+    let (Some(u), Some(p), Some(x)) = (untrusted, private, exfil) else { return };
+    if u.def.name == p.def.name && p.def.name == x.def.name {
+        return;
+    }
+    let msg = format!(
+        "`{}` returns untrusted content, `{}` reads private data and `{}` can send data out: injected text can chain them to exfiltrate.",
+        u.def.name, p.def.name, x.def.name
+    );
+    out.push(cx.at_tool(&RULE, u, msg, Confidence::Medium));
+}

@@ -1,0 +1,34 @@
+//! Credentials written into source and configuration files.
+
+use crate::rules::{Cx, Raw, Rule};
+use crate::ir::Span;
+use warden_core::{Category, Confidence, Severity};
+
+pub static RULE: Rule = Rule {
+    id: "secret-hardcoded",
+    title: "Credential written in a file of the repository",
+    category: Category::HardcodedSecret,
+    cwe: "CWE-798",
+    severity: Severity::Critical,
+    what: "Finds provider-format credentials (Stripe, GitHub, AWS, Anthropic, OpenAI, Slack, Google, Hugging Face, npm, SendGrid), private keys, database URLs with passwords, and values of secret-named variables with high entropy, in source and configuration files. Values are never printed: the report shows a fingerprint.",
+    why: "Anyone with read access to the repository, its forks, packages or build logs has the credential, and an MCP server's credentials are usually broad. Rotating it is the only fix once it is committed.",
+    example: "const stripe = new Stripe(\"sk_live_...\");",
+    fix: "Rotate the credential now. Read it from the environment or a secret manager (`process.env.STRIPE_KEY`, `os.environ[\"STRIPE_KEY\"]`), and keep `.env` files out of version control.",
+    check,
+};
+
+fn check(cx: &Cx, out: &mut Vec<Raw>) {
+    for s in cx.secrets.iter().filter(|s| !s.client_config) {
+        out.push(Raw {
+            rule: &RULE,
+            module: None,
+            path: Some(s.path.clone()),
+            span: Span { start_line: s.line, start_col: s.column, end_line: s.line, end_col: s.column + s.len, ..Span::default() },
+            tool: None,
+            message: format!("{} written in the file (fingerprint {}).", s.kind, s.fingerprint),
+            evidence: Vec::new(),
+            severity: if s.weak { Severity::Medium } else { RULE.severity },
+            confidence: if s.weak { Confidence::Medium } else { Confidence::High },
+        });
+    }
+}

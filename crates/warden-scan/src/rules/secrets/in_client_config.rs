@@ -1,0 +1,34 @@
+//! Literal credentials in committed MCP client configuration.
+
+use crate::ir::Span;
+use crate::rules::{Cx, Raw, Rule};
+use warden_core::{Category, Confidence, Severity};
+
+pub static RULE: Rule = Rule {
+    id: "secret-in-client-config",
+    title: "Credential written in a committed MCP client configuration",
+    category: Category::HardcodedSecret,
+    cwe: "CWE-798",
+    severity: Severity::Critical,
+    what: "Finds literal tokens in the `env`, `headers` or arguments of servers in MCP client configuration files: `.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json`, `claude_desktop_config.json` and similar. References such as `${GITHUB_TOKEN}` or `${input:token}` are fine.",
+    why: "These files are meant to be shared with a project, so the token is shared with everyone who can read it, and it usually grants the server's full scope.",
+    example: "{ \"mcpServers\": { \"github\": { \"env\": { \"GITHUB_TOKEN\": \"ghp_...\" } } } }",
+    fix: "Rotate the token, and reference it instead: `\"GITHUB_TOKEN\": \"${GITHUB_TOKEN}\"` (or `${input:...}` prompts in VS Code).",
+    check,
+};
+
+fn check(cx: &Cx, out: &mut Vec<Raw>) {
+    for s in cx.secrets.iter().filter(|s| s.client_config) {
+        out.push(Raw {
+            rule: &RULE,
+            module: None,
+            path: Some(s.path.clone()),
+            span: Span { start_line: s.line, start_col: s.column, end_line: s.line, end_col: s.column + s.len, ..Span::default() },
+            tool: None,
+            message: format!("{} written literally in an MCP client configuration (fingerprint {}).", s.kind, s.fingerprint),
+            evidence: Vec::new(),
+            severity: RULE.severity,
+            confidence: if s.weak { Confidence::Medium } else { Confidence::High },
+        });
+    }
+}

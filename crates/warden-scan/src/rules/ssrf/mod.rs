@@ -1,0 +1,2 @@
+//! ssrf: tool input choosing where the server sends requests.
+pub mod unvalidated_url;

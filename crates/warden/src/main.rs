@@ -1,0 +1,232 @@
+//! `warden`: the command line. Wiring only: argument parsing, choosing a renderer,
+//! exit codes. The work is done by the library crates.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use warden_core::{Grade, Severity};
+use warden_scan::baseline::Baseline;
+use warden_scan::{Role, ScanOptions, ScanReport, report};
+
+/// Make MCP servers ready for a security incident, and carry their operators through one.
+#[derive(Parser)]
+#[command(name = "warden", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Audit an MCP server's source: find the root causes of incidents and grade it.
+    Scan(ScanArgs),
+    /// List the tools a server registers, with what each handler touches.
+    Tools(ToolsArgs),
+    /// Write a baseline of the current findings, so CI reports only new ones.
+    Baseline(BaselineArgs),
+    /// List the rules, or write their reference pages.
+    Rules(RulesArgs),
+}
+
+#[derive(Args)]
+struct Scope {
+    /// Also analyse and grade test code.
+    #[arg(long)]
+    include_tests: bool,
+    /// Also analyse and grade examples and demos.
+    #[arg(long)]
+    include_examples: bool,
+    /// Also analyse and grade code under docs/.
+    #[arg(long)]
+    include_docs: bool,
+    /// Also analyse vendored and generated code (node_modules is never read).
+    #[arg(long)]
+    include_vendored: bool,
+}
+
+impl Scope {
+    fn options(&self) -> ScanOptions {
+        let mut o = ScanOptions::default();
+        for (on, role) in [
+            (self.include_tests, Role::Test),
+            (self.include_examples, Role::Example),
+            (self.include_docs, Role::Docs),
+            (self.include_vendored, Role::Vendored),
+        ] {
+            if on {
+                o.roles.insert(role);
+            }
+        }
+        o
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Terminal,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// The repository (or a single source file) to scan.
+    path: PathBuf,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "terminal")]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Fail (exit 1) when the overall grade is below this letter.
+    #[arg(long, value_name = "GRADE")]
+    fail_under: Option<Grade>,
+    /// Fail (exit 1) when any unsuppressed finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Show how each score was reached.
+    #[arg(long)]
+    explain: bool,
+    #[command(flatten)]
+    scope: Scope,
+}
+
+#[derive(Args)]
+struct ToolsArgs {
+    /// The repository to inspect.
+    path: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    scope: Scope,
+}
+
+#[derive(Args)]
+struct BaselineArgs {
+    /// The repository to scan.
+    path: PathBuf,
+    /// Where to write the baseline.
+    #[arg(long, short, default_value = ".warden-baseline.json")]
+    output: PathBuf,
+    #[command(flatten)]
+    scope: Scope,
+}
+
+#[derive(Args)]
+struct RulesArgs {
+    /// Write one Markdown page per rule and an index into this directory.
+    #[arg(long, value_name = "DIR")]
+    write_docs: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("warden: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_scan(path: &std::path::Path, scope: &Scope) -> Result<ScanReport> {
+    let progress = std::io::stderr().is_terminal();
+    if progress {
+        eprint!("scanning {} …\r", path.display());
+    }
+    let r = warden_scan::scan(path, &scope.options()).map_err(anyhow::Error::from);
+    if progress {
+        eprint!("\x1b[2K\r");
+    }
+    r
+}
+
+fn emit(output: Option<&PathBuf>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write the report to `{}`", p.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Scan(a) => {
+            let mut report = run_scan(&a.path, &a.scope)?;
+            if let Some(b) = &a.baseline {
+                let baseline = Baseline::load(b)?;
+                baseline.apply(&mut report);
+            }
+            let color = a.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let text = match a.format {
+                Format::Terminal => report::terminal::render(&report, color, a.explain),
+                Format::Json => report::json(&report),
+                Format::Sarif => report::sarif::render(&report),
+                Format::Markdown => report::markdown::render(&report),
+            };
+            emit(a.output.as_ref(), &text)?;
+            let mut failed = Vec::new();
+            if let Some(min) = a.fail_under
+                && report.grades.overall < min
+            {
+                failed.push(format!("overall grade {} is below the required {min}", report.grades.overall));
+            }
+            if let Some(sev) = a.fail_on {
+                let n = report.findings.iter().filter(|f| f.suppressed.is_none() && f.severity >= sev).count();
+                if n > 0 {
+                    failed.push(format!("{n} finding(s) at or above severity {sev}"));
+                }
+            }
+            if failed.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("warden: gate failed: {}", failed.join("; "));
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Tools(a) => {
+            let report = run_scan(&a.path, &a.scope)?;
+            let text = if a.json {
+                serde_json::to_string_pretty(&serde_json::json!({ "tools": report.tools, "coverage": report.coverage }))?
+            } else {
+                report::terminal::render_tools(&report, std::io::stdout().is_terminal())
+            };
+            emit(None, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Baseline(a) => {
+            let report = run_scan(&a.path, &a.scope)?;
+            let b = Baseline::from_report(&report);
+            let text = serde_json::to_string_pretty(&b)?;
+            std::fs::write(&a.output, text + "\n").with_context(|| format!("cannot write the baseline to `{}`", a.output.display()))?;
+            eprintln!("warden: wrote {} finding(s) to {}", b.findings.len(), a.output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules(a) => {
+            match a.write_docs {
+                Some(dir) => {
+                    warden_scan::docs::write_rule_docs(&dir).with_context(|| format!("cannot write rule docs to `{}`", dir.display()))?;
+                    eprintln!("warden: wrote rule reference to {}", dir.display());
+                }
+                None => {
+                    for r in warden_scan::rules::all() {
+                        println!("{:<34} {:<9} {:<26} {}", r.id, r.severity, r.category, r.title);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

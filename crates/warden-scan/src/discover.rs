@@ -751,12 +751,19 @@ impl<'p> Cx<'p> {
         for p in &params {
             if let Some(d) = &p.description {
                 let f = &self.p.modules[m].functions[fi];
-                let sp = f
+                let mut sp = f
                     .params
                     .iter()
                     .find(|x| x.name() == Some(p.name.as_str()))
                     .map(|x| x.span)
                     .unwrap_or_default();
+                // Point at the `description=` text inside the annotation.
+                let src = &self.p.sources[m];
+                if let Some(text) = src.get(sp.start_byte as usize..sp.end_byte as usize)
+                    && let Some(off) = text.find("description=")
+                {
+                    sp.start_line += text[..off].matches('\n').count() as u32;
+                }
                 tool.param_descriptions.push((p.name.clone(), d.clone(), m, sp));
             }
         }

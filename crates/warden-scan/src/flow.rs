@@ -174,6 +174,9 @@ pub struct DataAccess {
 #[derive(Debug, Clone, Default)]
 pub struct Effects {
     pub seen: HashSet<EffectSeen>,
+    /// Each effect with the root-handler statement that led to it, to attribute
+    /// effects to the branches of a shared dispatcher.
+    pub sites: Vec<(EffectSeen, Span)>,
 }
 
 /// A touch seen in a handler run, with whether it writes.
@@ -240,7 +243,8 @@ pub struct Run<'p> {
     stack: Vec<FnRef>,
     root_site: Span,
     root_args: HashSet<String>,
-    hit_keys: HashSet<(u8, usize, u32, u32)>,
+    /// Module-level names already evaluated (their taint), per module.
+    globals: HashMap<(usize, String), Option<Taint>>,
 }
 
 impl<'p> Run<'p> {
@@ -253,7 +257,7 @@ impl<'p> Run<'p> {
             stack: Vec::new(),
             root_site: Span::default(),
             root_args: HashSet::new(),
-            hit_keys: HashSet::new(),
+            globals: HashMap::new(),
         };
         let func = &p.modules[handler.module].functions[handler.func];
         let mut params: Vec<(usize, Taint)> = Vec::new();
@@ -299,7 +303,7 @@ impl<'p> Run<'p> {
             stack: Vec::new(),
             root_site: Span::default(),
             root_args: HashSet::new(),
-            hit_keys: HashSet::new(),
+            globals: HashMap::new(),
         };
         for func in 0..p.modules[m].functions.len() {
             run.call_function(FnRef { module: m, func }, Vec::new(), false);
@@ -398,7 +402,9 @@ impl<'p> Run<'p> {
             }
             Stmt::Throw(e, span) => {
                 if let Some(t) = e.as_ref().and_then(|e| self.eval(fr, e)) {
-                    self.hit(HitKind::Throw, m, *span, String::new(), t, None);
+                    self.hit(HitKind::Throw, m, *span, String::new(), t.clone(), None);
+                    // A `catch`/`except` in this function sees what was thrown.
+                    self.bind(fr, &Target::Name(crate::lower::THROWN.into(), *span), Some(t), true);
                 }
             }
             Stmt::If { cond, then, els, .. } => {
@@ -494,18 +500,20 @@ impl<'p> Run<'p> {
     }
 
     fn hit(&mut self, kind: HitKind, module: usize, span: Span, callee: String, taint: Taint, argv_pos: Option<(usize, Vec<String>)>) {
-        let k = match &kind {
-            HitKind::Sink(e) => *e as u8 + 10,
-            HitKind::Return => 1,
-            HitKind::Throw => 2,
-        };
-        let key = (k, module, span.start_byte, span.end_byte);
-        if let Some(existing) = self.out.hits.iter_mut().find(|h| {
-            (match &h.kind {
-                HitKind::Sink(e) => *e as u8 + 10,
+        let key_of = |kind: &HitKind, pos: Option<usize>| -> u32 {
+            let k = match kind {
+                HitKind::Sink(e) => *e as u32 + 10,
                 HitKind::Return => 1,
                 HitKind::Throw => 2,
-            }, h.module, h.span.start_byte, h.span.end_byte) == key
+            };
+            k + 100 * pos.map_or(0, |p| p as u32 + 1)
+        };
+        let key = key_of(&kind, argv_pos.as_ref().map(|a| a.0));
+        if let Some(existing) = self.out.hits.iter_mut().find(|h| {
+            key_of(&h.kind, h.argv_pos.as_ref().map(|a| a.0)) == key
+                && h.module == module
+                && h.span.start_byte == span.start_byte
+                && h.span.end_byte == span.end_byte
         }) {
             // Later passes may see more labels; keep the union.
             existing.taint.labels |= taint.labels;
@@ -517,7 +525,6 @@ impl<'p> Run<'p> {
             }
             return;
         }
-        self.hit_keys.insert(key);
         self.out.hits.push(Hit {
             kind,
             module,
@@ -535,7 +542,11 @@ impl<'p> Run<'p> {
         match e {
             Expr::Name(n, _) => {
                 self.out.names_read.insert(n.clone());
-                fr.env.get(n).cloned()
+                match fr.env.get(n) {
+                    Some(t) => Some(t.clone()),
+                    None if fr.f.func != Module::TOP => self.global(m, n),
+                    None => None,
+                }
             }
             Expr::Str(..) | Expr::Lit(..) => None,
             Expr::Template(parts, sp) => {
@@ -583,6 +594,12 @@ impl<'p> Run<'p> {
                 }
                 let ot = self.eval(fr, o);
                 if prop == "length" {
+                    return None;
+                }
+                // The status of a response is the server's own observation, not content.
+                if ot.as_ref().is_some_and(|t| t.labels & label::EXTERNAL != 0)
+                    && matches!(prop.as_str(), "status" | "status_code" | "statusCode" | "ok" | "statusText" | "reason" | "reason_phrase" | "elapsed" | "is_success" | "is_error" | "url" | "headers")
+                {
                     return None;
                 }
                 match ot {
@@ -699,6 +716,35 @@ impl<'p> Run<'p> {
         }
     }
 
+    /// The taint of a module-level name (`API_KEY = os.environ["API_KEY"]`,
+    /// `const config = { token: process.env.TOKEN }`), evaluated once.
+    fn global(&mut self, m: usize, name: &str) -> Option<Taint> {
+        let key = (m, name.to_string());
+        if let Some(t) = self.globals.get(&key) {
+            return t.clone();
+        }
+        self.globals.insert(key.clone(), None);
+        let p = self.p;
+        let value = p.modules[m].functions[Module::TOP].body.iter().find_map(|s| match s {
+            Stmt::Assign { target: Target::Name(n, _), value, .. } if n == name => Some(value),
+            _ => None,
+        });
+        let t = value.and_then(|v| {
+            let mut fr = Frame {
+                f: FnRef { module: m, func: Module::TOP },
+                env: HashMap::new(),
+                ret: None,
+                callback_params: Vec::new(),
+                is_root: false,
+                changed: false,
+            };
+            // Only what the configuration itself reads counts: secrets and environment.
+            self.eval(&mut fr, v).filter(|t| t.labels & (label::SECRET | label::ENV_ALL) != 0)
+        });
+        self.globals.insert(key, t.clone());
+        t
+    }
+
     fn env_var(&self, m: usize, var: &str, sp: Span) -> Option<Taint> {
         if is_secret_name(var) {
             Some(Taint::source(
@@ -744,11 +790,17 @@ impl<'p> Run<'p> {
     fn eval_call(&mut self, fr: &mut Frame, c: &Call) -> Option<Taint> {
         let m = fr.f.module;
         let py = self.p.modules[m].lang == crate::lang::Lang::Python;
-        let q = self.p.qualify(m, &c.callee).unwrap_or_default();
         let method = match &c.callee {
             Expr::Member(_, p, _) => Some(p.as_str()),
             _ => None,
         };
+        // A method on an expression with no path (`(root / p).read_text()`) is still
+        // recognised by its name.
+        let q = self
+            .p
+            .qualify(m, &c.callee)
+            .or_else(|| method.map(|mm| format!("?.{mm}")))
+            .unwrap_or_default();
         // Receiver first, so callbacks passed to its methods can be seeded with it.
         let recv_t = match &c.callee {
             Expr::Member(o, _, _) => self.eval(fr, o),
@@ -776,6 +828,26 @@ impl<'p> Run<'p> {
         {
             let all = arg_ts.iter().cloned().fold(None, Taint::union);
             fr.ret = Taint::union(fr.ret.take(), all);
+        }
+
+        // Listing the environment's names (`sorted(os.environ)`, `Object.keys(process.env)`)
+        // reveals no values.
+        let env_arg = arg_ts.iter().flatten().any(|t| t.labels & label::ENV_ALL != 0);
+        if (env_arg && matches!(q.as_str(), "sorted" | "list" | "set" | "len" | "Object.keys" | "tuple"))
+            || (matches!(method, Some("keys")) && recv_t.as_ref().is_some_and(|t| t.labels & label::ENV_ALL != 0))
+        {
+            return None;
+        }
+        // `items.append(x)`, `parts.push(x)`: the container now holds x.
+        if let (Some(mm), Expr::Member(obj, _, _)) = (method, &c.callee)
+            && matches!(mm, "append" | "push" | "extend" | "add" | "insert" | "update" | "unshift" | "setdefault" | "appendleft" | "write")
+            && let Some(path) = obj.path()
+            && !path.contains("()")
+        {
+            let added = arg_ts.iter().cloned().fold(None, Taint::union);
+            if added.is_some() {
+                self.bind(fr, &Target::Name(path, obj.span()), added, true);
+            }
         }
 
         // Guards written as calls (`p.relative_to(root)`, `validate_url(u)`).
@@ -809,6 +881,30 @@ impl<'p> Run<'p> {
                     return Some(Taint::source(label::SECRET, &key, m, c.span, format!("credential `{key}` read from configuration")));
                 }
             }
+            // A lookup in a fixed table (`QUERIES.get(kind)`) yields the table's values.
+            if recv_t.is_none()
+                && self.p.resolve_call(m, None, &c.callee).is_none()
+                && !crate::project::is_library_path(&q)
+                && sinks::classify(&q, c, &self.p.sources[m], py).is_empty()
+            {
+                return None;
+            }
+        }
+        // String building by method: `"git log {}".format(x)`, `" ".join(args)`.
+        if matches!(method, Some("format" | "join" | "concat" | "format_map")) {
+            let lit = match &c.callee {
+                Expr::Member(o, _, _) => o.as_str().unwrap_or_default(),
+                _ => String::new(),
+            };
+            let all = Taint::union(recv_t.clone(), arg_ts.iter().cloned().fold(None, Taint::union));
+            return all.map(|mut t| {
+                t.built = true;
+                t.host_fixed = matches!(method, Some("format" | "format_map")) && fixes_host(&lit);
+                if t.lit.len() < MAX_LIT {
+                    t.lit.push_str(&lit);
+                }
+                t.with_step(m, c.span, "formatted into a string".into())
+            });
         }
 
         // Sanitizers.
@@ -855,11 +951,12 @@ impl<'p> Run<'p> {
             self.touch(u.effect, mutates, destroys, false);
             match u.effect {
                 Effect::Http => result_external = Some("an HTTP response from a fixed service"),
-                Effect::FsRead => result_external = Some("file contents"),
                 _ => {}
             }
             if matches!(u.effect, Effect::Sql | Effect::Db) {
-                self.data_access(fr, c, &arg_ts, u.mutates || mutates);
+                let mut with_recv = arg_ts.clone();
+                with_recv.push(recv_t.clone());
+                self.data_access(fr, c, &with_recv, u.mutates || mutates);
             }
             if u.effect == Effect::Process {
                 for (pos, item) in u.argv.iter().enumerate() {
@@ -944,6 +1041,9 @@ impl<'p> Run<'p> {
                 format!("{what} from `{}`", display_callee(&q, c)),
             ));
         }
+        if uses.iter().any(|u| matches!(u.effect, Effect::Eval | Effect::Deser | Effect::DynImport | Effect::Archive)) {
+            return Taint::union(recv_t, all_args());
+        }
         if !uses.is_empty() {
             return None;
         }
@@ -953,7 +1053,16 @@ impl<'p> Run<'p> {
                 self.out.args_escape = true;
             }
         }
-        Taint::union(recv_t, all_args())
+        let result = Taint::union(recv_t, all_args());
+        if creates_client(c, &q) {
+            // A client built from a credential (`connect(password=...)`, `new Stripe(key)`)
+            // is not the credential: what it returns is data, not the secret.
+            return result.and_then(|mut t| {
+                t.labels &= !(label::SECRET | label::ENV_ALL);
+                (t.labels != 0).then_some(t)
+            });
+        }
+        result
     }
 
     fn literal_text(&self, fr: &Frame, e: &Expr) -> Option<String> {
@@ -1016,7 +1125,10 @@ impl<'p> Run<'p> {
             // Environment reads are tracked through names_read; nothing to add here.
             return;
         }
-        self.out.effects.seen.insert(EffectSeen { effect, mutates, destroys });
+        let e = EffectSeen { effect, mutates, destroys };
+        if self.out.effects.seen.insert(e) || !self.out.effects.sites.iter().any(|(x, s)| *x == e && *s == self.root_site) {
+            self.out.effects.sites.push((e, self.root_site));
+        }
     }
 
     fn origins_of(t: Option<&Taint>) -> Vec<Arc<str>> {
@@ -1110,7 +1222,14 @@ impl<'p> Run<'p> {
                         (t.starts_with("/^") || t.starts_with('^')) && (t.contains("$/") || t.ends_with('$'))
                     };
                     let text = self.p.sources[m].clone();
-                    if method == "test" && rt.is_none() && anchored(recv, &text) {
+                    if method == "fullmatch" && rt.is_none() && recv.path().as_deref() != Some("re") {
+                        // `PATTERN.fullmatch(x)` anchors both ends by definition.
+                        if let Some(a) = c.positional(0) {
+                            let at = self.eval(fr, a);
+                            let o = Self::origins_of(at.as_ref());
+                            self.add_guard(&o, clear::ALL);
+                        }
+                    } else if method == "test" && rt.is_none() && anchored(recv, &text) {
                         if let Some(a) = c.positional(0) {
                             let at = self.eval(fr, a);
                             let o = Self::origins_of(at.as_ref());
@@ -1185,13 +1304,27 @@ impl<'p> Run<'p> {
             }
             return;
         }
-        if is_validator_name(name) && !tainted_args.is_empty() {
+        // A validator we can read is judged by its body (its guards are recorded when it
+        // is analysed); only library validators are trusted by name.
+        let local = self.p.resolve_call(fr.f.module, None, &c.callee).is_some();
+        if !local && is_validator_name(name) && !tainted_args.is_empty() {
             let bits = validator_bits(name);
             self.add_guard(&tainted_args, bits);
         }
         // zod: `z.string().regex(/^...$/)` in a schema is handled by discovery; a
         // `.parse(x)` of a strict schema is not assumed to sanitise.
     }
+}
+
+/// Calls that construct a client, connection or session object.
+fn creates_client(c: &Call, q: &str) -> bool {
+    let name = q.rsplit('.').next().unwrap_or(q).trim_start_matches('?');
+    let l = name.to_ascii_lowercase();
+    c.is_new
+        || name.chars().next().is_some_and(|ch| ch.is_ascii_uppercase())
+        || ["connect", "client", "session", "cursor", "pool", "engine", "login", "authenticate", "driver", "create_", "build"]
+            .iter()
+            .any(|k| l.contains(k))
 }
 
 fn assign_note(t: &Target) -> String {

@@ -22,8 +22,9 @@ pub struct Manifest {
     pub dependencies: Vec<Dependency>,
     /// The lockfile that covers it, if any (same folder or an ancestor).
     pub lockfile: Option<String>,
-    /// Versions resolved by the lockfile, by package name.
-    pub locked: HashMap<String, String>,
+    /// Versions resolved by the lockfile, by package name, with the lockfile line of
+    /// the package's entry.
+    pub locked: HashMap<String, (String, u32)>,
 }
 
 /// Every manifest in the repository.
@@ -125,22 +126,25 @@ fn package_json_deps(text: &str) -> Vec<Dependency> {
     out
 }
 
-fn package_lock_versions(text: &str) -> HashMap<String, String> {
+fn package_lock_versions(text: &str) -> HashMap<String, (String, u32)> {
     let mut out = HashMap::new();
     let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return out };
     if let Some(pkgs) = v.get("packages").and_then(|p| p.as_object()) {
         for (k, meta) in pkgs {
-            if let (Some(name), Some(ver)) = (k.rsplit("node_modules/").next(), meta.get("version").and_then(|x| x.as_str()))
-                && k.contains("node_modules/")
+            // Only direct dependencies (`node_modules/x`), not nested copies.
+            if let (Some(name), Some(ver)) = (k.strip_prefix("node_modules/"), meta.get("version").and_then(|x| x.as_str()))
+                && !name.contains("node_modules/")
             {
-                out.entry(name.to_string()).or_insert_with(|| ver.to_string());
+                let line = line_of(text, &format!("\"{k}\""));
+                out.entry(name.to_string()).or_insert_with(|| (ver.to_string(), line));
             }
         }
     }
     if let Some(deps) = v.get("dependencies").and_then(|p| p.as_object()) {
         for (k, meta) in deps {
             if let Some(ver) = meta.get("version").and_then(|x| x.as_str()) {
-                out.entry(k.clone()).or_insert_with(|| ver.to_string());
+                let line = line_of(text, &format!("\"{k}\""));
+                out.entry(k.clone()).or_insert_with(|| (ver.to_string(), line));
             }
         }
     }
@@ -148,19 +152,19 @@ fn package_lock_versions(text: &str) -> HashMap<String, String> {
 }
 
 /// `[[package]] name = "x" version = "1.2.3"` blocks of uv.lock and poetry.lock.
-fn toml_lock_versions(text: &str) -> HashMap<String, String> {
+fn toml_lock_versions(text: &str) -> HashMap<String, (String, u32)> {
     let mut out = HashMap::new();
-    let mut name: Option<String> = None;
-    for line in text.lines() {
+    let mut name: Option<(String, u32)> = None;
+    for (i, line) in text.lines().enumerate() {
         let l = line.trim();
         if l == "[[package]]" {
             name = None;
         } else if let Some(v) = l.strip_prefix("name = ") {
-            name = Some(v.trim_matches('"').to_string());
+            name = Some((v.trim_matches('"').to_string(), i as u32 + 1));
         } else if let Some(v) = l.strip_prefix("version = ")
-            && let Some(n) = name.take()
+            && let Some((n, at)) = name.take()
         {
-            out.insert(n, v.trim_matches('"').to_string());
+            out.insert(n, (v.trim_matches('"').to_string(), at));
         }
     }
     out

@@ -286,7 +286,7 @@ impl Project {
 
 /// Whether a qualified path starts with a library we model, so an alias to it is
 /// worth keeping.
-fn is_library_path(q: &str) -> bool {
+pub fn is_library_path(q: &str) -> bool {
     const ROOTS: &[&str] = &[
         "child_process", "fs", "path", "vm", "http", "https", "axios", "got", "undici",
         "node-fetch", "execa", "subprocess", "os", "asyncio", "requests", "httpx", "aiohttp",

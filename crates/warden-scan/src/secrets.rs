@@ -109,6 +109,17 @@ fn is_placeholder(v: &str) -> bool {
     distinct.len() < 6
 }
 
+/// A provider-format value that is a documentation placeholder: `sk_live_xxxx…`,
+/// `xoxb-your-bot-token`.
+fn provider_placeholder(v: &str) -> bool {
+    let l = v.to_ascii_lowercase();
+    if ["your", "xxxx", "placeholder", "example", "changeme", "dummy", "redacted", "<", "${", "****"].iter().any(|w| l.contains(w)) {
+        return true;
+    }
+    let tail: std::collections::HashSet<char> = v.chars().rev().take(16).collect();
+    tail.len() < 5
+}
+
 /// Whether a generic high-entropy candidate looks like a real key.
 fn strong_generic(v: &str) -> bool {
     let has_digit = v.chars().any(|c| c.is_ascii_digit());
@@ -148,7 +159,7 @@ pub fn scan_text(path: &str, text: &str) -> Vec<SecretMatch> {
             if pat.kind.starts_with("A database URL") && is_placeholder(value) {
                 continue;
             }
-            if value == "AKIAIOSFODNN7EXAMPLE" || value.contains("EXAMPLEKEY") {
+            if value == "AKIAIOSFODNN7EXAMPLE" || value.contains("EXAMPLEKEY") || provider_placeholder(value) {
                 continue;
             }
             // A line that reads a secret from the environment is a reference, not a value.

@@ -226,7 +226,7 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             });
             return out;
         }
-        if matches!(name, "extractall" | "extract") && (recv.starts_with("tarfile") || recv.starts_with("zipfile")) {
+        if name == "extractall" && (recv.starts_with("tarfile") || recv.starts_with("zipfile")) {
             let filtered = call.keyword("filter").is_some() || call.keyword("members").is_some();
             if !filtered {
                 push(&mut out, Effect::Archive, Vec::new());
@@ -239,12 +239,18 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             push(&mut out, Effect::Sql, arg0.or_else(|| call.keyword("query")).into_iter().collect());
             return out;
         }
+        if let Some(mutates) = python_orm(q, call) {
+            out.push(SinkUse { effect: Effect::Db, inputs: all_args(), argv: Vec::new(), mutates });
+            return out;
+        }
         if q == "sqlalchemy.text" || q == "text" && call.positional_count() == 1 {
             push(&mut out, Effect::Sql, arg0.into_iter().collect());
             return out;
         }
         if matches!(recv, "logging" | "logger" | "log" | "_logger" | "LOGGER" | "self.logger" | "self.log")
             || recv.ends_with("logger")
+            || recv.starts_with("logging.")
+            || recv.ends_with("getLogger")
         {
             if matches!(name, "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" | "log") {
                 push(&mut out, Effect::Log, all_args());
@@ -372,8 +378,7 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
     if root == "fs" || recv == "fs.promises" {
         let eff = match name {
             "readFile" | "readFileSync" | "createReadStream" | "readdir" | "readdirSync"
-            | "stat" | "statSync" | "lstat" | "access" | "opendir" | "readlink" | "realpath"
-            | "exists" | "existsSync" | "open" | "openSync" | "readJson" | "readJSON" => Some(Effect::FsRead),
+            | "opendir" | "open" | "openSync" | "readJson" | "readJSON" => Some(Effect::FsRead),
             "writeFile" | "writeFileSync" | "appendFile" | "appendFileSync" | "createWriteStream"
             | "mkdir" | "mkdirSync" | "copyFile" | "copyFileSync" | "rename" | "renameSync"
             | "cp" | "cpSync" | "symlink" | "chmod" | "outputFile" | "writeJson" | "move"
@@ -456,15 +461,16 @@ fn process_use<'a>(cmd: &'a Expr, _extra: &[&'a Expr]) -> SinkUse<'a> {
 
 /// The effect of an ORM-style Python call (`session.get(Model, id)`,
 /// `Model.objects.get(pk=id)`), which reads or writes records by key.
-pub fn python_orm(q: &str) -> Option<bool> {
+pub fn python_orm(q: &str, call: &Call) -> Option<bool> {
     let name = last(q);
-    if q.contains(".objects.") && matches!(name, "get" | "filter" | "delete" | "update") {
+    if q.contains(".objects.") && matches!(name, "get" | "filter" | "delete" | "update" | "get_or_create" | "exclude") {
         return Some(matches!(name, "delete" | "update"));
     }
-    if (q.starts_with("session.") || q.starts_with("db.session.") || q.ends_with("session.get"))
-        && matches!(name, "get" | "delete" | "merge")
-    {
-        return Some(name != "get");
+    // `session.get(Model, id)` / `db.session.delete(obj)`, whatever the session is called.
+    let raw = call.callee.path().unwrap_or_default().to_ascii_lowercase();
+    let recv_leaf = raw.rsplit_once('.').map(|(r, _)| r.rsplit('.').next().unwrap_or(r)).unwrap_or("");
+    if recv_leaf.contains("session") && matches!(name, "get" | "delete" | "merge" | "get_one") {
+        return Some(name != "get" && name != "get_one");
     }
     None
 }

@@ -3,6 +3,8 @@
 mod py;
 mod ts;
 
+pub use ts::THROWN;
+
 use crate::ir::{Function, Module, Span};
 use crate::lang::Lang;
 use tree_sitter::{Node, Parser};

@@ -159,6 +159,20 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             for c in children(n) {
                 match c.kind() {
                     "except_clause" | "except_group_clause" | "else_clause" | "finally_clause" => {
+                        // `except E as e:` binds what the try block raised.
+                        for b in children(c) {
+                            if b.kind() == "as_pattern"
+                                && let Some(alias) = b.child_by_field_name("alias")
+                            {
+                                let target = children(alias).first().map(|t| pattern(cx, *t)).unwrap_or_else(|| pattern(cx, alias));
+                                body.push(Stmt::Assign {
+                                    target,
+                                    value: Expr::Name(super::ts::THROWN.into(), span(b)),
+                                    augmented: false,
+                                    span: span(b),
+                                });
+                            }
+                        }
                         for b in children(c) {
                             if b.kind() == "block" {
                                 body.extend(lower_block(cx, b, class));

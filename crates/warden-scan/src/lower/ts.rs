@@ -4,6 +4,9 @@ use super::{Cx, MAX_DEPTH, children, span, unescape};
 use crate::ir::*;
 use tree_sitter::Node;
 
+/// The pseudo-variable holding what a `try` block threw.
+pub const THROWN: &str = "<thrown>";
+
 /// Lowers the statements under `n` (a program, block or class body).
 pub(crate) fn lower_block(cx: &mut Cx, n: Node, class: Option<&str>) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -119,6 +122,15 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             let mut body = Vec::new();
             for c in children(n) {
                 if c.kind() == "catch_clause" {
+                    // The caught value is whatever the try block threw.
+                    if let Some(p) = c.child_by_field_name("parameter") {
+                        body.push(Stmt::Assign {
+                            target: pattern(cx, p),
+                            value: Expr::Name(THROWN.into(), span(p)),
+                            augmented: false,
+                            span: span(p),
+                        });
+                    }
                     if let Some(b) = c.child_by_field_name("body") {
                         stmt(cx, b, class, &mut body);
                     }
@@ -477,7 +489,7 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
     let sp = span(n);
     match n.kind() {
         "identifier" | "this" | "property_identifier" | "shorthand_property_identifier"
-        | "super" => Expr::Name(cx.text(n).to_string(), sp),
+        | "super" | "import" => Expr::Name(cx.text(n).to_string(), sp),
         "string" => Expr::Str(string_value(cx, n), sp),
         "template_string" => {
             let mut parts = Vec::new();

@@ -45,6 +45,15 @@ fn missing_identity(e: &Expr, src: &str) -> bool {
             };
             (empty(r) && ownerish(l)) || (empty(l) && ownerish(r))
         }
+        // `owner in (None, "")`
+        Expr::Binary(BinOp::In, l, r, _) => {
+            ownerish(l)
+                && matches!(r.as_ref(), Expr::List(items, _) if items.iter().any(|i| match i {
+                    Expr::Str(s, _) => s.is_empty(),
+                    Expr::Lit(sp) => matches!(src.get(sp.start_byte as usize..sp.end_byte as usize), Some("None" | "null")),
+                    _ => false,
+                }))
+        }
         _ => false,
     }
 }
@@ -58,7 +67,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                     let Stmt::If { cond, then, span, .. } = s else { return };
                     // `missing || matches` guarding a grant, or `missing` alone returning data.
                     let fail_open = match cond {
-                        Expr::Binary(BinOp::Or, l, r, _) => missing_identity(l, src) && ownerish(r),
+                        // `!id || owner == id` grants on a match; `!id || owner != id` denies.
+                        Expr::Binary(BinOp::Or, l, r, _) => {
+                            missing_identity(l, src) && matches!(r.as_ref(), Expr::Binary(BinOp::Eq, ..)) && ownerish(r)
+                        }
                         c => {
                             missing_identity(c, src)
                                 && then.len() == 1

@@ -19,7 +19,9 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for m in &cx.manifests.manifests {
-        if m.dependencies.is_empty() || m.lockfile.is_some() {
+        // A requirements file is an install list; unpinned lines there are reported by
+        // `maint-unpinned-dependency`.
+        if m.dependencies.is_empty() || m.lockfile.is_some() || !(m.path.ends_with("package.json") || m.path.ends_with("pyproject.toml")) {
             continue;
         }
         out.push(Raw {

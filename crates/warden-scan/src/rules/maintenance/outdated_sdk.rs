@@ -26,11 +26,15 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                 ("python", "mcp") => (1, 23, 0),
                 _ => continue,
             };
-            let (version, from_lock) = match m.locked.get(&d.name).and_then(|v| parse_version(v)) {
-                Some(v) => (Some(v), true),
-                None => (minimum_version(&d.requirement), false),
+            // The lockfile says what is installed; the range only what may be.
+            let locked = m.locked.get(&d.name).and_then(|(v, line)| Some((parse_version(v)?, *line)));
+            let (v, from_lock, path, line) = match (locked, &m.lockfile) {
+                (Some((v, line)), Some(lock)) => (v, true, lock.clone(), line),
+                _ => match minimum_version(&d.requirement) {
+                    Some(v) => (v, false, m.path.clone(), d.line),
+                    None => continue,
+                },
             };
-            let Some(v) = version else { continue };
             if v >= floor {
                 continue;
             }
@@ -38,8 +42,8 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             out.push(Raw {
                 rule: &RULE,
                 module: None,
-                path: Some(m.path.clone()),
-                span: line_span(d.line),
+                path: Some(path),
+                span: line_span(line),
                 tool: None,
                 message: format!(
                     "`{}` {how} {}.{}.{}, older than {}.{}.{}, the first release with DNS-rebinding protection on by default.",

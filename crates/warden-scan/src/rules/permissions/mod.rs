@@ -11,9 +11,15 @@ use crate::rules::Cx;
 /// The effects seen in a tool's handler run.
 pub(crate) fn effects<'a>(cx: &'a Cx, t: &FoundTool) -> Vec<&'a EffectSeen> {
     match t.handler {
-        // Tools that share a dispatcher share its effects; only single-tool handlers
-        // are judged, so one tool's delete does not taint its siblings.
         Some(h) if t.branch.is_none() => cx.runs[h].effects.seen.iter().collect(),
-        _ => Vec::new(),
+        // Tools that share a dispatcher get the effects reached from their own branch.
+        Some(h) => cx.runs[h]
+            .effects
+            .sites
+            .iter()
+            .filter(|(_, site)| cx.tool_for(h, *site).is_some_and(|x| x.def.name == t.def.name))
+            .map(|(e, _)| e)
+            .collect(),
+        None => Vec::new(),
     }
 }

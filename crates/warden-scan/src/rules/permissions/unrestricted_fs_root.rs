@@ -76,6 +76,18 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                     if let Stmt::Assign { target: Target::Name(n, _) | Target::Path(n, _), value, .. } = s {
                         check_assign(n.rsplit('.').next().unwrap_or(n), value);
                     }
+                    // `parser.add_argument("--root", default=Path.home())`, `.option("--root", ..., "/")`.
+                    for e in s.exprs() {
+                        e.walk(&mut |x| {
+                            if let Expr::Call(c) = x
+                                && c.callee.path().is_some_and(|p| p.ends_with("add_argument") || p.ends_with("option"))
+                                && let Some(flag) = c.positional(0).and_then(|a| a.as_str())
+                                && let Some(default) = c.keyword("default").or_else(|| c.positional(2))
+                            {
+                                check_assign(flag.trim_start_matches('-'), default);
+                            }
+                        });
+                    }
                 });
             }
         }

@@ -55,5 +55,11 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         "`{}` returns untrusted content, `{}` reads private data and `{}` can send data out: injected text can chain them to exfiltrate.",
         u.def.name, p.def.name, x.def.name
     );
-    out.push(cx.at_tool(&RULE, u, msg, Confidence::Medium));
+    let mut raw = cx.at_tool(&RULE, u, msg, Confidence::Medium);
+    if let Some(b) = u.branch {
+        // A dispatched tool is registered where its branch is.
+        raw.span = b;
+        raw.path = None;
+    }
+    out.push(raw);
 }

@@ -15,5 +15,12 @@ pub(crate) fn is_raw_tool(hit: &Hit) -> bool {
         return true;
     }
     let up = hit.taint.lit.to_ascii_uppercase();
-    up.contains("READ ONLY") || up.contains("ROLLBACK") || up.trim_start().starts_with("BEGIN")
+    if up.contains("READ ONLY") || up.contains("ROLLBACK") || up.trim_start().starts_with("BEGIN") {
+        return true;
+    }
+    // Only wrapper words around the input (`EXPLAIN {sql}`, `{sql};`): the input is
+    // the whole statement.
+    up.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .all(|w| matches!(w, "EXPLAIN" | "ANALYZE" | "VERBOSE" | "FORMAT" | "JSON" | "COMMIT" | "SET" | "TRANSACTION"))
 }

@@ -22,7 +22,14 @@ pub static RULE: Rule = Rule {
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     vec![
         re(r"<\s*/?\s*(important|system|instructions?|hidden|secret|admin|critical|assistant|sys|prompt)\s*>"),
-        re(r"\b(do\s+not|don'?t|never)\s+(tell|mention|inform|reveal|show|notify|alert|disclose\s+to)\s+(this\s+to\s+)?(the\s+)?user"),
+        re(r"\b(do\s+not|don'?t|never)\s+(tell|mention|inform|reveal|show|notify|alert|disclose)\b.{0,30}\buser"),
+        re(r"\bnote\s+to\s+(the\s+)?(assistant|model|ai|llm|agent)\b"),
+        re(r"\bif\s+you\s+(first\s+)?(read|call|fetch|open)\b"),
+        re(r"\b(read|open|cat)\s+\S*[/.][\w./-]+.{0,60}\b(pass|include|send|paste|copy|put)\b"),
+        re(r"\b(pass|paste|copy|include|send|put)\s+(the\s+|its\s+)?(whole|entire|full)\s+(file|contents?)"),
+        re(r"\bpaste\s+(its|the|their)\s+(full\s+|entire\s+)?contents?"),
+        re(r"\bcopy\s+(every|each|all)\s+(line|file|value)s?\s+into"),
+        re(r"\bsilently\s+(read|call|send|include|fetch)"),
         re(r"\bwithout\s+(telling|informing|notifying|alerting|asking)\s+(the\s+)?user"),
         re(r"\b(the\s+)?user\s+(must|should)\s+not\s+(know|see|be\s+told)"),
         re(r"\bignore\s+(all\s+|any\s+)?(previous|prior|above|earlier|other)\s+(instructions|rules|guidelines)"),

@@ -1,6 +1,6 @@
 //! A tool description that tells the model how to use other tools.
 
-use super::{first_match, re, texts};
+use super::{re, texts};
 use crate::rules::{Cx, Raw, Rule};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -28,13 +28,23 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         re(r"\balways\s+(bcc|cc|add|include|send\s+a\s+copy|forward)\b.{0,60}@"),
         re(r"\b(the\s+)?`?[\w.-]+`?\s+tool\s+(must|should)\s+(always|never|only)\b"),
         re(r"\boverrides?\s+(the\s+)?(behaviou?r|instructions)\s+of\b"),
+        re(r"\breplacement\s+for\s+(the\s+)?`?[\w.-]+`?\s+tool"),
+        re(r"\b(tools?|server)\s+of\s+the\s+(trusted|other)\b"),
     ]
 });
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for t in &cx.inv.tools {
         for (text, m, sp, what) in texts(t) {
-            let Some(found) = first_match(&PATTERNS, &text) else { continue };
+            // "when this tool is called" speaks of the tool itself.
+            let Some(found) = PATTERNS
+                .iter()
+                .flat_map(|p| p.find_iter(&text))
+                .map(|m| m.as_str().to_string())
+                .find(|m| !m.to_ascii_lowercase().contains("this tool"))
+            else {
+                continue;
+            };
             let mut raw = cx.at_tool(&RULE, t, format!("The {what} gives orders about other tools: \"{}\".", found.trim()), Confidence::High);
             raw.module = Some(m);
             raw.path = None;

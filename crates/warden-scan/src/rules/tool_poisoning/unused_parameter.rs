@@ -40,7 +40,12 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                 .description
                 .as_deref()
                 .is_some_and(|d| d.to_ascii_lowercase().contains(&p.name.to_ascii_lowercase()));
-            if !SUSPICIOUS.contains(&p.name.as_str()) && !directive {
+            let lname = p.name.to_ascii_lowercase();
+            let suspicious = SUSPICIOUS.contains(&p.name.as_str())
+                || ["note", "context", "debug", "feedback", "comment", "reason", "summary", "memo", "thought", "remark", "extra", "meta"]
+                    .iter()
+                    .any(|k| lname.contains(k));
+            if !suspicious && !directive {
                 continue;
             }
             let mut raw = cx.at_tool(

@@ -245,6 +245,8 @@ pub struct Run<'p> {
     root_args: HashSet<String>,
     /// Module-level names already evaluated (their taint), per module.
     globals: HashMap<(usize, String), Option<Taint>>,
+    /// Everything thrown so far in the run: what a `catch` may receive.
+    thrown: Option<Taint>,
 }
 
 impl<'p> Run<'p> {
@@ -258,6 +260,7 @@ impl<'p> Run<'p> {
             root_site: Span::default(),
             root_args: HashSet::new(),
             globals: HashMap::new(),
+            thrown: None,
         };
         let func = &p.modules[handler.module].functions[handler.func];
         let mut params: Vec<(usize, Taint)> = Vec::new();
@@ -304,6 +307,7 @@ impl<'p> Run<'p> {
             root_site: Span::default(),
             root_args: HashSet::new(),
             globals: HashMap::new(),
+            thrown: None,
         };
         for func in 0..p.modules[m].functions.len() {
             run.call_function(FnRef { module: m, func }, Vec::new(), false);
@@ -377,6 +381,10 @@ impl<'p> Run<'p> {
                 span,
             } => {
                 let t = self.eval(fr, value);
+                if matches!(value, Expr::Binary(..) | Expr::Call(..) | Expr::Not(..)) {
+                    // `const ok = p.startsWith(root + sep)` guards as much as an `if` does.
+                    self.note_guards(fr, value);
+                }
                 let t = t.map(|t| t.with_step(m, *span, assign_note(target)));
                 self.bind(fr, target, t, *augmented);
             }
@@ -385,6 +393,10 @@ impl<'p> Run<'p> {
             }
             Stmt::Return(e, span) => {
                 let t = e.as_ref().and_then(|e| self.eval(fr, e));
+                if let Some(e @ (Expr::Binary(..) | Expr::Call(..) | Expr::Not(..))) = e {
+                    // A predicate helper (`return p.startsWith(root + sep)`) is a guard.
+                    self.note_guards(fr, e);
+                }
                 if let Some(t) = &t
                     && fr.is_root
                     && self.stack.len() == 1
@@ -403,8 +415,8 @@ impl<'p> Run<'p> {
             Stmt::Throw(e, span) => {
                 if let Some(t) = e.as_ref().and_then(|e| self.eval(fr, e)) {
                     self.hit(HitKind::Throw, m, *span, String::new(), t.clone(), None);
-                    // A `catch`/`except` in this function sees what was thrown.
-                    self.bind(fr, &Target::Name(crate::lower::THROWN.into(), *span), Some(t), true);
+                    // A `catch`/`except` up the call chain sees what was thrown.
+                    self.thrown = Taint::union(self.thrown.take(), Some(t));
                 }
             }
             Stmt::If { cond, then, els, .. } => {
@@ -487,6 +499,12 @@ impl<'p> Run<'p> {
                         && self.root_args.contains(n)
                     {
                         self.out.args_escape = true;
+                    } else if parts.iter().any(|(k, _)| k.as_deref().is_some_and(is_secret_name)) {
+                        // `{ apiKey, ...rest }`: the rest is what is left without the secret.
+                        t.labels &= !label::SECRET;
+                        if t.labels == 0 {
+                            continue;
+                        }
                     }
                     self.bind(fr, sub, Some(t), false);
                 }
@@ -540,6 +558,7 @@ impl<'p> Run<'p> {
     fn eval(&mut self, fr: &mut Frame, e: &Expr) -> Option<Taint> {
         let m = fr.f.module;
         match e {
+            Expr::Name(n, _) if n == crate::lower::THROWN => self.thrown.clone(),
             Expr::Name(n, _) => {
                 self.out.names_read.insert(n.clone());
                 match fr.env.get(n) {
@@ -598,7 +617,7 @@ impl<'p> Run<'p> {
                 }
                 // The status of a response is the server's own observation, not content.
                 if ot.as_ref().is_some_and(|t| t.labels & label::EXTERNAL != 0)
-                    && matches!(prop.as_str(), "status" | "status_code" | "statusCode" | "ok" | "statusText" | "reason" | "reason_phrase" | "elapsed" | "is_success" | "is_error" | "url" | "headers")
+                    && matches!(prop.as_str(), "status" | "status_code" | "statusCode" | "ok" | "statusText" | "reason" | "reason_phrase" | "elapsed" | "is_success" | "is_error" | "url" | "headers" | "byteLength" | "size" | "responseUrl" | "location" | "content_type" | "encoding")
                 {
                     return None;
                 }
@@ -713,6 +732,14 @@ impl<'p> Run<'p> {
                 }
                 acc
             }
+            Expr::Comprehension(binds, body, _) => {
+                // The elements are the body: `[wrap(m) for m in msgs]` is as clean as `wrap`.
+                for (target, it) in binds {
+                    let t = self.eval(fr, it);
+                    self.bind(fr, target, t, true);
+                }
+                self.eval(fr, body)
+            }
         }
     }
 
@@ -743,6 +770,22 @@ impl<'p> Run<'p> {
         });
         self.globals.insert(key, t.clone());
         t
+    }
+
+    /// The expression last assigned to `name` in function `f`, if any.
+    fn definition(&self, f: FnRef, name: &str) -> Option<&'p Expr> {
+        let p = self.p;
+        let mut found = None;
+        for s in &p.modules[f.module].functions[f.func].body {
+            s.walk(&mut |s| {
+                if let Stmt::Assign { target: Target::Name(n, _), value, .. } = s
+                    && n == name
+                {
+                    found = Some(value);
+                }
+            });
+        }
+        found
     }
 
     fn env_var(&self, m: usize, var: &str, sp: Span) -> Option<Taint> {
@@ -798,7 +841,7 @@ impl<'p> Run<'p> {
         // recognised by its name.
         let q = self
             .p
-            .qualify(m, &c.callee)
+            .qualify_in(m, fr.f.func, &c.callee)
             .or_else(|| method.map(|mm| format!("?.{mm}")))
             .unwrap_or_default();
         // Receiver first, so callbacks passed to its methods can be seeded with it.
@@ -883,6 +926,7 @@ impl<'p> Run<'p> {
             }
             // A lookup in a fixed table (`QUERIES.get(kind)`) yields the table's values.
             if recv_t.is_none()
+                && matches!(&c.callee, Expr::Member(o, _, _) if matches!(o.as_ref(), Expr::Name(..)))
                 && self.p.resolve_call(m, None, &c.callee).is_none()
                 && !crate::project::is_library_path(&q)
                 && sinks::classify(&q, c, &self.p.sources[m], py).is_empty()
@@ -1171,7 +1215,11 @@ impl<'p> Run<'p> {
                     if let Some(arg) = c.positional(0)
                         && lits.is_empty()
                     {
-                        if has_separator(arg) {
+                        let defined = match arg {
+                            Expr::Name(n, _) => self.definition(fr.f, n),
+                            _ => None,
+                        };
+                        if has_separator(arg) || defined.is_some_and(has_separator) {
                             self.add_guard(&origins, clear::PATH);
                         } else {
                             for o in &origins {
@@ -1320,11 +1368,15 @@ impl<'p> Run<'p> {
 fn creates_client(c: &Call, q: &str) -> bool {
     let name = q.rsplit('.').next().unwrap_or(q).trim_start_matches('?');
     let l = name.to_ascii_lowercase();
-    c.is_new
-        || name.chars().next().is_some_and(|ch| ch.is_ascii_uppercase())
-        || ["connect", "client", "session", "cursor", "pool", "engine", "login", "authenticate", "driver", "create_", "build"]
-            .iter()
-            .any(|k| l.contains(k))
+    // Constructors of data (errors, messages, strings) carry their contents.
+    let data = ["content", "error", "exception", "result", "response", "message", "string", "object", "array", "map", "set",
+        "buffer", "url", "path", "date", "json", "text", "dict", "list", "tuple", "record", "event", "blob", "headers", "request"]
+        .iter()
+        .any(|k| l.ends_with(k))
+        || l.len() <= 3;
+    let constructor = c.is_new || name.chars().next().is_some_and(|ch| ch.is_ascii_uppercase());
+    (constructor && !data)
+        || ["connect", "client", "session", "cursor", "pool", "engine", "login", "authenticate", "driver"].iter().any(|k| l.contains(k))
 }
 
 fn assign_note(t: &Target) -> String {

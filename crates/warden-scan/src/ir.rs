@@ -75,6 +75,8 @@ pub enum Expr {
     Lit(Span),
     /// `cond ? a : b`, `a if cond else b`.
     Cond(Box<Expr>, Box<Expr>, Box<Expr>, Span),
+    /// A comprehension: each `(target, iterable)` binds, then `body` is the element.
+    Comprehension(Vec<(Target, Expr)>, Box<Expr>, Span),
     /// Anything not modelled; its children are kept.
     Other(Vec<Expr>, Span),
 }
@@ -95,6 +97,7 @@ impl Expr {
             | Expr::Func(_, s)
             | Expr::Lit(s)
             | Expr::Cond(_, _, _, s)
+            | Expr::Comprehension(_, _, s)
             | Expr::Other(_, s) => *s,
             Expr::Call(c) => c.span,
         }
@@ -173,6 +176,12 @@ impl Expr {
                 f(c);
                 f(a);
                 f(b)
+            }
+            Expr::Comprehension(binds, body, _) => {
+                for (_, it) in binds {
+                    f(it)
+                }
+                f(body)
             }
         }
     }

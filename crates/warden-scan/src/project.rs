@@ -20,8 +20,9 @@ pub struct Project {
     /// Source text of each module, same order.
     pub sources: Vec<String>,
     by_path: HashMap<String, usize>,
-    /// Per module: local alias → qualified library path (`execAsync` → `child_process.exec`).
-    aliases: Vec<HashMap<String, String>>,
+    /// Per module and function: local alias → qualified library path (`execAsync` →
+    /// `child_process.exec`). Function 0 holds the module-level aliases.
+    aliases: Vec<HashMap<(FuncId, String), String>>,
     /// Method name → every method with that name in the project.
     methods: HashMap<String, Vec<FnRef>>,
 }
@@ -204,10 +205,18 @@ impl Project {
     /// aliases are expanded, so `cp.exec` becomes `child_process.exec`, and
     /// `requests.Session().get` becomes `requests.Session.get`.
     pub fn qualify(&self, m: usize, e: &Expr) -> Option<String> {
+        self.qualify_in(m, Module::TOP, e)
+    }
+
+    /// [`Project::qualify`] inside function `f`, whose local aliases come first.
+    pub fn qualify_in(&self, m: usize, f: FuncId, e: &Expr) -> Option<String> {
         match e {
             Expr::Name(n, _) => {
-                if let Some(a) = self.aliases.get(m).and_then(|a| a.get(n)) {
-                    return Some(a.clone());
+                if let Some(aliases) = self.aliases.get(m) {
+                    let key = (f, n.clone());
+                    if let Some(a) = aliases.get(&key).or_else(|| aliases.get(&(Module::TOP, n.clone()))) {
+                        return Some(a.clone());
+                    }
                 }
                 if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == n) {
                     let module = normalize_module(&imp.module);
@@ -218,18 +227,18 @@ impl Project {
                 }
                 Some(n.clone())
             }
-            Expr::Member(o, p, _) => Some(format!("{}.{p}", self.qualify(m, o)?)),
-            Expr::Call(c) => self.qualify(m, &c.callee),
+            Expr::Member(o, p, _) => Some(format!("{}.{p}", self.qualify_in(m, f, o)?)),
+            Expr::Call(c) => self.qualify_in(m, f, &c.callee),
             _ => None,
         }
     }
 
     /// Aliases from assignments anywhere in the module: `x = promisify(exec)`,
     /// `client = httpx.AsyncClient()`, `run = subprocess.run`.
-    fn collect_aliases(&self, m: usize) -> HashMap<String, String> {
+    fn collect_aliases(&self, m: usize) -> HashMap<(FuncId, String), String> {
         let mut out = HashMap::new();
         let module = &self.modules[m];
-        for f in &module.functions {
+        for (fi, f) in module.functions.iter().enumerate() {
             for s in &f.body {
                 s.walk(&mut |s| {
                     let Stmt::Assign {
@@ -247,7 +256,9 @@ impl Project {
                                 Some("util.promisify" | "promisify") => {
                                     c.positional(0).and_then(|a| self.qualify_no_alias(m, a))
                                 }
-                                Some(q) if is_library_path(q) && q.contains('.') => Some(q.to_string()),
+                                // Only objects that are clients (`httpx.AsyncClient()`,
+                                // `sqlite3.connect()`), not results (`axios.get(...)`).
+                                Some(q) if is_library_path(q) && q.contains('.') && is_factory(q) => Some(q.to_string()),
                                 _ => None,
                             }
                         }
@@ -257,7 +268,7 @@ impl Project {
                         _ => None,
                     };
                     if let Some(a) = aliased {
-                        out.entry(name.clone()).or_insert(a);
+                        out.entry((fi, name.clone())).or_insert(a);
                     }
                 });
             }
@@ -298,6 +309,17 @@ pub fn is_library_path(q: &str) -> bool {
     ];
     let root = q.split('.').next().unwrap_or(q);
     ROOTS.contains(&root)
+}
+
+/// Whether a library call returns a client-like object whose methods we model.
+fn is_factory(q: &str) -> bool {
+    let last = q.rsplit('.').next().unwrap_or(q);
+    last.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        || matches!(
+            last,
+            "connect" | "create_connection" | "createConnection" | "createPool" | "cursor" | "getLogger" | "open"
+                | "Session" | "client" | "create_client" | "create" | "promisify" | "session" | "create_engine"
+        )
 }
 
 /// Methods too common for a unique-name guess to be meaningful.

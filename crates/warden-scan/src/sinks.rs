@@ -226,6 +226,10 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             });
             return out;
         }
+        if (recv.contains("smtp") || recv.contains("SMTP")) && matches!(name, "send_message" | "sendmail" | "send") {
+            out.push(SinkUse { effect: Effect::Http, inputs: Vec::new(), argv: Vec::new(), mutates: true });
+            return out;
+        }
         if name == "extractall" && (recv.starts_with("tarfile") || recv.starts_with("zipfile")) {
             let filtered = call.keyword("filter").is_some() || call.keyword("members").is_some();
             if !filtered {
@@ -369,6 +373,11 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             argv: Vec::new(),
             mutates: matches!(name, "post" | "put" | "delete" | "patch"),
         });
+        return out;
+    }
+    if name == "sendMail" || (recv.to_ascii_lowercase().contains("mail") && name.starts_with("send")) {
+        // E-mail is an outbound channel like a POST.
+        out.push(SinkUse { effect: Effect::Http, inputs: Vec::new(), argv: Vec::new(), mutates: true });
         return out;
     }
     if name == "goto" && recv.to_ascii_lowercase().contains("page") {

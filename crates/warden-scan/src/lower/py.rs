@@ -303,6 +303,10 @@ fn expr_stmt(cx: &mut Cx, e: Node, out: &mut Vec<Stmt>) {
                 return;
             };
             let target = pattern(cx, l);
+            if matches!(target, Target::Other(_)) || (matches!(target, Target::Path(..)) && l.kind() != "identifier") {
+                // `f(x).attr = v`, `d[k] = v`: what the target evaluates still runs.
+                out.push(Stmt::Expr(expr(cx, l)));
+            }
             // `a = b = value` nests assignments on the right.
             let value = if r.kind() == "assignment" {
                 let mut inner = Vec::new();
@@ -518,7 +522,11 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
                 .map(|f| expr(cx, f))
                 .unwrap_or(Expr::Lit(sp));
             let mut args = Vec::new();
-            if let Some(a) = n.child_by_field_name("arguments") {
+            let arguments = n.child_by_field_name("arguments");
+            if let Some(a) = arguments.filter(|a| a.kind() == "generator_expression") {
+                // `"".join(x for x in xs)`: the generator is the one argument.
+                args.push(Arg { name: None, value: expr(cx, a), spread: false });
+            } else if let Some(a) = arguments {
                 for c in children(a) {
                     match c.kind() {
                         "keyword_argument" => {
@@ -653,6 +661,26 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
         "lambda" => {
             let id = function(cx, n, None, Vec::new(), sp);
             Expr::Func(id, sp)
+        }
+        "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension" => {
+            let mut binds = Vec::new();
+            let mut body = None;
+            for c in children(n) {
+                match c.kind() {
+                    "for_in_clause" => {
+                        if let (Some(l), Some(r)) = (c.child_by_field_name("left"), c.child_by_field_name("right")) {
+                            binds.push((pattern(cx, l), expr(cx, r)));
+                        }
+                    }
+                    "if_clause" => {}
+                    _ if body.is_none() => body = Some(expr(cx, c)),
+                    _ => {}
+                }
+            }
+            match body {
+                Some(b) => Expr::Comprehension(binds, Box::new(b), sp),
+                None => Expr::Other(Vec::new(), sp),
+            }
         }
         "parenthesized_expression" | "await" | "keyword_argument" | "list_splat"
         | "dictionary_splat" | "named_expression" | "type" => match children(n).last() {

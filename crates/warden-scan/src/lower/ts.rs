@@ -224,6 +224,10 @@ fn expr_stmt(cx: &mut Cx, e: Node, out: &mut Vec<Stmt>) {
                 return;
             };
             let target = pattern(cx, l);
+            if matches!(target, Target::Other(_)) {
+                // `f(x).prop = v`, `obj[k] = v`: what the target evaluates still runs.
+                out.push(Stmt::Expr(expr(cx, l)));
+            }
             let value = expr(cx, r);
             require_import(cx, &target, &value);
             out.push(Stmt::Assign {

@@ -24,13 +24,13 @@ pub(crate) fn is_id_name(n: &str) -> bool {
 
 /// Words that show the code knows who the caller is.
 pub(crate) fn identity_seen(names: &std::collections::HashSet<String>) -> bool {
+    const WORDS: &[&str] = &[
+        "authinfo", "requestcontext", "accesstoken", "currentuser", "principal", "caller", "sessionuser", "userid", "tenant",
+        "owner", "clientid", "claims", "getuser", "whoami", "authenticateduser", "requestuser", "authuser",
+    ];
     names.iter().any(|n| {
-        let l = n.to_ascii_lowercase();
-        l.contains("authinfo") || l.contains("auth_info") || l.contains("request_context") || l.contains("access_token")
-            || l.contains("accesstoken") || l == "get_access_token" || l.contains("current_user") || l.contains("currentuser")
-            || l == "principal" || l == "caller" || l.contains("callerid") || l.contains("caller_id") || l == "session_user"
-            || l == "userid" || l == "user_id" || l.contains("tenant") || l.contains("owner") || l == "clientid" || l == "client_id"
-            || l == "sub" || l == "claims"
+        let l: String = n.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        l == "sub" || WORDS.iter().any(|w| l.contains(w))
     })
 }
 

@@ -35,7 +35,8 @@ fn unrestricted(e: &Expr) -> bool {
                 || ((p == "Path" || p.ends_with("resolve")) && c.args.len() == 1 && c.positional(0).is_some_and(unrestricted))
         }
         Expr::List(items, _) => items.iter().any(unrestricted),
-        Expr::Binary(_, l, r, _) => unrestricted(l) || unrestricted(r),
+        // `process.env.ROOT || "/"`; but `Path.home() / "Notes"` is a subdirectory.
+        Expr::Binary(crate::ir::BinOp::Or, l, r, _) => unrestricted(l) || unrestricted(r),
         Expr::Cond(_, a, b, _) => unrestricted(a) || unrestricted(b),
         _ => false,
     }

@@ -1,7 +1,7 @@
 //! Untrusted input, private data and an exfiltration channel in one server.
 
 use super::returns_external;
-use crate::flow::{EffectSeen, HitKind, label};
+use crate::flow::{HitKind, clear, label};
 use crate::rules::{Cx, Raw, Rule};
 use crate::sinks::Effect;
 use warden_core::{Category, Confidence, Severity};
@@ -26,24 +26,25 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for t in &cx.inv.tools {
         let Some(h) = t.handler else { continue };
         let run = &cx.runs[h];
-        let mine = |hit_site: crate::ir::Span| t.branch.is_none() || cx.tool_for(h, hit_site).is_some_and(|x| x.def.name == t.def.name);
-        if untrusted.is_none()
-            && run.hits.iter().any(|x| returns_external(x) && x.taint.origins.iter().any(|o| !o.contains("file")) && mine(x.root_site))
-        {
+        let mine = |site: crate::ir::Span| t.branch.is_none() || cx.tool_for(h, site).is_some_and(|x| x.def.name == t.def.name);
+        let effects = crate::rules::permissions::effects(cx, t);
+        if untrusted.is_none() && run.hits.iter().any(|x| returns_external(x) && mine(x.root_site)) {
             untrusted = Some(t);
         }
-        let has = |f: &dyn Fn(&EffectSeen) -> bool| run.effects.seen.iter().any(f);
-        if private.is_none() && (has(&|e| matches!(e.effect, Effect::Sql | Effect::Db) && !e.mutates) || has(&|e| e.effect == Effect::FsRead)) {
+        if private.is_none()
+            && effects.iter().any(|e| (matches!(e.effect, Effect::Sql | Effect::Db) && !e.mutates) || e.effect == Effect::FsRead)
+        {
             private = Some(t);
         }
+        // An outbound request to a model-chosen destination, a POST, or e-mail.
         let model_url = run.hits.iter().any(|x| {
-            x.kind == HitKind::Sink(Effect::Http) && x.taint.labels & label::ARG != 0 && !x.taint.host_fixed && mine(x.root_site)
+            x.kind == HitKind::Sink(Effect::Http)
+                && x.taint.labels & label::ARG != 0
+                && !x.taint.host_fixed
+                && !cx.cleared(h, x, clear::SSRF)
+                && mine(x.root_site)
         });
-        let mail = run.names_read.iter().any(|n| {
-            let l = n.to_ascii_lowercase();
-            l.contains("sendmail") || l.contains("send_mail") || l.contains("send_email") || l.contains("sendemail") || l == "smtp" || l.contains("nodemailer") || l == "send_message"
-        });
-        if exfil.is_none() && (model_url || mail || has(&|e| e.effect == Effect::Http && e.mutates)) {
+        if exfil.is_none() && (model_url || effects.iter().any(|e| e.effect == Effect::Http && e.mutates)) {
             exfil = Some(t);
         }
     }

@@ -20,7 +20,9 @@ pub(crate) fn is_raw_tool(hit: &Hit) -> bool {
     }
     // Only wrapper words around the input (`EXPLAIN {sql}`, `{sql};`): the input is
     // the whole statement.
-    up.split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty())
-        .all(|w| matches!(w, "EXPLAIN" | "ANALYZE" | "VERBOSE" | "FORMAT" | "JSON" | "COMMIT" | "SET" | "TRANSACTION"))
+    let words: Vec<&str> = up.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).collect();
+    !words.is_empty()
+        && words
+            .iter()
+            .all(|w| matches!(*w, "EXPLAIN" | "ANALYZE" | "VERBOSE" | "FORMAT" | "JSON" | "COMMIT" | "SET" | "TRANSACTION"))
 }

@@ -1,7 +1,7 @@
 //! A tool that runs model-supplied SQL behind a guard that does not hold.
 
 use super::is_raw_tool;
-use crate::flow::label;
+use crate::flow::{clear, label};
 use crate::rules::{Cx, Raw, Rule};
 use warden_core::{Category, Confidence, Severity};
 
@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if hit.taint.labels & label::ARG == 0 || !is_raw_tool(hit) {
+        if hit.taint.labels & label::ARG == 0 || !is_raw_tool(hit) || cx.cleared(h, hit, clear::SQL) {
             continue;
         }
         let src = &cx.p.sources[hit.module];

@@ -25,7 +25,7 @@ pub(crate) fn has_host_check(src: &str) -> bool {
 
 /// Whether a module serves MCP over HTTP.
 pub(crate) fn serves_http(src: &str) -> bool {
-    ["StreamableHTTPServerTransport", "SSEServerTransport", "streamable-http", "streamable_http", "\"sse\"", "'sse'", "sse_app", "http_app", "run_http_async", "run_sse_async", "createMcpHandler", "\"http\"", "'http'"]
+    ["StreamableHTTPServerTransport", "SSEServerTransport", "SseServerTransport", "StreamableHTTPSessionManager", "streamable-http", "streamable_http", "\"sse\"", "'sse'", "sse_app", "http_app", "run_http_async", "run_sse_async", "createMcpHandler", "\"http\"", "'http'"]
         .iter()
         .any(|k| src.contains(k))
 }

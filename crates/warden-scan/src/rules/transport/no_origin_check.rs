@@ -35,13 +35,14 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                             let name = path.rsplit('.').next().unwrap_or(&path);
                             let bad = match name {
                                 "StreamableHTTPServerTransport" | "SSEServerTransport" => c.is_new,
+                                "SseServerTransport" | "StreamableHTTPSessionManager" => true,
                                 "TransportSecuritySettings" => explicit_off,
                                 "run_http_async" | "run_sse_async" | "run_streamable_http_async" | "http_app" | "sse_app" | "streamable_http_app" => {
                                     c.keyword("middleware").is_none()
                                 }
                                 "run" => {
                                     c.keyword("transport").and_then(|t| t.as_str()).is_some_and(|t| t == "sse" || t == "http" || t == "streamable-http")
-                                        && (explicit_off || src.contains("from fastmcp"))
+                                        && src.contains("from fastmcp")
                                 }
                                 _ => false,
                             };

@@ -97,7 +97,11 @@ impl Project {
                     base.pop();
                 }
                 let base = base.join("/");
-                let p = if base.is_empty() { rest.clone() } else { format!("{base}/{rest}") };
+                let p = match (base.is_empty(), rest.is_empty()) {
+                    (true, _) => rest.clone(),
+                    (false, true) => base,
+                    (false, false) => format!("{base}/{rest}"),
+                };
                 vec![format!("{p}.py"), format!("{p}/__init__.py")]
             } else {
                 vec![format!("{rest}.py"), format!("{rest}/__init__.py")]
@@ -156,24 +160,33 @@ impl Project {
                             return Some(FnRef { module: m, func: f });
                         }
                     }
-                    // `lib.helper(...)` where `lib` is a local module, or `Class.method`.
-                    if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == o)
-                        && let Some(target) = self.resolve_module(m, &imp.module)
-                    {
-                        match &imp.member {
-                            None => return self.top_function(target, method),
-                            Some(class_name) => {
-                                let tm = &self.modules[target];
-                                if let Some(f) = tm
-                                    .functions_named(method)
-                                    .find(|&f| tm.functions[f].class.as_deref() == Some(class_name))
-                                {
-                                    return Some(FnRef { module: target, func: f });
-                                }
-                                // `from pkg import module` then `module.fn()`.
-                                let sub = format!("{}.{}", imp.module, class_name);
-                                if let Some(t2) = self.resolve_module(m, &sub) {
-                                    return self.top_function(t2, method);
+                    // `lib.helper(...)` where `lib` is a local module (also `from . import lib`),
+                    // or `Class.method` for an imported class.
+                    if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == o) {
+                        if let Some(member) = &imp.member {
+                            let sub = if imp.module.ends_with('.') {
+                                format!("{}{member}", imp.module)
+                            } else {
+                                format!("{}.{member}", imp.module)
+                            };
+                            if self.modules[m].lang == crate::lang::Lang::Python
+                                && let Some(t2) = self.resolve_module(m, &sub)
+                                && let Some(f) = self.top_function(t2, method)
+                            {
+                                return Some(f);
+                            }
+                        }
+                        if let Some(target) = self.resolve_module(m, &imp.module) {
+                            match &imp.member {
+                                None => return self.top_function(target, method),
+                                Some(class_name) => {
+                                    let tm = &self.modules[target];
+                                    if let Some(f) = tm
+                                        .functions_named(method)
+                                        .find(|&f| tm.functions[f].class.as_deref() == Some(class_name))
+                                    {
+                                        return Some(FnRef { module: target, func: f });
+                                    }
                                 }
                             }
                         }

@@ -93,8 +93,23 @@ pub struct Stats {
     pub duration_ms: u64,
 }
 
+/// Stack for the scan's threads: the analyses recurse over syntax trees, and a
+/// hostile file can nest deeply (depth is also capped when lowering).
+const STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Runs a scan.
 pub fn scan(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .thread_name(|i| format!("warden-scan-{i}"))
+        .build();
+    match pool {
+        Ok(pool) => pool.install(|| scan_in_pool(root, opts)),
+        Err(_) => scan_in_pool(root, opts),
+    }
+}
+
+fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError> {
     let started = std::time::Instant::now();
     if !root.exists() {
         return Err(ScanError::NotFound { path: root.to_path_buf() });

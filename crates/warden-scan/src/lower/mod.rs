@@ -11,7 +11,7 @@ use tree_sitter::{Node, Parser};
 
 /// Nesting deeper than this is not lowered (it is kept as an opaque expression), so a
 /// hostile file cannot exhaust the stack.
-const MAX_DEPTH: u32 = 200;
+const MAX_DEPTH: u32 = 128;
 
 /// Parses `source` and lowers it. Syntax errors do not fail: the partial tree is used
 /// and `Module::has_errors` is set.
@@ -142,6 +142,40 @@ pub(crate) fn unescape(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_cut_off_not_fatal() {
+        let py = format!("x = {}1{}\n", "(".repeat(3000), ")".repeat(3000));
+        let ts = format!("const x = {}1{};\n", "[".repeat(3000), "]".repeat(3000));
+        std::thread::Builder::new()
+            .stack_size(64 * 1024 * 1024)
+            .spawn(move || {
+                assert!(parse_module("a.py", Lang::Python, &py).is_some());
+                assert!(parse_module("a.ts", Lang::TypeScript, &ts).is_some());
+            })
+            .expect("thread")
+            .join()
+            .expect("no panic");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        // A cheap, deterministic stand-in for the fuzz target in fuzz/.
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let alphabet = b"(){}[]'\"`$\\\n #:=.,;+-*/%<>!?&|@abcdefxyz0123456789def class import from async await lambda => ";
+        for round in 0..300 {
+            let mut s = String::new();
+            for _ in 0..(round % 97 + 1) * 3 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push(alphabet[(seed % alphabet.len() as u64) as usize] as char);
+            }
+            for lang in [Lang::Python, Lang::TypeScript, Lang::JavaScript, Lang::Tsx] {
+                let _ = parse_module("f", lang, &s);
+            }
+        }
+    }
 
     #[test]
     fn unescape_handles_unicode_forms() {

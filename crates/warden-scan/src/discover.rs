@@ -190,8 +190,15 @@ impl<'p> Cx<'p> {
                 let v = obj.prop(prop)?;
                 self.resolve(om, v, depth + 1).or(Some((om, v)))
             }
-            Expr::Call(c) if c.callee.path().is_some_and(|p| p.ends_with("object") || p.ends_with("strict")) => {
-                // `z.object({...})` stands for its shape.
+            Expr::Call(c)
+                if c.positional_count() == 1
+                    && c.callee.path().is_some_and(|p| {
+                        let l = p.rsplit('.').next().unwrap_or(&p).to_ascii_lowercase();
+                        l == "object" || l == "strict" || l == "parse" || l == "freeze" || l.starts_with("define") || l.starts_with("create") || l == "tool"
+                    }) =>
+            {
+                // `z.object({...})`, `ToolSchema.parse({...})`, `defineTool({...})` stand
+                // for the object they are given.
                 c.positional(0).and_then(|a| self.resolve(m, a, depth + 1))
             }
             _ => Some((m, e)),

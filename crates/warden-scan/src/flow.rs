@@ -61,6 +61,9 @@ pub struct Taint {
     pub host_fixed: bool,
     /// Literal text the value was built with (capped), to recognise SQL and commands.
     pub lit: String,
+    /// Only a piece of the input (`parts[0]`, `path.extname(p)`): a check on it says
+    /// nothing about the whole, so it does not count as a guard.
+    pub partial: bool,
     /// The inputs the value derives from (tool argument names, env var names).
     pub origins: Vec<Arc<str>>,
     /// How the value got here.
@@ -80,6 +83,7 @@ impl Taint {
             built: false,
             host_fixed: false,
             lit: String::new(),
+            partial: false,
             origins: vec![Arc::from(origin)],
             steps: Arc::new(vec![Step { module, span, note }]),
         }
@@ -110,6 +114,7 @@ impl Taint {
                 a.cleared &= b.cleared;
                 a.built |= b.built;
                 a.host_fixed &= b.host_fixed;
+                a.partial &= b.partial;
                 if a.lit.len() < MAX_LIT {
                     a.lit.push_str(&b.lit);
                 }
@@ -644,7 +649,7 @@ impl<'p> Run<'p> {
                         Some(t)
                     }
                     Some(t) => Some(t),
-                    None if is_secret_name(prop) && is_config_like(o) => Some(Taint::source(
+                    None if is_secret_name(prop) && (is_config_like(o) || is_strong_secret_name(prop)) => Some(Taint::source(
                         label::SECRET,
                         prop,
                         m,
@@ -655,15 +660,16 @@ impl<'p> Run<'p> {
                 }
             }
             Expr::Index(o, i, _) => {
-                let it = self.eval(fr, i);
+                self.eval(fr, i);
                 let ot = self.eval(fr, o);
                 match ot {
-                    Some(t) if t.labels & label::ENV_ALL != 0 => {
-                        // `process.env[name]` with a computed name: treat as a secret read.
-                        let _ = it;
-                        Some(Taint { labels: label::SECRET, ..t })
+                    // `process.env[name]` with a computed name: treat as a secret read.
+                    Some(t) if t.labels & label::ENV_ALL != 0 => Some(Taint { labels: label::SECRET, ..t }),
+                    Some(mut t) => {
+                        t.partial = true;
+                        Some(t)
                     }
-                    other => other,
+                    None => None,
                 }
             }
             Expr::Call(c) => self.eval_call(fr, c),
@@ -919,7 +925,7 @@ impl<'p> Run<'p> {
                 if recv_t.is_none()
                     && is_secret_name(&key)
                     && let Expr::Member(o, _, _) = &c.callee
-                    && is_config_like(o)
+                    && (is_config_like(o) || is_strong_secret_name(&key))
                 {
                     return Some(Taint::source(label::SECRET, &key, m, c.span, format!("credential `{key}` read from configuration")));
                 }
@@ -995,6 +1001,9 @@ impl<'p> Run<'p> {
             self.touch(u.effect, mutates, destroys, false);
             match u.effect {
                 Effect::Http => result_external = Some("an HTTP response from a fixed service"),
+                Effect::FsRead if !matches!(q.rsplit('.').next(), Some("readdir" | "readdirSync" | "opendir" | "listdir" | "scandir" | "iterdir" | "glob")) => {
+                    result_external = Some("file contents")
+                }
                 _ => {}
             }
             if matches!(u.effect, Effect::Sql | Effect::Db) {
@@ -1005,7 +1014,17 @@ impl<'p> Run<'p> {
             if u.effect == Effect::Process {
                 for (pos, item) in u.argv.iter().enumerate() {
                     if let Some(t) = self.eval(fr, item) {
-                        let before: Vec<String> = u.argv[..pos].iter().filter_map(|x| x.as_str()).collect();
+                        // `sys.executable` and `process.execPath` are interpreters by name.
+                        let before: Vec<String> = u.argv[..pos]
+                            .iter()
+                            .filter_map(|x| {
+                                x.as_str().or_else(|| match x.path().as_deref() {
+                                    Some("sys.executable") => Some("python".into()),
+                                    Some("process.execPath") => Some("node".into()),
+                                    _ => None,
+                                })
+                            })
+                            .collect();
                         let t = t.with_step(m, c.span, format!("passed to `{q}`"));
                         self.hit(HitKind::Sink(Effect::Process), m, c.span, q.clone(), t, Some((pos, before)));
                     }
@@ -1097,7 +1116,14 @@ impl<'p> Run<'p> {
                 self.out.args_escape = true;
             }
         }
-        let result = Taint::union(recv_t, all_args());
+        let mut result = Taint::union(recv_t, all_args());
+        let leaf = q.rsplit('.').next().unwrap_or(&q);
+        if matches!(leaf, "extname" | "splitext" | "suffix" | "suffixes" | "split" | "rsplit" | "slice" | "substring" | "substr"
+            | "charAt" | "at" | "partition" | "rpartition" | "splitlines" | "match" | "search" | "findall" | "exec" | "first")
+            && let Some(t) = result.as_mut()
+        {
+            t.partial = true;
+        }
         if creates_client(c, &q) {
             // A client built from a credential (`connect(password=...)`, `new Stripe(key)`)
             // is not the credential: what it returns is data, not the secret.
@@ -1176,7 +1202,7 @@ impl<'p> Run<'p> {
     }
 
     fn origins_of(t: Option<&Taint>) -> Vec<Arc<str>> {
-        t.filter(|t| t.labels & (label::ARG | label::EXTERNAL) != 0)
+        t.filter(|t| t.labels & (label::ARG | label::EXTERNAL) != 0 && !t.partial)
             .map(|t| t.origins.clone())
             .unwrap_or_default()
     }
@@ -1473,7 +1499,8 @@ fn validator_bits(name: &str) -> u8 {
 /// Whether a name looks like a credential: `GITHUB_TOKEN`, `apiKey`, `db_password`.
 pub fn is_secret_name(name: &str) -> bool {
     let l: String = name.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    if l.contains("tokens") || l.starts_with("max") || l.contains("tokenizer") || l.contains("path") || l.contains("file")
+    if l.contains("tokens") || l.starts_with("max") || l.starts_with("next") || l.contains("page") || l.contains("cursor")
+        || l.contains("csrf") || l.contains("count") || l.contains("limit") || l.contains("tokenizer") || l.contains("path") || l.contains("file")
         || l.contains("url") && !l.contains("password") || l.ends_with("name") || l.ends_with("id") || l.ends_with("type")
     {
         return false;
@@ -1489,6 +1516,16 @@ pub fn is_secret_name(name: &str) -> bool {
         || l.ends_with("pat")
         || l == "auth"
         || l.ends_with("authorization")
+}
+
+/// Names that are credentials wherever they appear: `api_key`, `access_token`,
+/// `password`, `client_secret` (not a bare `token`, which is often a page cursor).
+pub fn is_strong_secret_name(name: &str) -> bool {
+    let l: String = name.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    is_secret_name(name)
+        && ["apikey", "accesstoken", "refreshtoken", "password", "passwd", "clientsecret", "privatekey", "secretkey", "authtoken", "bearertoken", "sessiontoken", "idtoken"]
+            .iter()
+            .any(|k| l.contains(k))
 }
 
 /// Whether an expression names a configuration or credentials object (`config`,

@@ -25,6 +25,8 @@ pub struct Project {
     aliases: Vec<HashMap<(FuncId, String), String>>,
     /// Method name → every method with that name in the project.
     methods: HashMap<String, Vec<FnRef>>,
+    /// TypeScript path aliases (`~/` → `src/`), from tsconfig.json or the usual defaults.
+    ts_paths: Vec<(String, String)>,
 }
 
 impl Project {
@@ -54,9 +56,93 @@ impl Project {
             by_path,
             aliases: Vec::new(),
             methods,
+            ts_paths: vec![("~/".into(), "src/".into()), ("@/".into(), "src/".into())],
         };
         p.aliases = (0..p.modules.len()).map(|i| p.collect_aliases(i)).collect();
         p
+    }
+
+    /// Reads `compilerOptions.paths` (and `baseUrl`) from a tsconfig.json text, so that
+    /// `import x from "~/utils/a.js"` resolves. Comments and trailing commas are allowed.
+    pub fn set_tsconfig(&mut self, text: &str) {
+        let mut clean = String::with_capacity(text.len());
+        let mut in_str = false;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => {
+                    in_str = !in_str;
+                    clean.push(c);
+                }
+                '\\' if in_str => {
+                    clean.push(c);
+                    if let Some(n) = chars.next() {
+                        clean.push(n);
+                    }
+                }
+                '/' if !in_str && chars.peek() == Some(&'/') => {
+                    for n in chars.by_ref() {
+                        if n == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '/' if !in_str && chars.peek() == Some(&'*') => {
+                    chars.next();
+                    let mut prev = ' ';
+                    for n in chars.by_ref() {
+                        if prev == '*' && n == '/' {
+                            break;
+                        }
+                        prev = n;
+                    }
+                }
+                _ => clean.push(c),
+            }
+        }
+        let clean = clean.replace(",}", "}").replace(",]", "]");
+        let clean: String = {
+            // Trailing commas before a closing bracket, with whitespace in between.
+            let re = regex::Regex::new(r",(\s*[}\]])").ok();
+            match re {
+                Some(re) => re.replace_all(&clean, "$1").into_owned(),
+                None => clean,
+            }
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&clean) else { return };
+        let opts = &v["compilerOptions"];
+        let base = opts["baseUrl"].as_str().unwrap_or(".").trim_start_matches("./").trim_end_matches('/').to_string();
+        if let Some(paths) = opts["paths"].as_object() {
+            for (k, targets) in paths {
+                let Some(t) = targets.as_array().and_then(|a| a.first()).and_then(|t| t.as_str()) else { continue };
+                let prefix = k.trim_end_matches('*').to_string();
+                let target = t.trim_end_matches('*').trim_start_matches("./");
+                let target = if base.is_empty() || base == "." { target.to_string() } else { format!("{base}/{target}") };
+                self.ts_paths.insert(0, (prefix, target));
+            }
+        }
+    }
+
+    /// The value assigned at module level to `name` in module `m`, following imports of
+    /// local modules: `(module, expression)`.
+    pub fn const_value(&self, m: usize, name: &str) -> Option<(usize, &Expr)> {
+        self.const_value_d(m, name, 0)
+    }
+
+    fn const_value_d(&self, m: usize, name: &str, depth: u32) -> Option<(usize, &Expr)> {
+        if depth > 4 {
+            return None;
+        }
+        for s in &self.modules[m].functions[Module::TOP].body {
+            if let Stmt::Assign { target: Target::Name(n, _), value, .. } = s
+                && n == name
+            {
+                return Some((m, value));
+            }
+        }
+        let imp = self.modules[m].imports.iter().find(|i| i.local == name)?;
+        let t = self.resolve_module(m, &imp.module)?;
+        self.const_value_d(t, imp.member.as_deref()?, depth + 1)
     }
 
     /// Resolves a module specifier written in `from` to a module of the project.
@@ -64,10 +150,12 @@ impl Project {
         let m = &self.modules[from];
         let dir = m.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
         if m.lang.is_js_family() {
-            if !spec.starts_with('.') {
-                return None;
-            }
-            let joined = normalize(&format!("{dir}/{spec}"));
+            let joined = if spec.starts_with('.') {
+                normalize(&format!("{dir}/{spec}"))
+            } else {
+                let (prefix, target) = self.ts_paths.iter().find(|(p, _)| spec.starts_with(p.as_str()))?;
+                normalize(&format!("{target}{}", &spec[prefix.len()..]))
+            };
             let stem = joined
                 .strip_suffix(".js")
                 .or_else(|| joined.strip_suffix(".mjs"))
@@ -189,6 +277,24 @@ impl Project {
                                     }
                                 }
                             }
+                        }
+                    }
+                    // `toolObject.handler(...)` where the object is a constant whose property
+                    // is a function (`export const tool = { handler: getData }`).
+                    if let Some((cm, Expr::Object(props, _))) = self.const_value(m, o)
+                        && let Some(p) = props.iter().find(|p| p.key.as_deref() == Some(method.as_str()))
+                    {
+                        match &p.value {
+                            Expr::Func(id, _) => return Some(FnRef { module: cm, func: *id }),
+                            Expr::Name(n, _) => {
+                                if let Some(f) = self.top_function(cm, n) {
+                                    return Some(f);
+                                }
+                                if let Some(f) = self.resolve_call(cm, None, &p.value) {
+                                    return Some(f);
+                                }
+                            }
+                            _ => {}
                         }
                     }
                     // `Class.method(...)` for a class in the same module.

@@ -161,7 +161,10 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
     stats.source_files = parsed.len();
     stats.lines_scanned = files.iter().map(|(_, t)| t.lines().count()).sum();
     let parse_errors: Vec<String> = parsed.iter().filter(|(m, _)| m.has_errors).map(|(m, _)| m.path.clone()).collect();
-    let project = Project::new(parsed);
+    let mut project = Project::new(parsed);
+    if let Ok(tsconfig) = std::fs::read_to_string(root.join("tsconfig.json")) {
+        project.set_tsconfig(&tsconfig);
+    }
 
     let inv = discover::discover(&project);
     let runs: Vec<RunResult> = inv.handlers.par_iter().map(|h| Run::analyze(&project, h.func, &h.binding)).collect();

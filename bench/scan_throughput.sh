@@ -207,7 +207,8 @@ if [[ $DO_SEMGREP == 1 ]]; then
 fi
 WD_VER="not measured"
 if [[ $DO_WARDEN == 1 ]]; then
-  wv="$("$WARDEN" --version 2>/dev/null | head -n1)" || true
+  wv="$("$WARDEN" --version 2>/dev/null)" || true
+  wv="${wv%%$'\n'*}"   # first line (no `| head`: SIGPIPE under pipefail)
   WD_VER="${wv:-?} (commit $(git rev-parse --short HEAD 2>/dev/null || echo 'none'))"
 fi
 python3 - "$RAW/meta.json" "$(nproc)" "$RUNS" "$TIMER" "$SG_VER" "$WD_VER" "$SG_STARTUP" <<'PY'

@@ -42,8 +42,9 @@ if ! (cd "$tmp" && npm pack "$PKG" --silent >pack.log 2>&1); then
   cat "$tmp/pack.log" >&2 || true
   die "'npm pack $PKG' failed (is the npm registry reachable?)"
 fi
-tgz="$(ls "$tmp"/*.tgz 2>/dev/null | head -n1)"
-[[ -n "$tgz" ]] || die "npm pack produced no tarball"
+tgzs=("$tmp"/*.tgz)
+tgz="${tgzs[0]}"
+[[ -f "$tgz" ]] || die "npm pack produced no tarball"
 
 tar -xzf "$tgz" -C "$tmp" "$PKG_PATH" || die "$PKG_PATH not found in $(basename "$tgz")"
 got="$(sha_of "$tmp/$PKG_PATH")"

@@ -173,8 +173,10 @@ impl<'p> Cx<'p> {
                     return self.resolve(m, v, depth + 1).or(Some((m, v)));
                 }
                 let imp = self.p.modules[m].imports.iter().find(|i| &i.local == n)?;
+                let member = imp.member.as_deref()?;
                 let t = self.p.resolve_module(m, &imp.module)?;
-                let v = self.consts[t].get(imp.member.as_deref()?)?;
+                let t = self.p.defining_module(t, member);
+                let v = self.consts[t].get(member)?;
                 self.resolve(t, v, depth + 1).or(Some((t, v)))
             }
             Expr::Member(o, prop, _) => {
@@ -182,7 +184,7 @@ impl<'p> Cx<'p> {
                 if let Expr::Name(n, _) = o.as_ref()
                     && let Some(imp) = self.p.modules[m].imports.iter().find(|i| &i.local == n && i.member.is_none())
                     && let Some(t) = self.p.resolve_module(m, &imp.module)
-                    && let Some(v) = self.consts[t].get(prop.as_str())
+                    && let Some(v) = self.consts[self.p.defining_module(t, prop)].get(prop.as_str())
                 {
                     return self.resolve(t, v, depth + 1).or(Some((t, v)));
                 }

@@ -155,7 +155,7 @@ pub struct Hit {
     pub callee: String,
     pub taint: Taint,
     /// For process sinks: which argv position the taint is at (0 = the program),
-    /// and the literal argv entries before it.
+    /// and the argv entries before it (literals; "" where not a literal).
     pub argv_pos: Option<(usize, Vec<String>)>,
     /// The statement of the root handler that led here (for attributing hits to the
     /// tool whose dispatch branch contains it).
@@ -634,7 +634,12 @@ impl<'p> Run<'p> {
                             return None;
                         }
                         if let Some(op) = o.path() {
-                            if self.root_args.contains(&op) || op.ends_with(".arguments") || op.ends_with("params") {
+                            let root = self.root_args.contains(&op) || op.ends_with(".arguments") || op.ends_with("params") || op == "arguments";
+                            if !root && !matches!(prop.as_str(), "hostname" | "host" | "netloc" | "origin" | "protocol" | "scheme" | "href") {
+                                // A field of a derived value (`result["status"]`) is a piece of it.
+                                t.partial = true;
+                            }
+                            if root {
                                 t.origins = vec![Arc::from(prop.as_str())];
                                 t = Taint {
                                     steps: Arc::new(vec![Step {
@@ -1015,14 +1020,17 @@ impl<'p> Run<'p> {
                 for (pos, item) in u.argv.iter().enumerate() {
                     if let Some(t) = self.eval(fr, item) {
                         // `sys.executable` and `process.execPath` are interpreters by name.
+                        // Non-literal entries are kept as "" so positions line up.
                         let before: Vec<String> = u.argv[..pos]
                             .iter()
-                            .filter_map(|x| {
-                                x.as_str().or_else(|| match x.path().as_deref() {
-                                    Some("sys.executable") => Some("python".into()),
-                                    Some("process.execPath") => Some("node".into()),
-                                    _ => None,
-                                })
+                            .map(|x| {
+                                x.as_str()
+                                    .or_else(|| match x.path().as_deref() {
+                                        Some("sys.executable") => Some("python".into()),
+                                        Some("process.execPath") => Some("node".into()),
+                                        _ => None,
+                                    })
+                                    .unwrap_or_default()
                             })
                             .collect();
                         let t = t.with_step(m, c.span, format!("passed to `{q}`"));
@@ -1202,12 +1210,27 @@ impl<'p> Run<'p> {
     }
 
     fn origins_of(t: Option<&Taint>) -> Vec<Arc<str>> {
-        t.filter(|t| t.labels & (label::ARG | label::EXTERNAL) != 0 && !t.partial)
+        t.filter(|t| t.labels & (label::ARG | label::EXTERNAL) != 0)
             .map(|t| t.origins.clone())
             .unwrap_or_default()
     }
 
+    /// Adds a guard for the origins of `t`. A check on a piece of the input (its first
+    /// word, its extension) proves nothing about the rest, except that a check of a URL's
+    /// host does restrict where a request goes.
+    fn guard_value(&mut self, t: Option<&Taint>, bits: u8) {
+        let Some(t) = t else { return };
+        let bits = if t.partial { bits & clear::SSRF } else { bits };
+        if bits != 0 {
+            let o = Self::origins_of(Some(t));
+            self.add_guard(&o, bits);
+        }
+    }
+
     fn add_guard(&mut self, origins: &[Arc<str>], bits: u8) {
+        if !origins.is_empty() && std::env::var_os("WARDEN_DEBUG_FLOW").is_some() {
+            eprintln!("  guard {origins:?} bits={bits} at {}:{}", self.p.modules[self.stack.last().map_or(0, |f| f.module)].path, self.root_site.start_line);
+        }
         for o in origins {
             *self.out.guards.cleared.entry(o.clone()).or_insert(0) |= bits;
         }
@@ -1283,8 +1306,7 @@ impl<'p> Run<'p> {
                         && let Some(a) = c.positional(0)
                     {
                         let at = self.eval(fr, a);
-                        let o = Self::origins_of(at.as_ref());
-                        self.add_guard(&o, clear::ALL);
+                        self.guard_value(at.as_ref(), clear::ALL);
                     }
                 }
                 "test" | "match" | "fullmatch" => {
@@ -1300,26 +1322,23 @@ impl<'p> Run<'p> {
                         // `PATTERN.fullmatch(x)` anchors both ends by definition.
                         if let Some(a) = c.positional(0) {
                             let at = self.eval(fr, a);
-                            let o = Self::origins_of(at.as_ref());
-                            self.add_guard(&o, clear::ALL);
+                            self.guard_value(at.as_ref(), clear::ALL);
                         }
                     } else if method == "test" && rt.is_none() && anchored(recv, &text) {
                         if let Some(a) = c.positional(0) {
                             let at = self.eval(fr, a);
-                            let o = Self::origins_of(at.as_ref());
-                            self.add_guard(&o, clear::ALL);
+                            self.guard_value(at.as_ref(), clear::ALL);
                         }
                     } else if !origins.is_empty()
                         && c.positional(0).is_some_and(|p| anchored(p, &text))
                     {
-                        self.add_guard(&origins, clear::ALL);
+                        self.guard_value(rt.as_ref(), clear::ALL);
                     } else if recv.path().as_deref() == Some("re")
                         && let (Some(p), Some(a)) = (c.positional(0), c.positional(1))
                         && (method == "fullmatch" || anchored(p, &text))
                     {
                         let at = self.eval(fr, a);
-                        let o = Self::origins_of(at.as_ref());
-                        self.add_guard(&o, clear::ALL);
+                        self.guard_value(at.as_ref(), clear::ALL);
                     }
                 }
                 _ => {}
@@ -1336,8 +1355,7 @@ impl<'p> Run<'p> {
                             || (rt.is_some() && matches!(l.as_ref(), Expr::Str(..))),
                     };
                     if allowlist {
-                        let o = Self::origins_of(lt.as_ref().or(rt.as_ref()));
-                        self.add_guard(&o, clear::ALL);
+                        self.guard_value(lt.as_ref().or(rt.as_ref()), clear::ALL);
                     }
                 }
                 Expr::Member(o, p, _)

@@ -123,6 +123,46 @@ impl Project {
         }
     }
 
+    /// The module that really defines `name` when module `m` re-exports it
+    /// (`export * from "./a"`, `export { name } from "./a"`); `m` itself otherwise.
+    pub fn defining_module(&self, m: usize, name: &str) -> usize {
+        let mut cur = m;
+        for _ in 0..6 {
+            let module = &self.modules[cur];
+            let defined = module.functions[Module::TOP].body.iter().any(|s| {
+                matches!(s, Stmt::Assign { target: Target::Name(n, _), .. } if n == name)
+                    || matches!(s, Stmt::FuncDecl(f) if module.functions[*f].name.as_deref() == Some(name))
+            });
+            if defined {
+                return cur;
+            }
+            let next = module
+                .imports
+                .iter()
+                .find(|i| i.local == name && i.member.is_some())
+                .and_then(|i| self.resolve_module(cur, &i.module))
+                .or_else(|| {
+                    module
+                        .imports
+                        .iter()
+                        .filter(|i| i.local == "*")
+                        .filter_map(|i| self.resolve_module(cur, &i.module))
+                        .find(|t| {
+                            let tm = &self.modules[*t];
+                            tm.functions[Module::TOP].body.iter().any(|s| {
+                                matches!(s, Stmt::Assign { target: Target::Name(n, _), .. } if n == name)
+                                    || matches!(s, Stmt::FuncDecl(f) if tm.functions[*f].name.as_deref() == Some(name))
+                            }) || tm.imports.iter().any(|i| i.local == name || i.local == "*")
+                        })
+                });
+            match next {
+                Some(n) if n != cur => cur = n,
+                _ => return cur,
+            }
+        }
+        cur
+    }
+
     /// The value assigned at module level to `name` in module `m`, following imports of
     /// local modules: `(module, expression)`.
     pub fn const_value(&self, m: usize, name: &str) -> Option<(usize, &Expr)> {
@@ -141,8 +181,10 @@ impl Project {
             }
         }
         let imp = self.modules[m].imports.iter().find(|i| i.local == name)?;
+        let member = imp.member.as_deref()?;
         let t = self.resolve_module(m, &imp.module)?;
-        self.const_value_d(t, imp.member.as_deref()?, depth + 1)
+        let t = self.defining_module(t, member);
+        self.const_value_d(t, member, depth + 1)
     }
 
     /// Resolves a module specifier written in `from` to a module of the project.
@@ -229,8 +271,9 @@ impl Project {
                     return Some(f);
                 }
                 let imp = self.modules[m].imports.iter().find(|i| &i.local == n)?;
-                let target = self.resolve_module(m, &imp.module)?;
                 let member = imp.member.as_deref().unwrap_or("default");
+                let target = self.resolve_module(m, &imp.module)?;
+                let target = self.defining_module(target, member);
                 self.top_function(target, member).or_else(|| {
                     // `from pkg import module` then `module(...)` is rare; a default export
                     // of an anonymous function is not resolved.
@@ -265,6 +308,10 @@ impl Project {
                             }
                         }
                         if let Some(target) = self.resolve_module(m, &imp.module) {
+                            let target = match &imp.member {
+                                Some(member) => self.defining_module(target, member),
+                                None => target,
+                            };
                             match &imp.member {
                                 None => return self.top_function(target, method),
                                 Some(class_name) => {

@@ -168,6 +168,20 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
 
     let inv = discover::discover(&project);
     let runs: Vec<RunResult> = inv.handlers.par_iter().map(|h| Run::analyze(&project, h.func, &h.binding)).collect();
+    if std::env::var_os("WARDEN_DEBUG_FLOW").is_some() {
+        // For rule authors: what each handler run saw, before rules filter it.
+        for (h, r) in runs.iter().enumerate() {
+            let f = inv.handlers[h].func;
+            eprintln!("run {h}: {}:{}", project.modules[f.module].path, project.modules[f.module].functions[f.func].span.start_line);
+            for hit in &r.hits {
+                eprintln!(
+                    "  hit {:?} {} line {} labels={} cleared={} built={} origins={:?}",
+                    hit.kind, hit.callee, hit.span.start_line, hit.taint.labels, hit.taint.cleared, hit.taint.built, hit.taint.origins
+                );
+            }
+            eprintln!("  guards {:?}", r.guards.cleared);
+        }
+    }
     let module_runs: Vec<RunResult> = (0..project.modules.len())
         .into_par_iter()
         .map(|m| Run::analyze_module(&project, m))

@@ -47,7 +47,8 @@ const PATTERNS: &[Pattern] = &[
     Pattern { kind: "A Hugging Face token", re: r"\bhf_[0-9A-Za-z]{34,40}\b", group: 0, weak: false },
     Pattern { kind: "An npm access token", re: r"\bnpm_[0-9A-Za-z]{36}\b", group: 0, weak: false },
     Pattern { kind: "A SendGrid API key", re: r"\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}\b", group: 0, weak: false },
-    Pattern { kind: "A private key", re: r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----", group: 0, weak: false },
+    // The header alone is often documentation ("Begins with -----BEGIN ..."); a key has a body.
+    Pattern { kind: "A private key", re: r#"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----(?:\\n|\\r|[\s"'`+,]|#[^\n]*|//[^\n]*)*[A-Za-z0-9+/=]{20,}"#, group: 0, weak: false },
     Pattern { kind: "A database URL with a password", re: r#"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^:@\s'"/]+:([^@\s'"/]{3,})@[^\s'"]+"#, group: 1, weak: false },
     Pattern {
         kind: "A secret-named value with high entropy",

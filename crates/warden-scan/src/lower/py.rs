@@ -135,7 +135,8 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                 body.push(Stmt::Assign {
                     target: pattern(cx, l),
-                    value: expr(cx, r),
+                    // Each iteration sees one element: a piece of the iterable.
+                    value: Expr::Index(Box::new(expr(cx, r)), Box::new(Expr::Lit(sp)), sp),
                     augmented: false,
                     span: sp,
                 });
@@ -669,7 +670,7 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
                 match c.kind() {
                     "for_in_clause" => {
                         if let (Some(l), Some(r)) = (c.child_by_field_name("left"), c.child_by_field_name("right")) {
-                            binds.push((pattern(cx, l), expr(cx, r)));
+                            binds.push((pattern(cx, l), Expr::Index(Box::new(expr(cx, r)), Box::new(Expr::Lit(span(c))), span(c))));
                         }
                     }
                     "if_clause" => {}

@@ -30,7 +30,28 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
     match n.kind() {
         "import_statement" => import(cx, n),
         "export_statement" => {
-            if let Some(d) = n.child_by_field_name("declaration") {
+            if let Some(src) = n.child_by_field_name("source") {
+                // Re-exports: `export { a as b } from "./x"`, `export * from "./x"`.
+                let module = string_value(cx, src);
+                let mut any = false;
+                for c in children(n) {
+                    if c.kind() == "export_clause" {
+                        for spec in children(c) {
+                            let Some(name) = spec.child_by_field_name("name") else { continue };
+                            let local = spec.child_by_field_name("alias").unwrap_or(name);
+                            cx.imports.push(Import {
+                                local: cx.text(local).to_string(),
+                                module: module.clone(),
+                                member: Some(cx.text(name).to_string()),
+                            });
+                            any = true;
+                        }
+                    }
+                }
+                if !any {
+                    cx.imports.push(Import { local: "*".into(), module, member: None });
+                }
+            } else if let Some(d) = n.child_by_field_name("declaration") {
                 stmt(cx, d, class, out);
             } else if let Some(v) = n.child_by_field_name("value") {
                 out.push(Stmt::Expr(expr(cx, v)));
@@ -101,7 +122,8 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                 body.push(Stmt::Assign {
                     target: pattern(cx, l),
-                    value: expr(cx, r),
+                    // Each iteration sees one element: a piece of the iterable.
+                    value: Expr::Index(Box::new(expr(cx, r)), Box::new(Expr::Lit(sp)), sp),
                     augmented: false,
                     span: sp,
                 });

@@ -26,7 +26,12 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             continue;
         }
         let Some((_, before)) = &hit.argv_pos else { continue };
-        if before.iter().any(|a| a == "--") || before.iter().any(|a| a == "-c" || a == "-e") {
+        if before.iter().any(|a| a == "--" || a == "--end-of-options") || before.iter().any(|a| a == "-c" || a == "-e") {
+            continue;
+        }
+        // `["-name", pattern]`: the value of an option cannot start another option.
+        let pos = hit.argv_pos.as_ref().map_or(0, |(p, _)| *p);
+        if before.len() == pos && before.last().is_some_and(|a| a.starts_with('-') && !a.contains('=')) {
             continue;
         }
         // `--branch=${x}` cannot become a new option.

@@ -9,7 +9,7 @@ use crate::sinks::Effect;
 /// The program of a process hit, when it is a literal.
 pub(crate) fn program(hit: &Hit) -> Option<&str> {
     match (&hit.kind, &hit.argv_pos) {
-        (HitKind::Sink(Effect::Process), Some((pos, before))) if *pos > 0 => before.first().map(String::as_str),
+        (HitKind::Sink(Effect::Process), Some((pos, before))) if *pos > 0 => before.first().map(String::as_str).filter(|p| !p.is_empty()),
         _ => None,
     }
 }

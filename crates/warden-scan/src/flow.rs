@@ -426,7 +426,7 @@ impl<'p> Run<'p> {
             }
             Stmt::If { cond, then, els, .. } => {
                 self.eval(fr, cond);
-                self.note_guards(fr, cond);
+                self.note_guards_exiting(fr, cond, Stmt::block_exits(then));
                 self.block(fr, then);
                 self.block(fr, els);
             }
@@ -1239,6 +1239,12 @@ impl<'p> Run<'p> {
     /// Guards written as conditions: containment checks, allowlists, comparisons with
     /// literals, address-class checks.
     fn note_guards(&mut self, fr: &mut Frame, cond: &Expr) {
+        self.note_guards_exiting(fr, cond, false)
+    }
+
+    /// `exits`: the guarded branch leaves the function (`if (...) throw`), which is what
+    /// makes a comparison a rejection rather than a dispatch.
+    fn note_guards_exiting(&mut self, fr: &mut Frame, cond: &Expr, exits: bool) {
         let m = fr.f.module;
         let mut calls: Vec<&Call> = Vec::new();
         let mut others: Vec<&Expr> = Vec::new();
@@ -1291,8 +1297,11 @@ impl<'p> Run<'p> {
                             for o in &origins {
                                 self.out.guards.sql_prefix.entry(o.clone()).or_insert((m, c.span));
                             }
-                        } else if l.starts_with('/') || l.ends_with('/') || l.ends_with('\\') {
+                        } else if l.starts_with('/') && l.matches('/').count() >= 2 && l.len() > 2 {
+                            // A literal root (`/srv/data/`); `"~/"`, `"/"` and `"./"` only
+                            // dispatch on the form of the path.
                             self.add_guard(&origins, clear::PATH);
+                        } else if l == "/" || l == "~/" || l == "./" || l == "~" || l == "\\" {
                         } else {
                             for o in &origins {
                                 self.out.guards.prefix_no_sep.entry(o.clone()).or_insert((m, c.span));
@@ -1351,8 +1360,14 @@ impl<'p> Run<'p> {
                     let rt = self.eval(fr, r);
                     let allowlist = match op {
                         BinOp::In | BinOp::NotIn => lt.is_some() && rt.is_none() && !matches!(r.as_ref(), Expr::Str(..)),
-                        _ => (lt.is_some() && matches!(r.as_ref(), Expr::Str(..)))
-                            || (rt.is_some() && matches!(l.as_ref(), Expr::Str(..))),
+                        // `if (x !== "ls") throw ...` rejects everything else; `x === "~"`
+                        // only picks a branch.
+                        BinOp::NotEq => {
+                            exits
+                                && ((lt.is_some() && matches!(r.as_ref(), Expr::Str(..)))
+                                    || (rt.is_some() && matches!(l.as_ref(), Expr::Str(..))))
+                        }
+                        _ => false,
                     };
                     if allowlist {
                         self.guard_value(lt.as_ref().or(rt.as_ref()), clear::ALL);

@@ -80,6 +80,9 @@ struct Cx<'p> {
     inv: Inventory,
     /// Call-tool dispatchers: (handler index, function).
     dispatchers: Vec<(usize, FnRef)>,
+    /// Per module: names assigned inside functions (first assignment wins), used
+    /// when a registration inside a function refers to a local constant.
+    locals: Vec<HashMap<&'p str, &'p Expr>>,
 }
 
 /// Runs discovery over the project.
@@ -95,11 +98,29 @@ pub fn discover(p: &Project) -> Inventory {
             map
         })
         .collect();
+    let locals = p
+        .modules
+        .iter()
+        .map(|m| {
+            let mut map = HashMap::new();
+            for f in m.functions.iter().skip(1) {
+                for s in &f.body {
+                    s.walk(&mut |s| {
+                        if let Stmt::Assign { target: Target::Name(n, _), value, .. } = s {
+                            map.entry(n.as_str()).or_insert(value);
+                        }
+                    });
+                }
+            }
+            map
+        })
+        .collect();
     let mut cx = Cx {
         p,
         consts,
         inv: Inventory::default(),
         dispatchers: Vec::new(),
+        locals,
     };
     for mi in 0..p.modules.len() {
         let m = &p.modules[mi];
@@ -169,7 +190,7 @@ impl<'p> Cx<'p> {
         }
         match e {
             Expr::Name(n, _) => {
-                if let Some(v) = self.consts[m].get(n.as_str()) {
+                if let Some(v) = self.consts[m].get(n.as_str()).or_else(|| self.locals[m].get(n.as_str())) {
                     return self.resolve(m, v, depth + 1).or(Some((m, v)));
                 }
                 let imp = self.p.modules[m].imports.iter().find(|i| &i.local == n)?;
@@ -548,7 +569,12 @@ impl<'p> Cx<'p> {
             let mut desc = None;
             let mut ty = None;
             let mut constrained = 0u8;
-            p.value.walk(&mut |x| {
+            // `{ ticketId }` or `{ id: TicketId }` with the zod type in a constant.
+            let value = match &p.value {
+                Expr::Name(..) | Expr::Member(..) => self.resolve(sm, &p.value, 0).map(|(_, v)| v).unwrap_or(&p.value),
+                v => v,
+            };
+            value.walk(&mut |x| {
                 if let Expr::Call(c) = x
                     && let Expr::Member(_, method, _) = &c.callee
                 {

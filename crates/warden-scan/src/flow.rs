@@ -681,6 +681,10 @@ impl<'p> Run<'p> {
             Expr::Binary(op, l, r, sp) => {
                 let lt = self.eval(fr, l);
                 let rt = self.eval(fr, r);
+                // `n + 1`: arithmetic on a number yields a number.
+                if *op == BinOp::Add && (matches!(l.as_ref(), Expr::Lit(..)) || matches!(r.as_ref(), Expr::Lit(..))) {
+                    return None;
+                }
                 match op {
                     BinOp::Add | BinOp::Mod => {
                         let lit: String = [l.as_ref(), r.as_ref()]

@@ -18,6 +18,7 @@ pub mod maintenance;
 pub mod path_traversal;
 pub mod permissions;
 pub mod prompt_injection;
+pub mod rug_pull;
 pub mod secrets;
 pub mod sql_injection;
 pub mod ssrf;
@@ -187,6 +188,7 @@ pub fn all() -> Vec<&'static Rule> {
         &tool_poisoning::sensitive_path::RULE,
         &tool_poisoning::hidden_unicode::RULE,
         &tool_poisoning::unused_parameter::RULE,
+        &rug_pull::mutable_description::RULE,
         &authz::missing_ownership_check::RULE,
         &authz::fail_open_guard::RULE,
         &secrets::hardcoded::RULE,

@@ -20,7 +20,17 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
-    let mut untrusted = None;
+    // The strongest source anchors the finding: web content over files.
+    let rank = |o: &str| -> u8 {
+        if o.contains("model-chosen") || o.contains("issue") || o.contains("message") || o.contains("page") {
+            3
+        } else if o.contains("file contents") {
+            1
+        } else {
+            2
+        }
+    };
+    let mut untrusted: Option<(&crate::discover::FoundTool, u8)> = None;
     let mut private = None;
     let mut exfil = None;
     for t in &cx.inv.tools {
@@ -28,8 +38,16 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         let run = &cx.runs[h];
         let mine = |site: crate::ir::Span| t.branch.is_none() || cx.tool_for(h, site).is_some_and(|x| x.def.name == t.def.name);
         let effects = crate::rules::permissions::effects(cx, t);
-        if untrusted.is_none() && run.hits.iter().any(|x| returns_external(x) && mine(x.root_site)) {
-            untrusted = Some(t);
+        let best = run
+            .hits
+            .iter()
+            .filter(|x| returns_external(x) && mine(x.root_site))
+            .flat_map(|x| x.taint.origins.iter().map(|o| rank(o)))
+            .max();
+        if let Some(r) = best
+            && untrusted.is_none_or(|(_, old)| r > old)
+        {
+            untrusted = Some((t, r));
         }
         if private.is_none()
             && effects.iter().any(|e| (matches!(e.effect, Effect::Sql | Effect::Db) && !e.mutates) || e.effect == Effect::FsRead)
@@ -48,7 +66,7 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             exfil = Some(t);
         }
     }
-    let (Some(u), Some(p), Some(x)) = (untrusted, private, exfil) else { return };
+    let (Some((u, _)), Some(p), Some(x)) = (untrusted, private, exfil) else { return };
     if u.def.name == p.def.name && p.def.name == x.def.name {
         return;
     }

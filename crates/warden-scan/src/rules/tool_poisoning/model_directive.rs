@@ -40,6 +40,11 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     ]
 });
 
+/// Whether text addresses the model the way this rule looks for.
+pub fn matches(text: &str) -> bool {
+    first_match(&PATTERNS, text).is_some()
+}
+
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for t in &cx.inv.tools {
         for (text, m, sp, what) in texts(t) {

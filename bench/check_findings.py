@@ -45,8 +45,14 @@ def findings(doc: Any) -> Iterator[tuple[str, int]]:
     for r in items:
         path = r.get("path") or r.get("file") or (r.get("location") or {}).get("path", "")
         line = (r.get("start") or {}).get("line") or r.get("line") or r.get("start_line") \
-            or (r.get("location") or {}).get("line") or 0
+            or (r.get("location") or {}).get("line") or (r.get("location") or {}).get("start_line") or 0
         yield _norm(path), int(line)
+        # Warden: a flow through a helper is reported at the sink, and its evidence
+        # names the call site in the tool, which is where the manifest marks it.
+        for step in r.get("evidence") or []:
+            loc = step.get("location") or {}
+            if loc.get("path") and str(step.get("note", "")).startswith("passed to"):
+                yield _norm(loc["path"]), int(loc.get("start_line") or 0)
 
 
 def main() -> int:

@@ -26,9 +26,17 @@ pub struct BaselineEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
     #[error("cannot read the baseline `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("the baseline `{path}` is not a Warden baseline ({source}); write one with `warden baseline PATH --output {path}`")]
-    Parse { path: String, source: serde_json::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "the baseline `{path}` is not a Warden baseline ({source}); write one with `warden baseline PATH --output {path}`"
+    )]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
 }
 
 impl Baseline {
@@ -53,15 +61,23 @@ impl Baseline {
     /// Reads a baseline file.
     pub fn load(path: &std::path::Path) -> Result<Baseline, BaselineError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read { path: p.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+            path: p.clone(),
+            source,
+        })?;
         serde_json::from_str(&text).map_err(|source| BaselineError::Parse { path: p, source })
     }
 
     /// Removes findings the baseline accepts; returns how many were removed.
     pub fn apply(&self, r: &mut ScanReport) -> usize {
-        let known: HashSet<(&str, &str)> = self.findings.iter().map(|e| (e.rule.as_str(), e.fingerprint.as_str())).collect();
+        let known: HashSet<(&str, &str)> = self
+            .findings
+            .iter()
+            .map(|e| (e.rule.as_str(), e.fingerprint.as_str()))
+            .collect();
         let before = r.findings.len();
-        r.findings.retain(|f| !known.contains(&(f.rule.as_str(), f.fingerprint.0.as_str())));
+        r.findings
+            .retain(|f| !known.contains(&(f.rule.as_str(), f.fingerprint.0.as_str())));
         before - r.findings.len()
     }
 }

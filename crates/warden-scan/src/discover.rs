@@ -50,14 +50,16 @@ pub struct Inventory {
     pub unresolved: Vec<Unresolved>,
     /// Whether any module looks like an MCP server at all.
     pub is_mcp: bool,
+    handler_index: HashMap<FnRef, usize>,
 }
 
 impl Inventory {
     fn handler(&mut self, func: FnRef, binding: ArgBinding) -> usize {
-        if let Some(i) = self.handlers.iter().position(|h| h.func == func) {
+        if let Some(&i) = self.handler_index.get(&func) {
             return i;
         }
         self.handlers.push(Handler { func, binding });
+        self.handler_index.insert(func, self.handlers.len() - 1);
         self.handlers.len() - 1
     }
 }
@@ -106,7 +108,12 @@ pub fn discover(p: &Project) -> Inventory {
             for f in m.functions.iter().skip(1) {
                 for s in &f.body {
                     s.walk(&mut |s| {
-                        if let Stmt::Assign { target: Target::Name(n, _), value, .. } = s {
+                        if let Stmt::Assign {
+                            target: Target::Name(n, _),
+                            value,
+                            ..
+                        } = s
+                        {
                             map.entry(n.as_str()).or_insert(value);
                         }
                     });
@@ -190,7 +197,10 @@ impl<'p> Cx<'p> {
         }
         match e {
             Expr::Name(n, _) => {
-                if let Some(v) = self.consts[m].get(n.as_str()).or_else(|| self.locals[m].get(n.as_str())) {
+                if let Some(v) = self.consts[m]
+                    .get(n.as_str())
+                    .or_else(|| self.locals[m].get(n.as_str()))
+                {
                     return self.resolve(m, v, depth + 1).or(Some((m, v)));
                 }
                 let imp = self.p.modules[m].imports.iter().find(|i| &i.local == n)?;
@@ -203,7 +213,10 @@ impl<'p> Cx<'p> {
             Expr::Member(o, prop, _) => {
                 // `tools.search.name` through `import * as tools`.
                 if let Expr::Name(n, _) = o.as_ref()
-                    && let Some(imp) = self.p.modules[m].imports.iter().find(|i| &i.local == n && i.member.is_none())
+                    && let Some(imp) = self.p.modules[m]
+                        .imports
+                        .iter()
+                        .find(|i| &i.local == n && i.member.is_none())
                     && let Some(t) = self.p.resolve_module(m, &imp.module)
                     && let Some(v) = self.consts[self.p.defining_module(t, prop)].get(prop.as_str())
                 {
@@ -217,7 +230,13 @@ impl<'p> Cx<'p> {
                 if c.positional_count() == 1
                     && c.callee.path().is_some_and(|p| {
                         let l = p.rsplit('.').next().unwrap_or(&p).to_ascii_lowercase();
-                        l == "object" || l == "strict" || l == "parse" || l == "freeze" || l.starts_with("define") || l.starts_with("create") || l == "tool"
+                        l == "object"
+                            || l == "strict"
+                            || l == "parse"
+                            || l == "freeze"
+                            || l.starts_with("define")
+                            || l.starts_with("create")
+                            || l == "tool"
                     }) =>
             {
                 // `z.object({...})`, `ToolSchema.parse({...})`, `defineTool({...})` stand
@@ -296,14 +315,20 @@ impl<'p> Cx<'p> {
     /// The function a handler expression refers to.
     fn handler_fn(&self, m: usize, e: &'p Expr) -> Option<FnRef> {
         match e {
-            Expr::Func(id, _) => Some(FnRef { module: m, func: *id }),
+            Expr::Func(id, _) => Some(FnRef {
+                module: m,
+                func: *id,
+            }),
             Expr::Name(..) | Expr::Member(..) => {
                 if let Some(f) = self.p.resolve_call(m, None, e) {
                     return Some(f);
                 }
                 let (rm, v) = self.resolve(m, e, 0)?;
                 match v {
-                    Expr::Func(id, _) => Some(FnRef { module: rm, func: *id }),
+                    Expr::Func(id, _) => Some(FnRef {
+                        module: rm,
+                        func: *id,
+                    }),
                     _ => None,
                 }
             }
@@ -336,7 +361,8 @@ impl<'p> Cx<'p> {
         if c.positional_count() < 2 {
             return;
         }
-        let (Some(name_e), Some(handler_e)) = (c.positional(0), c.args.last().map(|a| &a.value)) else {
+        let (Some(name_e), Some(handler_e)) = (c.positional(0), c.args.last().map(|a| &a.value))
+        else {
             return;
         };
         let config = c.positional(1).and_then(|e| self.resolve(m, e, 0));
@@ -365,16 +391,26 @@ impl<'p> Cx<'p> {
         if !(2..=5).contains(&n) {
             return;
         }
-        let Some(handler_e) = c.positional(n - 1) else { return };
+        let Some(handler_e) = c.positional(n - 1) else {
+            return;
+        };
         let is_fn = matches!(handler_e, Expr::Func(..)) || self.handler_fn(m, handler_e).is_some();
-        let Some(name_e) = c.positional(0) else { return };
+        let Some(name_e) = c.positional(0) else {
+            return;
+        };
         if !is_fn && !matches!(handler_e, Expr::Call(..)) {
             return;
         }
         // Only a `.tool(...)` whose receiver looks like an MCP server, in a file that
         // imports an MCP SDK, is a registration.
-        if !self.p.modules[m].imports.iter().any(|i| is_mcp_module(&i.module))
-            && !c.callee.path().is_some_and(|p| p.to_ascii_lowercase().contains("server") || p.contains("mcp"))
+        if !self.p.modules[m]
+            .imports
+            .iter()
+            .any(|i| is_mcp_module(&i.module))
+            && !c
+                .callee
+                .path()
+                .is_some_and(|p| p.to_ascii_lowercase().contains("server") || p.contains("mcp"))
         {
             return;
         }
@@ -389,11 +425,15 @@ impl<'p> Cx<'p> {
                 self.set_description(&mut tool, m, a);
                 continue;
             }
-            let Some((am, obj)) = self.resolve(m, a, 0) else { continue };
+            let Some((am, obj)) = self.resolve(m, a, 0) else {
+                continue;
+            };
             if let Expr::Object(props, _) = obj {
                 let is_annotations = !props.is_empty()
                     && props.iter().all(|p| {
-                        p.key.as_deref().is_some_and(|k| k.ends_with("Hint") || k == "title")
+                        p.key
+                            .as_deref()
+                            .is_some_and(|k| k.ends_with("Hint") || k == "title")
                     });
                 if is_annotations {
                     tool.def.annotations = self.annotations(am, obj);
@@ -410,7 +450,13 @@ impl<'p> Cx<'p> {
         // server.resource(name, new ResourceTemplate("x://{v}", ...), [meta], handler)
         let Some(tmpl) = c.positional(1) else { return };
         let tmpl = match self.resolve(m, tmpl, 0) {
-            Some((_, Expr::Call(t))) if t.callee.path().is_some_and(|p| p.ends_with("ResourceTemplate")) => t,
+            Some((_, Expr::Call(t)))
+                if t.callee
+                    .path()
+                    .is_some_and(|p| p.ends_with("ResourceTemplate")) =>
+            {
+                t
+            }
             _ => return,
         };
         let Some(uri) = tmpl.positional(0).and_then(|u| self.string(m, u)) else {
@@ -421,7 +467,9 @@ impl<'p> Cx<'p> {
             .positional(0)
             .and_then(|n| self.string(m, n))
             .unwrap_or_else(|| uri.clone());
-        let Some(handler_e) = c.args.last().map(|a| &a.value) else { return };
+        let Some(handler_e) = c.args.last().map(|a| &a.value) else {
+            return;
+        };
         let mut tool = self.new_tool(m, c.span, name, "ts:resource-template");
         tool.def.kind = "resource-template".into();
         tool.def.params = uri_vars(&uri)
@@ -434,7 +482,12 @@ impl<'p> Cx<'p> {
                 location: location(self.p, m, tmpl.span),
             })
             .collect();
-        self.attach_handler(&mut tool, m, handler_e, ArgBinding::Each { params: vec![0, 1] });
+        self.attach_handler(
+            &mut tool,
+            m,
+            handler_e,
+            ArgBinding::Each { params: vec![0, 1] },
+        );
         self.inv.tools.push(tool);
     }
 
@@ -444,17 +497,19 @@ impl<'p> Cx<'p> {
         };
         let schema = schema.path().unwrap_or_default();
         if schema.ends_with("ListToolsRequestSchema") {
-            let Some(f) = self.handler_fn(m, handler_e) else { return };
+            let Some(f) = self.handler_fn(m, handler_e) else {
+                return;
+            };
             let mut objs = Vec::new();
             self.tool_objects(f.module, f.func, &mut objs);
             for (om, obj) in objs {
                 self.tool_from_object(om, obj, "ts:list-tools");
             }
-        } else if schema.ends_with("CallToolRequestSchema") {
-            if let Some(f) = self.handler_fn(m, handler_e) {
-                let h = self.inv.handler(f, ArgBinding::Object { index: 0 });
-                self.dispatchers.push((h, f));
-            }
+        } else if schema.ends_with("CallToolRequestSchema")
+            && let Some(f) = self.handler_fn(m, handler_e)
+        {
+            let h = self.inv.handler(f, ArgBinding::Object { index: 0 });
+            self.dispatchers.push((h, f));
         }
     }
 
@@ -466,7 +521,9 @@ impl<'p> Cx<'p> {
         let mut visit = |e: &'p Expr, out: &mut Vec<(usize, &'p Expr)>, this: &Self| {
             e.walk(&mut |x| {
                 let targets: Vec<(usize, &'p Expr)> = match x {
-                    Expr::Name(..) | Expr::Member(..) => this.resolve(m, x, 0).into_iter().collect(),
+                    Expr::Name(..) | Expr::Member(..) => {
+                        this.resolve(m, x, 0).into_iter().collect()
+                    }
                     _ => vec![(m, x)],
                 };
                 for (tm, t) in targets {
@@ -539,7 +596,13 @@ impl<'p> Cx<'p> {
         }
     }
 
-    fn attach_handler(&mut self, tool: &mut FoundTool, m: usize, handler_e: &'p Expr, binding: ArgBinding) {
+    fn attach_handler(
+        &mut self,
+        tool: &mut FoundTool,
+        m: usize,
+        handler_e: &'p Expr,
+        binding: ArgBinding,
+    ) {
         match self.handler_fn(m, handler_e) {
             Some(f) => {
                 let func = &self.p.modules[f.module].functions[f.func];
@@ -558,9 +621,13 @@ impl<'p> Cx<'p> {
 
     /// A zod raw shape (`{ a: z.string().describe(..) }`) or `z.object({...})`.
     fn ts_schema(&self, tool: &mut FoundTool, m: usize, s: &'p Expr) {
-        let Some((sm, obj)) = self.resolve(m, s, 0) else { return };
+        let Some((sm, obj)) = self.resolve(m, s, 0) else {
+            return;
+        };
         let Expr::Object(props, _) = obj else { return };
-        if obj.prop("properties").is_some() || obj.prop("type").and_then(|t| t.as_str()).as_deref() == Some("object") {
+        if obj.prop("properties").is_some()
+            || obj.prop("type").and_then(|t| t.as_str()).as_deref() == Some("object")
+        {
             self.json_schema(tool, sm, obj);
             return;
         }
@@ -571,7 +638,10 @@ impl<'p> Cx<'p> {
             let mut constrained = 0u8;
             // `{ ticketId }` or `{ id: TicketId }` with the zod type in a constant.
             let value = match &p.value {
-                Expr::Name(..) | Expr::Member(..) => self.resolve(sm, &p.value, 0).map(|(_, v)| v).unwrap_or(&p.value),
+                Expr::Name(..) | Expr::Member(..) => self
+                    .resolve(sm, &p.value, 0)
+                    .map(|(_, v)| v)
+                    .unwrap_or(&p.value),
                 v => v,
             };
             value.walk(&mut |x| {
@@ -590,13 +660,16 @@ impl<'p> Cx<'p> {
                             let src = &self.p.sources[sm];
                             if let Some(a) = c.positional(0) {
                                 let sp = a.span();
-                                let t = src.get(sp.start_byte as usize..sp.end_byte as usize).unwrap_or("");
+                                let t = src
+                                    .get(sp.start_byte as usize..sp.end_byte as usize)
+                                    .unwrap_or("");
                                 if t.starts_with("/^") && t.contains("$/") {
                                     constrained |= crate::flow::clear::ALL;
                                 }
                             }
                         }
-                        "enum" | "number" | "boolean" | "int" | "literal" | "uuid" | "nativeEnum" | "bigint" => {
+                        "enum" | "number" | "boolean" | "int" | "literal" | "uuid"
+                        | "nativeEnum" | "bigint" => {
                             if ty.is_none() {
                                 ty = Some(method.clone());
                             }
@@ -616,7 +689,8 @@ impl<'p> Cx<'p> {
                 tool.constrained.push((key.clone(), constrained));
             }
             if let Some((d, dsp)) = &desc {
-                tool.param_descriptions.push((key.clone(), d.clone(), sm, *dsp));
+                tool.param_descriptions
+                    .push((key.clone(), d.clone(), sm, *dsp));
             }
             tool.def.params.push(Param {
                 name: key.clone(),
@@ -630,7 +704,9 @@ impl<'p> Cx<'p> {
 
     /// A JSON Schema object: `{ type: "object", properties: { a: { type, description } } }`.
     fn json_schema(&self, tool: &mut FoundTool, m: usize, s: &'p Expr) {
-        let Some((sm, obj)) = self.resolve(m, s, 0) else { return };
+        let Some((sm, obj)) = self.resolve(m, s, 0) else {
+            return;
+        };
         let props = match obj.prop("properties").and_then(|p| self.resolve(sm, p, 0)) {
             Some((_, Expr::Object(props, _))) => props,
             _ => return,
@@ -638,12 +714,19 @@ impl<'p> Cx<'p> {
         for p in props {
             let Some(key) = &p.key else { continue };
             let ty = p.value.prop("type").and_then(|t| t.as_str());
-            let desc = p.value.prop("description").and_then(|d| self.string(sm, d).map(|s| (s, d.span())));
-            if matches!(ty.as_deref(), Some("integer" | "number" | "boolean")) || p.value.prop("enum").is_some() {
-                tool.constrained.push((key.clone(), crate::flow::clear::ALL));
+            let desc = p
+                .value
+                .prop("description")
+                .and_then(|d| self.string(sm, d).map(|s| (s, d.span())));
+            if matches!(ty.as_deref(), Some("integer" | "number" | "boolean"))
+                || p.value.prop("enum").is_some()
+            {
+                tool.constrained
+                    .push((key.clone(), crate::flow::clear::ALL));
             }
             if let Some((d, dsp)) = &desc {
-                tool.param_descriptions.push((key.clone(), d.clone(), sm, *dsp));
+                tool.param_descriptions
+                    .push((key.clone(), d.clone(), sm, *dsp));
             }
             tool.def.params.push(Param {
                 name: key.clone(),
@@ -694,9 +777,13 @@ impl<'p> Cx<'p> {
             let last = path.rsplit('.').next().unwrap_or(&path);
             let is_member = matches!(callee, Expr::Member(..));
             match last {
-                "tool" if is_member || self.imports_fastmcp(m) => self.py_tool(m, fi, call, d.span(), "py:fastmcp-decorator"),
+                "tool" if is_member || self.imports_fastmcp(m) => {
+                    self.py_tool(m, fi, call, d.span(), "py:fastmcp-decorator")
+                }
                 "resource" if is_member => {
-                    let uri = call.and_then(|c| c.positional(0).or_else(|| c.keyword("uri"))).and_then(|u| self.string(m, u));
+                    let uri = call
+                        .and_then(|c| c.positional(0).or_else(|| c.keyword("uri")))
+                        .and_then(|u| self.string(m, u));
                     if let Some(uri) = uri.filter(|u| u.contains('{')) {
                         let name = call
                             .and_then(|c| c.keyword("name"))
@@ -709,7 +796,13 @@ impl<'p> Cx<'p> {
                         tool.def.params = params;
                         tool.constrained = constrained;
                         let idx: Vec<usize> = (0..f.params.len()).collect();
-                        let h = self.inv.handler(FnRef { module: m, func: fi }, ArgBinding::Each { params: idx });
+                        let h = self.inv.handler(
+                            FnRef {
+                                module: m,
+                                func: fi,
+                            },
+                            ArgBinding::Each { params: idx },
+                        );
                         tool.handler = Some(h);
                         tool.def.handler = Some(location(self.p, m, f.span));
                         self.inv.tools.push(tool);
@@ -718,8 +811,22 @@ impl<'p> Cx<'p> {
                 "call_tool" if is_member => {
                     // Low-level server: `async def handle(name, arguments)`.
                     let args_idx = if f.params.len() >= 2 { 1 } else { 0 };
-                    let h = self.inv.handler(FnRef { module: m, func: fi }, ArgBinding::Each { params: vec![args_idx] });
-                    self.dispatchers.push((h, FnRef { module: m, func: fi }));
+                    let h = self.inv.handler(
+                        FnRef {
+                            module: m,
+                            func: fi,
+                        },
+                        ArgBinding::Each {
+                            params: vec![args_idx],
+                        },
+                    );
+                    self.dispatchers.push((
+                        h,
+                        FnRef {
+                            module: m,
+                            func: fi,
+                        },
+                    ));
                 }
                 "list_tools" if is_member => {
                     let mut calls = Vec::new();
@@ -728,7 +835,9 @@ impl<'p> Cx<'p> {
                             for e in s.exprs() {
                                 e.walk(&mut |x| {
                                     if let Expr::Call(c) = x
-                                        && c.callee.path().is_some_and(|p| p == "Tool" || p.ends_with(".Tool"))
+                                        && c.callee
+                                            .path()
+                                            .is_some_and(|p| p == "Tool" || p.ends_with(".Tool"))
                                     {
                                         calls.push(c.as_ref());
                                     }
@@ -741,9 +850,20 @@ impl<'p> Cx<'p> {
                     }
                 }
                 "read_resource" if is_member => {
-                    let mut tool = self.new_tool(m, d.span(), "read_resource".into(), "py:lowlevel-read-resource");
+                    let mut tool = self.new_tool(
+                        m,
+                        d.span(),
+                        "read_resource".into(),
+                        "py:lowlevel-read-resource",
+                    );
                     tool.def.kind = "resource-template".into();
-                    let h = self.inv.handler(FnRef { module: m, func: fi }, ArgBinding::Each { params: vec![0] });
+                    let h = self.inv.handler(
+                        FnRef {
+                            module: m,
+                            func: fi,
+                        },
+                        ArgBinding::Each { params: vec![0] },
+                    );
                     tool.handler = Some(h);
                     tool.def.handler = Some(location(self.p, m, f.span));
                     self.inv.tools.push(tool);
@@ -762,7 +882,12 @@ impl<'p> Cx<'p> {
 
     fn py_tool(&mut self, m: usize, fi: FuncId, call: Option<&'p Call>, reg_span: Span, sdk: &str) {
         let f = &self.p.modules[m].functions[fi];
-        let name = match call.and_then(|c| c.keyword("name").or_else(|| c.positional(0).filter(|a| matches!(a, Expr::Str(..) | Expr::Binary(..) | Expr::Template(..))))) {
+        let name = match call.and_then(|c| {
+            c.keyword("name").or_else(|| {
+                c.positional(0)
+                    .filter(|a| matches!(a, Expr::Str(..) | Expr::Binary(..) | Expr::Template(..)))
+            })
+        }) {
             Some(n) => match self.string(m, n) {
                 Some(s) => s,
                 None => {
@@ -799,7 +924,8 @@ impl<'p> Cx<'p> {
                 {
                     sp.start_line += text[..off].matches('\n').count() as u32;
                 }
-                tool.param_descriptions.push((p.name.clone(), d.clone(), m, sp));
+                tool.param_descriptions
+                    .push((p.name.clone(), d.clone(), m, sp));
             }
         }
         tool.def.params = params;
@@ -811,7 +937,13 @@ impl<'p> Cx<'p> {
             .filter(|(_, p)| !is_injected_py_param(p))
             .map(|(i, _)| i)
             .collect();
-        let h = self.inv.handler(FnRef { module: m, func: fi }, ArgBinding::Each { params: idx });
+        let h = self.inv.handler(
+            FnRef {
+                module: m,
+                func: fi,
+            },
+            ArgBinding::Each { params: idx },
+        );
         tool.handler = Some(h);
         tool.def.handler = Some(location(self.p, m, f.span));
         self.inv.tools.push(tool);
@@ -847,7 +979,10 @@ impl<'p> Cx<'p> {
         if let Some(d) = c.keyword("description") {
             self.set_description(&mut tool, m, d);
         }
-        if let Some(s) = c.keyword("inputSchema").or_else(|| c.keyword("input_schema")) {
+        if let Some(s) = c
+            .keyword("inputSchema")
+            .or_else(|| c.keyword("input_schema"))
+        {
             self.json_schema(&mut tool, m, s);
         }
         if let Some(a) = c.keyword("annotations") {
@@ -868,8 +1003,15 @@ impl<'p> Cx<'p> {
             let ty = p.type_text.clone();
             let description = ty.as_deref().and_then(field_description);
             if let Some(t) = ty.as_deref() {
-                let base = t.trim_start_matches("Annotated[").trim_start_matches("Optional[");
-                if base.starts_with("int") || base.starts_with("float") || base.starts_with("bool") || base.starts_with("Literal[") || base.starts_with("UUID") {
+                let base = t
+                    .trim_start_matches("Annotated[")
+                    .trim_start_matches("Optional[");
+                if base.starts_with("int")
+                    || base.starts_with("float")
+                    || base.starts_with("bool")
+                    || base.starts_with("Literal[")
+                    || base.starts_with("UUID")
+                {
                     constrained.push((name.to_string(), crate::flow::clear::ALL));
                 }
                 if t.contains("pattern=") && t.contains("^") {
@@ -947,7 +1089,9 @@ impl<'p> Cx<'p> {
                     cond.walk(&mut |x| {
                         if let Expr::Binary(BinOp::Eq, l, r, _) = x {
                             let name_side = |e: &Expr| {
-                                e.path().is_some_and(|p| p == "name" || p.ends_with(".name") || p.ends_with("tool_name"))
+                                e.path().is_some_and(|p| {
+                                    p == "name" || p.ends_with(".name") || p.ends_with("tool_name")
+                                })
                             };
                             if name_side(l) {
                                 names.extend(self.string(f.module, r));
@@ -971,7 +1115,9 @@ fn is_injected_py_param(p: &ParamDecl) -> bool {
     let name = p.name().unwrap_or("");
     name == "self"
         || name == "cls"
-        || p.type_text.as_deref().is_some_and(|t| t.contains("Context"))
+        || p.type_text
+            .as_deref()
+            .is_some_and(|t| t.contains("Context"))
         || (name == "ctx" && p.type_text.is_none())
 }
 

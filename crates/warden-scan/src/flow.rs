@@ -12,7 +12,7 @@
 use crate::ir::*;
 use crate::project::{FnRef, Project};
 use crate::sinks::{self, Effect, Sanitizer};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 /// Where a value came from.
@@ -90,7 +90,11 @@ impl Taint {
     }
 
     fn with_step(mut self, module: usize, span: Span, note: String) -> Taint {
-        if self.steps.last().is_some_and(|s| s.span == span && s.module == module) {
+        if self
+            .steps
+            .last()
+            .is_some_and(|s| s.span == span && s.module == module)
+        {
             return self;
         }
         let mut v = (*self.steps).clone();
@@ -260,11 +264,11 @@ impl<'p> Run<'p> {
         let mut run = Run {
             p,
             out: RunResult::default(),
-            memo: HashMap::new(),
+            memo: HashMap::default(),
             stack: Vec::new(),
             root_site: Span::default(),
-            root_args: HashSet::new(),
-            globals: HashMap::new(),
+            root_args: HashSet::default(),
+            globals: HashMap::default(),
             thrown: None,
         };
         let func = &p.modules[handler.module].functions[handler.func];
@@ -307,22 +311,40 @@ impl<'p> Run<'p> {
         let mut run = Run {
             p,
             out: RunResult::default(),
-            memo: HashMap::new(),
+            memo: HashMap::default(),
             stack: Vec::new(),
             root_site: Span::default(),
-            root_args: HashSet::new(),
-            globals: HashMap::new(),
+            root_args: HashSet::default(),
+            globals: HashMap::default(),
             thrown: None,
         };
-        for func in 0..p.modules[m].functions.len() {
-            run.call_function(FnRef { module: m, func }, Vec::new(), false);
+        // Only functions that write to a log can leak into one; the rest are skipped.
+        let src = p.sources[m].as_bytes();
+        for (func, f) in p.modules[m].functions.iter().enumerate() {
+            let body = src
+                .get(f.span.start_byte as usize..f.span.end_byte as usize)
+                .unwrap_or_default();
+            let logs = [&b"log"[..], b"print", b"console", b"stderr", b"warn"]
+                .iter()
+                .any(|k| memchr::memmem::find(body, k).is_some());
+            if logs {
+                run.call_function(FnRef { module: m, func }, Vec::new(), false);
+            }
         }
         run.out
     }
 
-    fn call_function(&mut self, f: FnRef, params: Vec<(usize, Taint)>, is_root: bool) -> Option<Taint> {
+    fn call_function(
+        &mut self,
+        f: FnRef,
+        params: Vec<(usize, Taint)>,
+        is_root: bool,
+    ) -> Option<Taint> {
         let key: Vec<u16> = {
-            let mut k: Vec<u16> = params.iter().map(|(i, t)| ((*i as u16) << 12) ^ t.shape()).collect();
+            let mut k: Vec<u16> = params
+                .iter()
+                .map(|(i, t)| ((*i as u16) << 12) ^ t.shape())
+                .collect();
             k.sort_unstable();
             k
         };
@@ -331,14 +353,16 @@ impl<'p> Run<'p> {
         }
         if self.stack.contains(&f) || self.stack.len() >= MAX_DEPTH {
             // Recursion or too deep: assume the result derives from the arguments.
-            return params.into_iter().fold(None, |acc, (_, t)| Taint::union(acc, Some(t)));
+            return params
+                .into_iter()
+                .fold(None, |acc, (_, t)| Taint::union(acc, Some(t)));
         }
         self.stack.push(f);
         self.out.functions.insert(f);
         let func = &self.p.modules[f.module].functions[f.func];
         let mut frame = Frame {
             f,
-            env: HashMap::new(),
+            env: HashMap::default(),
             ret: None,
             callback_params: Vec::new(),
             is_root,
@@ -346,7 +370,7 @@ impl<'p> Run<'p> {
         };
         for (i, t) in params {
             if let Some(pd) = func.params.get(i) {
-                self.bind(&mut frame, &pd.pattern, Some(t), false);
+                self.bind(&mut frame, &pd.pattern, Some(t));
             }
         }
         for _ in 0..4 {
@@ -382,8 +406,8 @@ impl<'p> Run<'p> {
             Stmt::Assign {
                 target,
                 value,
-                augmented,
                 span,
+                ..
             } => {
                 let t = self.eval(fr, value);
                 if matches!(value, Expr::Binary(..) | Expr::Call(..) | Expr::Not(..)) {
@@ -391,7 +415,7 @@ impl<'p> Run<'p> {
                     self.note_guards(fr, value);
                 }
                 let t = t.map(|t| t.with_step(m, *span, assign_note(target)));
-                self.bind(fr, target, t, *augmented);
+                self.bind(fr, target, t);
             }
             Stmt::Expr(e) => {
                 self.eval(fr, e);
@@ -424,7 +448,9 @@ impl<'p> Run<'p> {
                     self.thrown = Taint::union(self.thrown.take(), Some(t));
                 }
             }
-            Stmt::If { cond, then, els, .. } => {
+            Stmt::If {
+                cond, then, els, ..
+            } => {
                 self.eval(fr, cond);
                 self.note_guards_exiting(fr, cond, Stmt::block_exits(then));
                 self.block(fr, then);
@@ -451,17 +477,17 @@ impl<'p> Run<'p> {
         }
     }
 
-    /// Binds a pattern to a value's taint.
-    fn bind(&mut self, fr: &mut Frame, target: &Target, t: Option<Taint>, augmented: bool) {
+    /// Binds a pattern to a value's taint. Flow-insensitive: a name holds the union of
+    /// everything ever assigned to it, so augmented and plain assignments are alike.
+    fn bind(&mut self, fr: &mut Frame, target: &Target, t: Option<Taint>) {
         match target {
             Target::Name(n, _) | Target::Path(n, _) => {
                 let prev = fr.env.get(n).cloned();
-                let new = if augmented { Taint::union(prev.clone(), t) } else { Taint::union(prev.clone(), t) };
-                // Flow-insensitive: a name holds the union of everything assigned to it.
+                let new = Taint::union(prev.clone(), t);
                 if let Some(new) = new {
-                    let grew = prev
-                        .as_ref()
-                        .is_none_or(|p| p.labels != new.labels || p.cleared != new.cleared || p.built != new.built);
+                    let grew = prev.as_ref().is_none_or(|p| {
+                        p.labels != new.labels || p.cleared != new.cleared || p.built != new.built
+                    });
                     if grew {
                         fr.changed = true;
                     }
@@ -473,7 +499,7 @@ impl<'p> Run<'p> {
                     let Some(t) = t.clone() else { continue };
                     let mut t = t;
                     if let Some(k) = key {
-                        self.out.names_read.insert(k.clone());
+                        self.read_name(k);
                         if t.labels & label::ARG != 0 {
                             // Each destructured argument is an input of its own.
                             t.origins = vec![Arc::from(k.as_str())];
@@ -504,17 +530,27 @@ impl<'p> Run<'p> {
                         && self.root_args.contains(n)
                     {
                         self.out.args_escape = true;
-                    } else if parts.iter().any(|(k, _)| k.as_deref().is_some_and(is_secret_name)) {
+                    } else if parts
+                        .iter()
+                        .any(|(k, _)| k.as_deref().is_some_and(is_secret_name))
+                    {
                         // `{ apiKey, ...rest }`: the rest is what is left without the secret.
                         t.labels &= !label::SECRET;
                         if t.labels == 0 {
                             continue;
                         }
                     }
-                    self.bind(fr, sub, Some(t), false);
+                    self.bind(fr, sub, Some(t));
                 }
             }
             Target::Other(_) => {}
+        }
+    }
+
+    /// Records that a name or property was read (without allocating when already known).
+    fn read_name(&mut self, n: &str) {
+        if !self.out.names_read.contains(n) {
+            self.out.names_read.insert(n.to_string());
         }
     }
 
@@ -522,7 +558,15 @@ impl<'p> Run<'p> {
         matches!(e, Expr::Name(n, _) if self.root_args.contains(n))
     }
 
-    fn hit(&mut self, kind: HitKind, module: usize, span: Span, callee: String, taint: Taint, argv_pos: Option<(usize, Vec<String>)>) {
+    fn hit(
+        &mut self,
+        kind: HitKind,
+        module: usize,
+        span: Span,
+        callee: String,
+        taint: Taint,
+        argv_pos: Option<(usize, Vec<String>)>,
+    ) {
         let key_of = |kind: &HitKind, pos: Option<usize>| -> u32 {
             let k = match kind {
                 HitKind::Sink(e) => *e as u32 + 10,
@@ -565,7 +609,7 @@ impl<'p> Run<'p> {
         match e {
             Expr::Name(n, _) if n == crate::lower::THROWN => self.thrown.clone(),
             Expr::Name(n, _) => {
-                self.out.names_read.insert(n.clone());
+                self.read_name(n);
                 match fr.env.get(n) {
                     Some(t) => Some(t.clone()),
                     None if fr.f.func != Module::TOP => self.global(m, n),
@@ -603,7 +647,7 @@ impl<'p> Run<'p> {
                 })
             }
             Expr::Member(o, prop, sp) => {
-                self.out.names_read.insert(prop.clone());
+                self.read_name(prop);
                 if let Some(path) = e.path()
                     && let Some(t) = fr.env.get(&path)
                 {
@@ -611,9 +655,18 @@ impl<'p> Run<'p> {
                 }
                 let q = self.p.qualify(m, e).unwrap_or_default();
                 if q == "process.env" || q == "os.environ" {
-                    return Some(Taint::source(label::ENV_ALL, "environment", m, *sp, "the whole process environment".into()));
+                    return Some(Taint::source(
+                        label::ENV_ALL,
+                        "environment",
+                        m,
+                        *sp,
+                        "the whole process environment".into(),
+                    ));
                 }
-                if let Some(var) = q.strip_prefix("process.env.").or_else(|| q.strip_prefix("os.environ.")) {
+                if let Some(var) = q
+                    .strip_prefix("process.env.")
+                    .or_else(|| q.strip_prefix("os.environ."))
+                {
                     return self.env_var(m, var, *sp);
                 }
                 let ot = self.eval(fr, o);
@@ -622,7 +675,27 @@ impl<'p> Run<'p> {
                 }
                 // The status of a response is the server's own observation, not content.
                 if ot.as_ref().is_some_and(|t| t.labels & label::EXTERNAL != 0)
-                    && matches!(prop.as_str(), "status" | "status_code" | "statusCode" | "ok" | "statusText" | "reason" | "reason_phrase" | "elapsed" | "is_success" | "is_error" | "url" | "headers" | "byteLength" | "size" | "responseUrl" | "location" | "content_type" | "encoding")
+                    && matches!(
+                        prop.as_str(),
+                        "status"
+                            | "status_code"
+                            | "statusCode"
+                            | "ok"
+                            | "statusText"
+                            | "reason"
+                            | "reason_phrase"
+                            | "elapsed"
+                            | "is_success"
+                            | "is_error"
+                            | "url"
+                            | "headers"
+                            | "byteLength"
+                            | "size"
+                            | "responseUrl"
+                            | "location"
+                            | "content_type"
+                            | "encoding"
+                    )
                 {
                     return None;
                 }
@@ -634,8 +707,22 @@ impl<'p> Run<'p> {
                             return None;
                         }
                         if let Some(op) = o.path() {
-                            let root = self.root_args.contains(&op) || op.ends_with(".arguments") || op.ends_with("params") || op == "arguments";
-                            if !root && !matches!(prop.as_str(), "hostname" | "host" | "netloc" | "origin" | "protocol" | "scheme" | "href") {
+                            let root = self.root_args.contains(&op)
+                                || op.ends_with(".arguments")
+                                || op.ends_with("params")
+                                || op == "arguments";
+                            if !root
+                                && !matches!(
+                                    prop.as_str(),
+                                    "hostname"
+                                        | "host"
+                                        | "netloc"
+                                        | "origin"
+                                        | "protocol"
+                                        | "scheme"
+                                        | "href"
+                                )
+                            {
                                 // A field of a derived value (`result["status"]`) is a piece of it.
                                 t.partial = true;
                             }
@@ -654,13 +741,17 @@ impl<'p> Run<'p> {
                         Some(t)
                     }
                     Some(t) => Some(t),
-                    None if is_secret_name(prop) && (is_config_like(o) || is_strong_secret_name(prop)) => Some(Taint::source(
-                        label::SECRET,
-                        prop,
-                        m,
-                        *sp,
-                        format!("credential `{prop}` read from configuration"),
-                    )),
+                    None if is_secret_name(prop)
+                        && (is_config_like(o) || is_strong_secret_name(prop)) =>
+                    {
+                        Some(Taint::source(
+                            label::SECRET,
+                            prop,
+                            m,
+                            *sp,
+                            format!("credential `{prop}` read from configuration"),
+                        ))
+                    }
                     None => None,
                 }
             }
@@ -669,7 +760,10 @@ impl<'p> Run<'p> {
                 let ot = self.eval(fr, o);
                 match ot {
                     // `process.env[name]` with a computed name: treat as a secret read.
-                    Some(t) if t.labels & label::ENV_ALL != 0 => Some(Taint { labels: label::SECRET, ..t }),
+                    Some(t) if t.labels & label::ENV_ALL != 0 => Some(Taint {
+                        labels: label::SECRET,
+                        ..t
+                    }),
                     Some(mut t) => {
                         t.partial = true;
                         Some(t)
@@ -682,7 +776,9 @@ impl<'p> Run<'p> {
                 let lt = self.eval(fr, l);
                 let rt = self.eval(fr, r);
                 // `n + 1`: arithmetic on a number yields a number.
-                if *op == BinOp::Add && (matches!(l.as_ref(), Expr::Lit(..)) || matches!(r.as_ref(), Expr::Lit(..))) {
+                if *op == BinOp::Add
+                    && (matches!(l.as_ref(), Expr::Lit(..)) || matches!(r.as_ref(), Expr::Lit(..)))
+                {
                     return None;
                 }
                 match op {
@@ -751,7 +847,7 @@ impl<'p> Run<'p> {
                 // The elements are the body: `[wrap(m) for m in msgs]` is as clean as `wrap`.
                 for (target, it) in binds {
                     let t = self.eval(fr, it);
-                    self.bind(fr, target, t, true);
+                    self.bind(fr, target, t);
                 }
                 self.eval(fr, body)
             }
@@ -767,21 +863,32 @@ impl<'p> Run<'p> {
         }
         self.globals.insert(key.clone(), None);
         let p = self.p;
-        let value = p.modules[m].functions[Module::TOP].body.iter().find_map(|s| match s {
-            Stmt::Assign { target: Target::Name(n, _), value, .. } if n == name => Some(value),
-            _ => None,
-        });
+        let value = p.modules[m].functions[Module::TOP]
+            .body
+            .iter()
+            .find_map(|s| match s {
+                Stmt::Assign {
+                    target: Target::Name(n, _),
+                    value,
+                    ..
+                } if n == name => Some(value),
+                _ => None,
+            });
         let t = value.and_then(|v| {
             let mut fr = Frame {
-                f: FnRef { module: m, func: Module::TOP },
-                env: HashMap::new(),
+                f: FnRef {
+                    module: m,
+                    func: Module::TOP,
+                },
+                env: HashMap::default(),
                 ret: None,
                 callback_params: Vec::new(),
                 is_root: false,
                 changed: false,
             };
             // Only what the configuration itself reads counts: secrets and environment.
-            self.eval(&mut fr, v).filter(|t| t.labels & (label::SECRET | label::ENV_ALL) != 0)
+            self.eval(&mut fr, v)
+                .filter(|t| t.labels & (label::SECRET | label::ENV_ALL) != 0)
         });
         self.globals.insert(key, t.clone());
         t
@@ -793,7 +900,11 @@ impl<'p> Run<'p> {
         let mut found = None;
         for s in &p.modules[f.module].functions[f.func].body {
             s.walk(&mut |s| {
-                if let Stmt::Assign { target: Target::Name(n, _), value, .. } = s
+                if let Stmt::Assign {
+                    target: Target::Name(n, _),
+                    value,
+                    ..
+                } = s
                     && n == name
                 {
                     found = Some(value);
@@ -820,7 +931,10 @@ impl<'p> Run<'p> {
     /// Analyses a function expression in place, sharing the enclosing environment
     /// (closures capture it). Its parameters receive `seed`.
     fn closure(&mut self, fr: &mut Frame, id: FuncId, seed: Option<Taint>) -> Option<Taint> {
-        let f = FnRef { module: fr.f.module, func: id };
+        let f = FnRef {
+            module: fr.f.module,
+            func: id,
+        };
         if self.stack.contains(&f) || self.stack.len() >= MAX_DEPTH {
             return None;
         }
@@ -832,7 +946,7 @@ impl<'p> Run<'p> {
                 fr.callback_params.push(n);
             }
             if let Some(s) = seed.clone() {
-                self.bind(fr, &pd.pattern, Some(s), false);
+                self.bind(fr, &pd.pattern, Some(s));
             }
         }
         self.stack.push(f);
@@ -864,7 +978,7 @@ impl<'p> Run<'p> {
             Expr::Member(o, _, _) => self.eval(fr, o),
             other => {
                 if let Expr::Name(n, _) = other {
-                    self.out.names_read.insert(n.clone());
+                    self.read_name(n);
                 }
                 None
             }
@@ -878,7 +992,7 @@ impl<'p> Run<'p> {
             arg_ts.push(t);
         }
         if let Some(m) = method {
-            self.out.names_read.insert(m.to_string());
+            self.read_name(m);
         }
         // `resolve(x)` inside `new Promise((resolve) => ...)` returns x from the closure.
         if let Expr::Name(n, _) = &c.callee
@@ -890,21 +1004,43 @@ impl<'p> Run<'p> {
 
         // Listing the environment's names (`sorted(os.environ)`, `Object.keys(process.env)`)
         // reveals no values.
-        let env_arg = arg_ts.iter().flatten().any(|t| t.labels & label::ENV_ALL != 0);
-        if (env_arg && matches!(q.as_str(), "sorted" | "list" | "set" | "len" | "Object.keys" | "tuple"))
-            || (matches!(method, Some("keys")) && recv_t.as_ref().is_some_and(|t| t.labels & label::ENV_ALL != 0))
+        let env_arg = arg_ts
+            .iter()
+            .flatten()
+            .any(|t| t.labels & label::ENV_ALL != 0);
+        if (env_arg
+            && matches!(
+                q.as_str(),
+                "sorted" | "list" | "set" | "len" | "Object.keys" | "tuple"
+            ))
+            || (matches!(method, Some("keys"))
+                && recv_t
+                    .as_ref()
+                    .is_some_and(|t| t.labels & label::ENV_ALL != 0))
         {
             return None;
         }
         // `items.append(x)`, `parts.push(x)`: the container now holds x.
         if let (Some(mm), Expr::Member(obj, _, _)) = (method, &c.callee)
-            && matches!(mm, "append" | "push" | "extend" | "add" | "insert" | "update" | "unshift" | "setdefault" | "appendleft" | "write")
+            && matches!(
+                mm,
+                "append"
+                    | "push"
+                    | "extend"
+                    | "add"
+                    | "insert"
+                    | "update"
+                    | "unshift"
+                    | "setdefault"
+                    | "appendleft"
+                    | "write"
+            )
             && let Some(path) = obj.path()
             && !path.contains("()")
         {
             let added = arg_ts.iter().cloned().fold(None, Taint::union);
             if added.is_some() {
-                self.bind(fr, &Target::Name(path, obj.span()), added, true);
+                self.bind(fr, &Target::Name(path, obj.span()), added);
             }
         }
 
@@ -912,8 +1048,13 @@ impl<'p> Run<'p> {
         self.note_call_guard(fr, c, &q, recv_t.as_ref(), &arg_ts);
 
         // Environment and configuration reads.
-        if matches!(q.as_str(), "os.getenv" | "os.environ.get" | "environ.get" | "getenv")
-            || (method == Some("get") && recv_t.as_ref().is_some_and(|t| t.labels & label::ENV_ALL != 0))
+        if matches!(
+            q.as_str(),
+            "os.getenv" | "os.environ.get" | "environ.get" | "getenv"
+        ) || (method == Some("get")
+            && recv_t
+                .as_ref()
+                .is_some_and(|t| t.labels & label::ENV_ALL != 0))
         {
             self.touch(Effect::Log, false, false, true);
             return c
@@ -923,20 +1064,33 @@ impl<'p> Run<'p> {
         }
         if method == Some("get") {
             if let Some(key) = c.positional(0).and_then(|a| a.as_str()) {
-                self.out.names_read.insert(key.clone());
+                self.read_name(&key);
                 if let Some(t) = &recv_t
                     && t.labels & label::ARG != 0
                     && let Expr::Member(o, _, _) = &c.callee
-                    && o.path().is_some_and(|p| self.root_args.contains(&p) || p.ends_with("arguments"))
+                    && o.path()
+                        .is_some_and(|p| self.root_args.contains(&p) || p.ends_with("arguments"))
                 {
-                    return Some(Taint::source(label::ARG, &key, m, c.span, format!("tool argument `{key}`")));
+                    return Some(Taint::source(
+                        label::ARG,
+                        &key,
+                        m,
+                        c.span,
+                        format!("tool argument `{key}`"),
+                    ));
                 }
                 if recv_t.is_none()
                     && is_secret_name(&key)
                     && let Expr::Member(o, _, _) = &c.callee
                     && (is_config_like(o) || is_strong_secret_name(&key))
                 {
-                    return Some(Taint::source(label::SECRET, &key, m, c.span, format!("credential `{key}` read from configuration")));
+                    return Some(Taint::source(
+                        label::SECRET,
+                        &key,
+                        m,
+                        c.span,
+                        format!("credential `{key}` read from configuration"),
+                    ));
                 }
             }
             // A lookup in a fixed table (`QUERIES.get(kind)`) yields the table's values.
@@ -955,7 +1109,10 @@ impl<'p> Run<'p> {
                 Expr::Member(o, _, _) => o.as_str().unwrap_or_default(),
                 _ => String::new(),
             };
-            let all = Taint::union(recv_t.clone(), arg_ts.iter().cloned().fold(None, Taint::union));
+            let all = Taint::union(
+                recv_t.clone(),
+                arg_ts.iter().cloned().fold(None, Taint::union),
+            );
             return all.map(|mut t| {
                 t.built = true;
                 t.host_fixed = matches!(method, Some("format" | "format_map")) && fixes_host(&lit);
@@ -983,11 +1140,18 @@ impl<'p> Run<'p> {
                 Sanitizer::UntrustedMarker => clear::UNTRUSTED,
                 Sanitizer::Redact => clear::REDACT,
             };
-            return Taint::union(all_args(), if c.positional_count() == 0 { recv_t.clone() } else { None })
-                .map(|mut t| {
-                    t.cleared |= bits;
-                    t
-                });
+            return Taint::union(
+                all_args(),
+                if c.positional_count() == 0 {
+                    recv_t.clone()
+                } else {
+                    None
+                },
+            )
+            .map(|mut t| {
+                t.cleared |= bits;
+                t
+            });
         }
         if is_pure_predicate(method.unwrap_or(&q)) {
             return None;
@@ -999,18 +1163,44 @@ impl<'p> Run<'p> {
         let mut result_external: Option<&'static str> = None;
         for u in &uses {
             let destroys = matches!(u.effect, Effect::FsDelete)
-                || (matches!(u.effect, Effect::Sql) && u.inputs.first().and_then(|e| e.as_str()).is_some_and(|s| sql_destroys(&s)));
-            let mutates = u.mutates
-                || matches!(u.effect, Effect::FsWrite | Effect::FsDelete | Effect::Shell | Effect::Process)
                 || (matches!(u.effect, Effect::Sql)
-                    && u.inputs.first().and_then(|e| self.literal_text(fr, e)).is_some_and(|s| sql_mutates(&s)));
+                    && u.inputs
+                        .first()
+                        .and_then(|e| e.as_str())
+                        .is_some_and(|s| sql_destroys(&s)));
+            let mutates = u.mutates
+                || matches!(
+                    u.effect,
+                    Effect::FsWrite | Effect::FsDelete | Effect::Shell | Effect::Process
+                )
+                || (matches!(u.effect, Effect::Sql)
+                    && u.inputs
+                        .first()
+                        .and_then(|e| self.literal_text(fr, e))
+                        .is_some_and(|s| sql_mutates(&s)));
             let destroys = destroys
                 || (matches!(u.effect, Effect::Sql)
-                    && u.inputs.first().and_then(|e| self.literal_text(fr, e)).is_some_and(|s| sql_destroys(&s)));
+                    && u.inputs
+                        .first()
+                        .and_then(|e| self.literal_text(fr, e))
+                        .is_some_and(|s| sql_destroys(&s)));
             self.touch(u.effect, mutates, destroys, false);
             match u.effect {
                 Effect::Http => result_external = Some("an HTTP response from a fixed service"),
-                Effect::FsRead if !matches!(q.rsplit('.').next(), Some("readdir" | "readdirSync" | "opendir" | "listdir" | "scandir" | "iterdir" | "glob")) => {
+                Effect::FsRead
+                    if !matches!(
+                        q.rsplit('.').next(),
+                        Some(
+                            "readdir"
+                                | "readdirSync"
+                                | "opendir"
+                                | "listdir"
+                                | "scandir"
+                                | "iterdir"
+                                | "glob"
+                        )
+                    ) =>
+                {
                     result_external = Some("file contents")
                 }
                 _ => {}
@@ -1038,7 +1228,14 @@ impl<'p> Run<'p> {
                             })
                             .collect();
                         let t = t.with_step(m, c.span, format!("passed to `{q}`"));
-                        self.hit(HitKind::Sink(Effect::Process), m, c.span, q.clone(), t, Some((pos, before)));
+                        self.hit(
+                            HitKind::Sink(Effect::Process),
+                            m,
+                            c.span,
+                            q.clone(),
+                            t,
+                            Some((pos, before)),
+                        );
                     }
                 }
                 continue;
@@ -1052,7 +1249,9 @@ impl<'p> Run<'p> {
                 inputs_t = recv_t.clone();
             }
             if u.effect == Effect::Http
-                && inputs_t.as_ref().is_some_and(|t| t.labels & label::ARG != 0 && !t.host_fixed)
+                && inputs_t
+                    .as_ref()
+                    .is_some_and(|t| t.labels & label::ARG != 0 && !t.host_fixed)
             {
                 result_external = Some("web content from a model-chosen URL");
             }
@@ -1070,7 +1269,11 @@ impl<'p> Run<'p> {
 
         // Calls into the project.
         if uses.is_empty()
-            && let Some(target) = self.p.resolve_call(m, self.p.modules[m].functions[fr.f.func].class.as_deref(), &c.callee)
+            && let Some(target) = self.p.resolve_call(
+                m,
+                self.p.modules[m].functions[fr.f.func].class.as_deref(),
+                &c.callee,
+            )
         {
             let callee_fn = &self.p.modules[target.module].functions[target.func];
             let offset = usize::from(
@@ -1084,7 +1287,10 @@ impl<'p> Run<'p> {
             let mut pos = 0;
             for (a, t) in c.args.iter().zip(arg_ts.iter()) {
                 let idx = match &a.name {
-                    Some(k) => callee_fn.params.iter().position(|p| p.name() == Some(k.as_str())),
+                    Some(k) => callee_fn
+                        .params
+                        .iter()
+                        .position(|p| p.name() == Some(k.as_str())),
                     None if a.spread => None,
                     None => {
                         let i = pos + offset;
@@ -1098,12 +1304,21 @@ impl<'p> Run<'p> {
                         .get(i)
                         .and_then(|p| p.name().map(str::to_string))
                         .unwrap_or_else(|| "an argument".into());
-                    let fname = callee_fn.name.clone().unwrap_or_else(|| "<anonymous>".into());
-                    params.push((i, t.with_step(m, c.span, format!("passed to `{fname}()` as `{pname}`"))));
+                    let fname = callee_fn
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| "<anonymous>".into());
+                    params.push((
+                        i,
+                        t.with_step(m, c.span, format!("passed to `{fname}()` as `{pname}`")),
+                    ));
                 }
             }
             let r = self.call_function(target, params, false);
-            let fname = callee_fn.name.clone().unwrap_or_else(|| "<anonymous>".into());
+            let fname = callee_fn
+                .name
+                .clone()
+                .unwrap_or_else(|| "<anonymous>".into());
             return r.map(|t| t.with_step(m, c.span, format!("returned from `{fname}()`")));
         }
 
@@ -1116,7 +1331,12 @@ impl<'p> Run<'p> {
                 format!("{what} from `{}`", display_callee(&q, c)),
             ));
         }
-        if uses.iter().any(|u| matches!(u.effect, Effect::Eval | Effect::Deser | Effect::DynImport | Effect::Archive)) {
+        if uses.iter().any(|u| {
+            matches!(
+                u.effect,
+                Effect::Eval | Effect::Deser | Effect::DynImport | Effect::Archive
+            )
+        }) {
             return Taint::union(recv_t, all_args());
         }
         if !uses.is_empty() {
@@ -1130,9 +1350,28 @@ impl<'p> Run<'p> {
         }
         let mut result = Taint::union(recv_t, all_args());
         let leaf = q.rsplit('.').next().unwrap_or(&q);
-        if matches!(leaf, "extname" | "splitext" | "suffix" | "suffixes" | "split" | "rsplit" | "slice" | "substring" | "substr"
-            | "charAt" | "at" | "partition" | "rpartition" | "splitlines" | "match" | "search" | "findall" | "exec" | "first")
-            && let Some(t) = result.as_mut()
+        if matches!(
+            leaf,
+            "extname"
+                | "splitext"
+                | "suffix"
+                | "suffixes"
+                | "split"
+                | "rsplit"
+                | "slice"
+                | "substring"
+                | "substr"
+                | "charAt"
+                | "at"
+                | "partition"
+                | "rpartition"
+                | "splitlines"
+                | "match"
+                | "search"
+                | "findall"
+                | "exec"
+                | "first"
+        ) && let Some(t) = result.as_mut()
         {
             t.partial = true;
         }
@@ -1207,8 +1446,19 @@ impl<'p> Run<'p> {
             // Environment reads are tracked through names_read; nothing to add here.
             return;
         }
-        let e = EffectSeen { effect, mutates, destroys };
-        if self.out.effects.seen.insert(e) || !self.out.effects.sites.iter().any(|(x, s)| *x == e && *s == self.root_site) {
+        let e = EffectSeen {
+            effect,
+            mutates,
+            destroys,
+        };
+        if self.out.effects.seen.insert(e)
+            || !self
+                .out
+                .effects
+                .sites
+                .iter()
+                .any(|(x, s)| *x == e && *s == self.root_site)
+        {
             self.out.effects.sites.push((e, self.root_site));
         }
     }
@@ -1233,7 +1483,11 @@ impl<'p> Run<'p> {
 
     fn add_guard(&mut self, origins: &[Arc<str>], bits: u8) {
         if !origins.is_empty() && std::env::var_os("WARDEN_DEBUG_FLOW").is_some() {
-            eprintln!("  guard {origins:?} bits={bits} at {}:{}", self.p.modules[self.stack.last().map_or(0, |f| f.module)].path, self.root_site.start_line);
+            eprintln!(
+                "  guard {origins:?} bits={bits} at {}:{}",
+                self.p.modules[self.stack.last().map_or(0, |f| f.module)].path,
+                self.root_site.start_line
+            );
         }
         for o in origins {
             *self.out.guards.cleared.entry(o.clone()).or_insert(0) |= bits;
@@ -1258,7 +1512,9 @@ impl<'p> Run<'p> {
             _ => {}
         });
         for c in calls {
-            let Expr::Member(recv, method, _) = &c.callee else { continue };
+            let Expr::Member(recv, method, _) = &c.callee else {
+                continue;
+            };
             let rt = self.eval(fr, recv);
             let origins = Self::origins_of(rt.as_ref());
             match method.as_str() {
@@ -1267,7 +1523,9 @@ impl<'p> Run<'p> {
                         continue;
                     }
                     let lits: Vec<String> = match c.positional(0) {
-                        Some(Expr::List(items, _)) => items.iter().filter_map(|i| i.as_str()).collect(),
+                        Some(Expr::List(items, _)) => {
+                            items.iter().filter_map(|i| i.as_str()).collect()
+                        }
                         Some(e) => e.as_str().into_iter().collect(),
                         None => Vec::new(),
                     };
@@ -1282,7 +1540,11 @@ impl<'p> Run<'p> {
                             self.add_guard(&origins, clear::PATH);
                         } else {
                             for o in &origins {
-                                self.out.guards.prefix_no_sep.entry(o.clone()).or_insert((m, c.span));
+                                self.out
+                                    .guards
+                                    .prefix_no_sep
+                                    .entry(o.clone())
+                                    .or_insert((m, c.span));
                             }
                         }
                         continue;
@@ -1297,9 +1559,16 @@ impl<'p> Run<'p> {
                             if fixes_host(&l) {
                                 self.add_guard(&origins, clear::SSRF);
                             }
-                        } else if ["SELECT", "WITH", "SHOW", "EXPLAIN", "DESCRIBE", "PRAGMA"].iter().any(|k| up.starts_with(k)) {
+                        } else if ["SELECT", "WITH", "SHOW", "EXPLAIN", "DESCRIBE", "PRAGMA"]
+                            .iter()
+                            .any(|k| up.starts_with(k))
+                        {
                             for o in &origins {
-                                self.out.guards.sql_prefix.entry(o.clone()).or_insert((m, c.span));
+                                self.out
+                                    .guards
+                                    .sql_prefix
+                                    .entry(o.clone())
+                                    .or_insert((m, c.span));
                             }
                         } else if l.starts_with('/') && l.matches('/').count() >= 2 && l.len() > 2 {
                             // A literal root (`/srv/data/`); `"~/"`, `"/"` and `"./"` only
@@ -1308,7 +1577,11 @@ impl<'p> Run<'p> {
                         } else if l == "/" || l == "~/" || l == "./" || l == "~" || l == "\\" {
                         } else {
                             for o in &origins {
-                                self.out.guards.prefix_no_sep.entry(o.clone()).or_insert((m, c.span));
+                                self.out
+                                    .guards
+                                    .prefix_no_sep
+                                    .entry(o.clone())
+                                    .or_insert((m, c.span));
                             }
                         }
                     }
@@ -1326,29 +1599,33 @@ impl<'p> Run<'p> {
                     // `/^[a-z]+$/.test(x)`, `re.fullmatch(p, x)`, `x.match(/^...$/)`.
                     let anchored = |e: &Expr, text: &str| -> bool {
                         let sp = e.span();
-                        let t = text.get(sp.start_byte as usize..sp.end_byte as usize).unwrap_or("");
+                        let t = text
+                            .get(sp.start_byte as usize..sp.end_byte as usize)
+                            .unwrap_or("");
                         let t = t.trim_matches(|ch| ch == '"' || ch == '\'' || ch == 'r');
-                        (t.starts_with("/^") || t.starts_with('^')) && (t.contains("$/") || t.ends_with('$'))
+                        (t.starts_with("/^") || t.starts_with('^'))
+                            && (t.contains("$/") || t.ends_with('$'))
                     };
-                    let text = self.p.sources[m].clone();
-                    if method == "fullmatch" && rt.is_none() && recv.path().as_deref() != Some("re") {
+                    let text: &str = &self.p.sources[m];
+                    if method == "fullmatch" && rt.is_none() && recv.path().as_deref() != Some("re")
+                    {
                         // `PATTERN.fullmatch(x)` anchors both ends by definition.
                         if let Some(a) = c.positional(0) {
                             let at = self.eval(fr, a);
                             self.guard_value(at.as_ref(), clear::ALL);
                         }
-                    } else if method == "test" && rt.is_none() && anchored(recv, &text) {
+                    } else if method == "test" && rt.is_none() && anchored(recv, text) {
                         if let Some(a) = c.positional(0) {
                             let at = self.eval(fr, a);
                             self.guard_value(at.as_ref(), clear::ALL);
                         }
                     } else if !origins.is_empty()
-                        && c.positional(0).is_some_and(|p| anchored(p, &text))
+                        && c.positional(0).is_some_and(|p| anchored(p, text))
                     {
                         self.guard_value(rt.as_ref(), clear::ALL);
                     } else if recv.path().as_deref() == Some("re")
                         && let (Some(p), Some(a)) = (c.positional(0), c.positional(1))
-                        && (method == "fullmatch" || anchored(p, &text))
+                        && (method == "fullmatch" || anchored(p, text))
                     {
                         let at = self.eval(fr, a);
                         self.guard_value(at.as_ref(), clear::ALL);
@@ -1359,11 +1636,18 @@ impl<'p> Run<'p> {
         }
         for x in others {
             match x {
-                Expr::Binary(op @ (BinOp::In | BinOp::NotIn | BinOp::Eq | BinOp::NotEq), l, r, _) => {
+                Expr::Binary(
+                    op @ (BinOp::In | BinOp::NotIn | BinOp::Eq | BinOp::NotEq),
+                    l,
+                    r,
+                    _,
+                ) => {
                     let lt = self.eval(fr, l);
                     let rt = self.eval(fr, r);
                     let allowlist = match op {
-                        BinOp::In | BinOp::NotIn => lt.is_some() && rt.is_none() && !matches!(r.as_ref(), Expr::Str(..)),
+                        BinOp::In | BinOp::NotIn => {
+                            lt.is_some() && rt.is_none() && !matches!(r.as_ref(), Expr::Str(..))
+                        }
                         // `if (x !== "ls") throw ...` rejects everything else; `x === "~"`
                         // only picks a branch.
                         BinOp::NotEq => {
@@ -1380,7 +1664,13 @@ impl<'p> Run<'p> {
                 Expr::Member(o, p, _)
                     if matches!(
                         p.as_str(),
-                        "is_private" | "is_loopback" | "is_link_local" | "is_reserved" | "is_global" | "is_multicast" | "is_unspecified"
+                        "is_private"
+                            | "is_loopback"
+                            | "is_link_local"
+                            | "is_reserved"
+                            | "is_global"
+                            | "is_multicast"
+                            | "is_unspecified"
                     ) =>
                 {
                     let t = self.eval(fr, o);
@@ -1394,7 +1684,14 @@ impl<'p> Run<'p> {
 
     /// Guards written as calls anywhere: `p.relative_to(root)` raises outside the root,
     /// `validate_url(u)` and friends raise or return false on bad input.
-    fn note_call_guard(&mut self, fr: &mut Frame, c: &Call, q: &str, recv_t: Option<&Taint>, arg_ts: &[Option<Taint>]) {
+    fn note_call_guard(
+        &mut self,
+        fr: &mut Frame,
+        c: &Call,
+        q: &str,
+        recv_t: Option<&Taint>,
+        arg_ts: &[Option<Taint>],
+    ) {
         let name = q.rsplit('.').next().unwrap_or(q);
         let tainted_args: Vec<Arc<str>> = arg_ts
             .iter()
@@ -1411,7 +1708,11 @@ impl<'p> Run<'p> {
         }
         if q == "os.path.commonprefix" {
             for o in &tainted_args {
-                self.out.guards.prefix_no_sep.entry(o.clone()).or_insert((fr.f.module, c.span));
+                self.out
+                    .guards
+                    .prefix_no_sep
+                    .entry(o.clone())
+                    .or_insert((fr.f.module, c.span));
             }
             return;
         }
@@ -1432,14 +1733,55 @@ fn creates_client(c: &Call, q: &str) -> bool {
     let name = q.rsplit('.').next().unwrap_or(q).trim_start_matches('?');
     let l = name.to_ascii_lowercase();
     // Constructors of data (errors, messages, strings) carry their contents.
-    let data = ["content", "error", "exception", "result", "response", "message", "string", "object", "array", "map", "set",
-        "buffer", "url", "path", "date", "json", "text", "dict", "list", "tuple", "record", "event", "blob", "headers", "request"]
-        .iter()
-        .any(|k| l.ends_with(k))
+    let data = [
+        "content",
+        "error",
+        "exception",
+        "result",
+        "response",
+        "message",
+        "string",
+        "object",
+        "array",
+        "map",
+        "set",
+        "buffer",
+        "url",
+        "path",
+        "date",
+        "json",
+        "text",
+        "dict",
+        "list",
+        "tuple",
+        "record",
+        "event",
+        "blob",
+        "headers",
+        "request",
+    ]
+    .iter()
+    .any(|k| l.ends_with(k))
         || l.len() <= 3;
-    let constructor = c.is_new || name.chars().next().is_some_and(|ch| ch.is_ascii_uppercase());
+    let constructor = c.is_new
+        || name
+            .chars()
+            .next()
+            .is_some_and(|ch| ch.is_ascii_uppercase());
     (constructor && !data)
-        || ["connect", "client", "session", "cursor", "pool", "engine", "login", "authenticate", "driver"].iter().any(|k| l.contains(k))
+        || [
+            "connect",
+            "client",
+            "session",
+            "cursor",
+            "pool",
+            "engine",
+            "login",
+            "authenticate",
+            "driver",
+        ]
+        .iter()
+        .any(|k| l.contains(k))
 }
 
 fn assign_note(t: &Target) -> String {
@@ -1482,11 +1824,36 @@ fn is_pure_predicate(name: &str) -> bool {
     let n = name.rsplit('.').next().unwrap_or(name);
     matches!(
         n,
-        "includes" | "startsWith" | "endsWith" | "startswith" | "endswith" | "test" | "has"
-            | "isFile" | "isDirectory" | "exists" | "existsSync" | "isfile" | "isdir" | "is_file"
-            | "is_dir" | "isinstance" | "hasattr" | "callable" | "isArray" | "isInteger"
-            | "indexOf" | "size" | "count" | "isdigit" | "isalnum" | "isalpha" | "is_absolute"
-            | "isabs" | "isAbsolute" | "typeof"
+        "includes"
+            | "startsWith"
+            | "endsWith"
+            | "startswith"
+            | "endswith"
+            | "test"
+            | "has"
+            | "isFile"
+            | "isDirectory"
+            | "exists"
+            | "existsSync"
+            | "isfile"
+            | "isdir"
+            | "is_file"
+            | "is_dir"
+            | "isinstance"
+            | "hasattr"
+            | "callable"
+            | "isArray"
+            | "isInteger"
+            | "indexOf"
+            | "size"
+            | "count"
+            | "isdigit"
+            | "isalnum"
+            | "isalpha"
+            | "is_absolute"
+            | "isabs"
+            | "isAbsolute"
+            | "typeof"
     )
 }
 
@@ -1518,10 +1885,19 @@ fn is_validator_name(name: &str) -> bool {
 
 fn validator_bits(name: &str) -> u8 {
     let l = name.to_ascii_lowercase();
-    if l.contains("path") || l.contains("file") || l.contains("dir") || l.contains("within") || l.contains("join") {
+    if l.contains("path")
+        || l.contains("file")
+        || l.contains("dir")
+        || l.contains("within")
+        || l.contains("join")
+    {
         clear::PATH
-    } else if l.contains("url") || l.contains("host") || l.contains("private") || l.contains("internal")
-        || l.contains("loopback") || l.contains("public")
+    } else if l.contains("url")
+        || l.contains("host")
+        || l.contains("private")
+        || l.contains("internal")
+        || l.contains("loopback")
+        || l.contains("public")
     {
         clear::SSRF
     } else if l.contains("sql") || l.contains("query") {
@@ -1535,10 +1911,26 @@ fn validator_bits(name: &str) -> u8 {
 
 /// Whether a name looks like a credential: `GITHUB_TOKEN`, `apiKey`, `db_password`.
 pub fn is_secret_name(name: &str) -> bool {
-    let l: String = name.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    if l.contains("tokens") || l.starts_with("max") || l.starts_with("next") || l.contains("page") || l.contains("cursor")
-        || l.contains("csrf") || l.contains("count") || l.contains("limit") || l.contains("tokenizer") || l.contains("path") || l.contains("file")
-        || l.contains("url") && !l.contains("password") || l.ends_with("name") || l.ends_with("id") || l.ends_with("type")
+    let l: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if l.contains("tokens")
+        || l.starts_with("max")
+        || l.starts_with("next")
+        || l.contains("page")
+        || l.contains("cursor")
+        || l.contains("csrf")
+        || l.contains("count")
+        || l.contains("limit")
+        || l.contains("tokenizer")
+        || l.contains("path")
+        || l.contains("file")
+        || l.contains("url") && !l.contains("password")
+        || l.ends_with("name")
+        || l.ends_with("id")
+        || l.ends_with("type")
     {
         return false;
     }
@@ -1558,11 +1950,28 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Names that are credentials wherever they appear: `api_key`, `access_token`,
 /// `password`, `client_secret` (not a bare `token`, which is often a page cursor).
 pub fn is_strong_secret_name(name: &str) -> bool {
-    let l: String = name.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let l: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     is_secret_name(name)
-        && ["apikey", "accesstoken", "refreshtoken", "password", "passwd", "clientsecret", "privatekey", "secretkey", "authtoken", "bearertoken", "sessiontoken", "idtoken"]
-            .iter()
-            .any(|k| l.contains(k))
+        && [
+            "apikey",
+            "accesstoken",
+            "refreshtoken",
+            "password",
+            "passwd",
+            "clientsecret",
+            "privatekey",
+            "secretkey",
+            "authtoken",
+            "bearertoken",
+            "sessiontoken",
+            "idtoken",
+        ]
+        .iter()
+        .any(|k| l.contains(k))
 }
 
 /// Whether an expression names a configuration or credentials object (`config`,
@@ -1571,16 +1980,44 @@ fn is_config_like(e: &Expr) -> bool {
     let Some(p) = e.path() else { return false };
     let l = p.to_ascii_lowercase();
     let leaf = l.rsplit('.').next().unwrap_or(&l).trim_end_matches("()");
-    ["config", "conf", "cfg", "settings", "creds", "credentials", "secrets", "options", "opts", "env", "auth", "tokens", "keys"]
-        .iter()
-        .any(|k| leaf == *k || leaf.ends_with(&format!("_{k}")) || leaf.ends_with(k))
+    [
+        "config",
+        "conf",
+        "cfg",
+        "settings",
+        "creds",
+        "credentials",
+        "secrets",
+        "options",
+        "opts",
+        "env",
+        "auth",
+        "tokens",
+        "keys",
+    ]
+    .iter()
+    .any(|k| leaf == *k || leaf.ends_with(&format!("_{k}")) || leaf.ends_with(k))
 }
 
 fn sql_mutates(s: &str) -> bool {
     let up = s.to_ascii_uppercase();
-    ["INSERT ", "UPDATE ", "DELETE ", "DROP ", "TRUNCATE ", "ALTER ", "CREATE ", "REPLACE ", "MERGE "]
-        .iter()
-        .any(|k| up.trim_start().starts_with(k) || up.contains(&format!(" {k}")) || up.contains(&format!(";{k}")))
+    [
+        "INSERT ",
+        "UPDATE ",
+        "DELETE ",
+        "DROP ",
+        "TRUNCATE ",
+        "ALTER ",
+        "CREATE ",
+        "REPLACE ",
+        "MERGE ",
+    ]
+    .iter()
+    .any(|k| {
+        up.trim_start().starts_with(k)
+            || up.contains(&format!(" {k}"))
+            || up.contains(&format!(";{k}"))
+    })
 }
 
 fn sql_destroys(s: &str) -> bool {
@@ -1593,8 +2030,27 @@ fn sql_destroys(s: &str) -> bool {
 /// Whether literal text looks like SQL.
 pub fn looks_like_sql(s: &str) -> bool {
     let up = s.to_ascii_uppercase();
-    let kw = ["SELECT ", "INSERT ", "UPDATE ", "DELETE ", "FROM ", "WHERE ", "DROP ", "CREATE ", "ALTER ",
-        "TABLE ", "SHOW ", "DESCRIBE ", "PRAGMA ", "VALUES", "ORDER BY", "LIMIT ", "JOIN ", "MATCH ", "RETURN "];
+    let kw = [
+        "SELECT ",
+        "INSERT ",
+        "UPDATE ",
+        "DELETE ",
+        "FROM ",
+        "WHERE ",
+        "DROP ",
+        "CREATE ",
+        "ALTER ",
+        "TABLE ",
+        "SHOW ",
+        "DESCRIBE ",
+        "PRAGMA ",
+        "VALUES",
+        "ORDER BY",
+        "LIMIT ",
+        "JOIN ",
+        "MATCH ",
+        "RETURN ",
+    ];
     kw.iter().any(|k| up.contains(k))
 }
 
@@ -1604,10 +2060,25 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for n in ["GITHUB_TOKEN", "apiKey", "db_password", "STRIPE_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "client_secret"] {
+        for n in [
+            "GITHUB_TOKEN",
+            "apiKey",
+            "db_password",
+            "STRIPE_SECRET_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "client_secret",
+        ] {
             assert!(is_secret_name(n), "{n}");
         }
-        for n in ["PORT", "max_tokens", "TOKEN_PATH", "username", "BASE_URL", "token_type", "KEY_ID"] {
+        for n in [
+            "PORT",
+            "max_tokens",
+            "TOKEN_PATH",
+            "username",
+            "BASE_URL",
+            "token_type",
+            "KEY_ID",
+        ] {
             assert!(!is_secret_name(n), "{n}");
         }
     }

@@ -7,22 +7,22 @@
 
 #![forbid(unsafe_code)]
 
+pub mod discover;
+pub mod flow;
 pub mod ir;
 pub mod lang;
 pub mod lower;
-pub mod flow;
-pub mod project;
-pub mod sinks;
-pub mod discover;
 pub mod manifest;
+pub mod project;
 pub mod rules;
 pub mod scan;
 pub mod score;
 pub mod secrets;
+pub mod sinks;
 pub mod walk;
 
 pub use scan::{ScanError, ScanOptions, ScanReport, scan};
 pub use walk::Role;
-pub mod report;
 pub mod baseline;
 pub mod docs;
+pub mod report;

@@ -33,8 +33,21 @@ pub struct Manifests {
     pub manifests: Vec<Manifest>,
 }
 
-const NPM_LOCKS: &[&str] = &["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"];
-const PY_LOCKS: &[&str] = &["uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "pylock.toml"];
+const NPM_LOCKS: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lockb",
+    "bun.lock",
+];
+const PY_LOCKS: &[&str] = &[
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+    "pylock.toml",
+];
 
 /// Whether a file name is a manifest or lockfile the scanner reads.
 pub fn is_manifest_or_lock(name: &str) -> bool {
@@ -47,12 +60,19 @@ pub fn is_manifest_or_lock(name: &str) -> bool {
 
 /// Builds the manifest list from `(path, text)` pairs of manifests and lockfiles.
 pub fn collect(files: &[(String, String)]) -> Manifests {
-    let by_path: HashMap<&str, &str> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let by_path: HashMap<&str, &str> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     let find_lock = |dir: &str, names: &[&str]| -> Option<String> {
         let mut d = dir.to_string();
         loop {
             for n in names {
-                let cand = if d.is_empty() { n.to_string() } else { format!("{d}/{n}") };
+                let cand = if d.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{d}/{n}")
+                };
                 if by_path.contains_key(cand.as_str()) {
                     return Some(cand);
                 }
@@ -60,7 +80,10 @@ pub fn collect(files: &[(String, String)]) -> Manifests {
             if d.is_empty() {
                 return None;
             }
-            d = d.rsplit_once('/').map(|(a, _)| a.to_string()).unwrap_or_default();
+            d = d
+                .rsplit_once('/')
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_default();
         }
     };
     let mut out = Manifests::default();
@@ -76,7 +99,13 @@ pub fn collect(files: &[(String, String)]) -> Manifests {
                     .and_then(|l| by_path.get(l))
                     .map(|t| package_lock_versions(t))
                     .unwrap_or_default();
-                Manifest { path: path.clone(), ecosystem: "npm", dependencies: deps, lockfile, locked }
+                Manifest {
+                    path: path.clone(),
+                    ecosystem: "npm",
+                    dependencies: deps,
+                    lockfile,
+                    locked,
+                }
             }
             "pyproject.toml" => {
                 let lockfile = find_lock(dir, PY_LOCKS);
@@ -86,14 +115,31 @@ pub fn collect(files: &[(String, String)]) -> Manifests {
                     .and_then(|l| by_path.get(l))
                     .map(|t| toml_lock_versions(t))
                     .unwrap_or_default();
-                Manifest { path: path.clone(), ecosystem: "python", dependencies: pyproject_deps(text), lockfile, locked }
+                Manifest {
+                    path: path.clone(),
+                    ecosystem: "python",
+                    dependencies: pyproject_deps(text),
+                    lockfile,
+                    locked,
+                }
             }
             n if n.starts_with("requirements") && n.ends_with(".txt") => {
                 let deps = requirements_deps(text);
                 // A fully pinned requirements file is itself a lock.
-                let pinned = !deps.is_empty() && deps.iter().all(|d| d.requirement.starts_with("=="));
-                let lockfile = if pinned { Some(path.clone()) } else { find_lock(dir, PY_LOCKS) };
-                Manifest { path: path.clone(), ecosystem: "python", dependencies: deps, lockfile, locked: HashMap::new() }
+                let pinned =
+                    !deps.is_empty() && deps.iter().all(|d| d.requirement.starts_with("=="));
+                let lockfile = if pinned {
+                    Some(path.clone())
+                } else {
+                    find_lock(dir, PY_LOCKS)
+                };
+                Manifest {
+                    path: path.clone(),
+                    ecosystem: "python",
+                    dependencies: deps,
+                    lockfile,
+                    locked: HashMap::new(),
+                }
             }
             _ => continue,
         };
@@ -103,14 +149,25 @@ pub fn collect(files: &[(String, String)]) -> Manifests {
 }
 
 fn line_of(text: &str, needle: &str) -> u32 {
-    text.find(needle).map(|i| text[..i].matches('\n').count() as u32 + 1).unwrap_or(1)
+    text.find(needle)
+        .map(|i| text[..i].matches('\n').count() as u32 + 1)
+        .unwrap_or(1)
 }
 
 fn package_json_deps(text: &str) -> Vec<Dependency> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return Vec::new() };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for section in ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"] {
-        let Some(obj) = v.get(section).and_then(|d| d.as_object()) else { continue };
+    for section in [
+        "dependencies",
+        "devDependencies",
+        "peerDependencies",
+        "optionalDependencies",
+    ] {
+        let Some(obj) = v.get(section).and_then(|d| d.as_object()) else {
+            continue;
+        };
         let sec_start = text.find(&format!("\"{section}\"")).unwrap_or(0);
         for (name, req) in obj {
             let req = req.as_str().unwrap_or("").to_string();
@@ -119,7 +176,11 @@ fn package_json_deps(text: &str) -> Vec<Dependency> {
                 .find(&needle)
                 .map(|i| text[..sec_start + i].matches('\n').count() as u32 + 1)
                 .unwrap_or_else(|| line_of(text, &needle));
-            out.push(Dependency { name: name.clone(), requirement: req, line });
+            out.push(Dependency {
+                name: name.clone(),
+                requirement: req,
+                line,
+            });
         }
     }
     out.sort_by_key(|d| d.line);
@@ -128,15 +189,20 @@ fn package_json_deps(text: &str) -> Vec<Dependency> {
 
 fn package_lock_versions(text: &str) -> HashMap<String, (String, u32)> {
     let mut out = HashMap::new();
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return out };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return out;
+    };
     if let Some(pkgs) = v.get("packages").and_then(|p| p.as_object()) {
         for (k, meta) in pkgs {
             // Only direct dependencies (`node_modules/x`), not nested copies.
-            if let (Some(name), Some(ver)) = (k.strip_prefix("node_modules/"), meta.get("version").and_then(|x| x.as_str()))
-                && !name.contains("node_modules/")
+            if let (Some(name), Some(ver)) = (
+                k.strip_prefix("node_modules/"),
+                meta.get("version").and_then(|x| x.as_str()),
+            ) && !name.contains("node_modules/")
             {
                 let line = line_of(text, &format!("\"{k}\""));
-                out.entry(name.to_string()).or_insert_with(|| (ver.to_string(), line));
+                out.entry(name.to_string())
+                    .or_insert_with(|| (ver.to_string(), line));
             }
         }
     }
@@ -144,7 +210,8 @@ fn package_lock_versions(text: &str) -> HashMap<String, (String, u32)> {
         for (k, meta) in deps {
             if let Some(ver) = meta.get("version").and_then(|x| x.as_str()) {
                 let line = line_of(text, &format!("\"{k}\""));
-                out.entry(k.clone()).or_insert_with(|| (ver.to_string(), line));
+                out.entry(k.clone())
+                    .or_insert_with(|| (ver.to_string(), line));
             }
         }
     }
@@ -176,7 +243,9 @@ fn split_requirement(req: &str) -> Option<(String, String)> {
     if req.is_empty() || req.starts_with('#') || req.starts_with('-') {
         return None;
     }
-    let end = req.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')).unwrap_or(req.len());
+    let end = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .unwrap_or(req.len());
     let name = req[..end].to_string();
     let mut rest = req[end..].trim();
     if rest.starts_with('[') {
@@ -185,16 +254,35 @@ fn split_requirement(req: &str) -> Option<(String, String)> {
     if name.is_empty() {
         return None;
     }
-    Some((name, rest.trim_start_matches('(').trim_end_matches(')').trim().to_string()))
+    Some((
+        name,
+        rest.trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim()
+            .to_string(),
+    ))
 }
 
 fn requirements_deps(text: &str) -> Vec<Dependency> {
     text.lines()
         .enumerate()
         .filter_map(|(i, l)| {
-            let l = l.split(" #").next().unwrap_or(l).split("--hash").next().unwrap_or(l).trim().trim_end_matches('\\').trim();
+            let l = l
+                .split(" #")
+                .next()
+                .unwrap_or(l)
+                .split("--hash")
+                .next()
+                .unwrap_or(l)
+                .trim()
+                .trim_end_matches('\\')
+                .trim();
             let (name, requirement) = split_requirement(l)?;
-            Some(Dependency { name, requirement, line: i as u32 + 1 })
+            Some(Dependency {
+                name,
+                requirement,
+                line: i as u32 + 1,
+            })
         })
         .collect()
 }
@@ -215,8 +303,14 @@ fn pyproject_deps(text: &str) -> Vec<Dependency> {
             in_array = !line.contains(']');
             let inner = line.split_once('[').map(|(_, r)| r).unwrap_or("");
             for item in inner.trim_end_matches(']').split(',') {
-                if let Some((name, requirement)) = split_requirement(item.trim().trim_matches(['"', '\''])) {
-                    out.push(Dependency { name, requirement, line: line_no });
+                if let Some((name, requirement)) =
+                    split_requirement(item.trim().trim_matches(['"', '\'']))
+                {
+                    out.push(Dependency {
+                        name,
+                        requirement,
+                        line: line_no,
+                    });
                 }
             }
             continue;
@@ -227,8 +321,14 @@ fn pyproject_deps(text: &str) -> Vec<Dependency> {
                 continue;
             }
             for item in line.trim_end_matches(',').split("\",") {
-                if let Some((name, requirement)) = split_requirement(item.trim().trim_matches([',', '"', '\''])) {
-                    out.push(Dependency { name, requirement, line: line_no });
+                if let Some((name, requirement)) =
+                    split_requirement(item.trim().trim_matches([',', '"', '\'']))
+                {
+                    out.push(Dependency {
+                        name,
+                        requirement,
+                        line: line_no,
+                    });
                 }
             }
             continue;
@@ -240,11 +340,19 @@ fn pyproject_deps(text: &str) -> Vec<Dependency> {
             if name != "python" && !name.is_empty() {
                 let v = v.trim();
                 let req = if v.starts_with('{') {
-                    v.split("version").nth(1).and_then(|r| r.split('"').nth(1)).unwrap_or("").to_string()
+                    v.split("version")
+                        .nth(1)
+                        .and_then(|r| r.split('"').nth(1))
+                        .unwrap_or("")
+                        .to_string()
                 } else {
                     v.trim_matches('"').to_string()
                 };
-                out.push(Dependency { name, requirement: req, line: line_no });
+                out.push(Dependency {
+                    name,
+                    requirement: req,
+                    line: line_no,
+                });
             }
         }
     }
@@ -253,8 +361,12 @@ fn pyproject_deps(text: &str) -> Vec<Dependency> {
 
 /// A parsed `major.minor.patch` (missing parts are 0).
 pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
-    let v = v.trim().trim_start_matches(['^', '~', '=', '>', '<', 'v', ' ']);
-    let core = v.split(|c: char| !(c.is_ascii_digit() || c == '.')).next()?;
+    let v = v
+        .trim()
+        .trim_start_matches(['^', '~', '=', '>', '<', 'v', ' ']);
+    let core = v
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?;
     let mut it = core.split('.').map(|p| p.parse::<u64>().ok());
     let major = it.next()??;
     let minor = it.next().flatten().unwrap_or(0);
@@ -279,7 +391,10 @@ mod tests {
         assert_eq!(parse_version("^1.24.0"), Some((1, 24, 0)));
         assert_eq!(minimum_version(">=1.2,<2"), Some((1, 2, 0)));
         assert_eq!(minimum_version("<2"), None);
-        assert_eq!(split_requirement("mcp[cli]>=1.9.0").map(|x| x.1), Some(">=1.9.0".into()));
+        assert_eq!(
+            split_requirement("mcp[cli]>=1.9.0").map(|x| x.1),
+            Some(">=1.9.0".into())
+        );
     }
 
     #[test]

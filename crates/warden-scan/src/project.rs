@@ -20,6 +20,11 @@ pub struct Project {
     /// Source text of each module, same order.
     pub sources: Vec<String>,
     by_path: HashMap<String, usize>,
+    /// Every `/`-boundary suffix of every module path (`pkg/mod.py` for
+    /// `src/pkg/mod.py`), for absolute Python imports; the first module wins.
+    by_suffix: HashMap<String, usize>,
+    /// (module, function name) → functions with that name.
+    by_name: HashMap<(usize, String), Vec<FuncId>>,
     /// Per module and function: local alias → qualified library path (`execAsync` →
     /// `child_process.exec`). Function 0 holds the module-level aliases.
     aliases: Vec<HashMap<(FuncId, String), String>>,
@@ -39,6 +44,20 @@ impl Project {
             .enumerate()
             .map(|(i, m)| (m.path.clone(), i))
             .collect();
+        let mut by_suffix = HashMap::new();
+        let mut by_name: HashMap<(usize, String), Vec<FuncId>> = HashMap::new();
+        for (i, m) in modules.iter().enumerate() {
+            let mut rest = m.path.as_str();
+            while let Some((_, tail)) = rest.split_once('/') {
+                by_suffix.entry(tail.to_string()).or_insert(i);
+                rest = tail;
+            }
+            for (fi, f) in m.functions.iter().enumerate() {
+                if let Some(n) = &f.name {
+                    by_name.entry((i, n.clone())).or_default().push(fi);
+                }
+            }
+        }
         let mut methods: HashMap<String, Vec<FnRef>> = HashMap::new();
         for (mi, m) in modules.iter().enumerate() {
             for (fi, f) in m.functions.iter().enumerate() {
@@ -54,6 +73,8 @@ impl Project {
             modules,
             sources,
             by_path,
+            by_suffix,
+            by_name,
             aliases: Vec::new(),
             methods,
             ts_paths: vec![("~/".into(), "src/".into()), ("@/".into(), "src/".into())],
@@ -109,15 +130,32 @@ impl Project {
                 None => clean,
             }
         };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&clean) else { return };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&clean) else {
+            return;
+        };
         let opts = &v["compilerOptions"];
-        let base = opts["baseUrl"].as_str().unwrap_or(".").trim_start_matches("./").trim_end_matches('/').to_string();
+        let base = opts["baseUrl"]
+            .as_str()
+            .unwrap_or(".")
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string();
         if let Some(paths) = opts["paths"].as_object() {
             for (k, targets) in paths {
-                let Some(t) = targets.as_array().and_then(|a| a.first()).and_then(|t| t.as_str()) else { continue };
+                let Some(t) = targets
+                    .as_array()
+                    .and_then(|a| a.first())
+                    .and_then(|t| t.as_str())
+                else {
+                    continue;
+                };
                 let prefix = k.trim_end_matches('*').to_string();
                 let target = t.trim_end_matches('*').trim_start_matches("./");
-                let target = if base.is_empty() || base == "." { target.to_string() } else { format!("{base}/{target}") };
+                let target = if base.is_empty() || base == "." {
+                    target.to_string()
+                } else {
+                    format!("{base}/{target}")
+                };
                 self.ts_paths.insert(0, (prefix, target));
             }
         }
@@ -174,7 +212,11 @@ impl Project {
             return None;
         }
         for s in &self.modules[m].functions[Module::TOP].body {
-            if let Stmt::Assign { target: Target::Name(n, _), value, .. } = s
+            if let Stmt::Assign {
+                target: Target::Name(n, _),
+                value,
+                ..
+            } = s
                 && n == name
             {
                 return Some((m, value));
@@ -195,7 +237,10 @@ impl Project {
             let joined = if spec.starts_with('.') {
                 normalize(&format!("{dir}/{spec}"))
             } else {
-                let (prefix, target) = self.ts_paths.iter().find(|(p, _)| spec.starts_with(p.as_str()))?;
+                let (prefix, target) = self
+                    .ts_paths
+                    .iter()
+                    .find(|(p, _)| spec.starts_with(p.as_str()))?;
                 normalize(&format!("{target}{}", &spec[prefix.len()..]))
             };
             let stem = joined
@@ -222,7 +267,11 @@ impl Project {
             let dots = spec.chars().take_while(|c| *c == '.').count();
             let rest = spec[dots..].replace('.', "/");
             let candidates: Vec<String> = if dots > 0 {
-                let mut base: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+                let mut base: Vec<&str> = if dir.is_empty() {
+                    Vec::new()
+                } else {
+                    dir.split('/').collect()
+                };
                 for _ in 1..dots {
                     base.pop();
                 }
@@ -243,11 +292,9 @@ impl Project {
             }
             if dots == 0 {
                 // Absolute imports resolve against any source root (`src/`, the repo root, ...).
-                for (path, i) in &self.by_path {
-                    if candidates.iter().any(|c| path.ends_with(&format!("/{c}"))) {
-                        return Some(*i);
-                    }
-                }
+                return candidates
+                    .iter()
+                    .find_map(|c| self.by_suffix.get(c).copied());
             }
             None
         }
@@ -256,10 +303,19 @@ impl Project {
     /// The top-level (module-scope) function named `name` in module `m`.
     pub fn top_function(&self, m: usize, name: &str) -> Option<FnRef> {
         let module = &self.modules[m];
-        module
-            .functions_named(name)
+        self.named(m, name)
+            .iter()
+            .copied()
             .find(|&f| module.functions[f].class.is_none())
             .map(|func| FnRef { module: m, func })
+    }
+
+    /// Functions of module `m` named `name` (methods included).
+    pub fn named(&self, m: usize, name: &str) -> &[FuncId] {
+        self.by_name
+            .get(&(m, name.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Resolves a callee expression in module `m` (inside a function of class
@@ -274,20 +330,16 @@ impl Project {
                 let member = imp.member.as_deref().unwrap_or("default");
                 let target = self.resolve_module(m, &imp.module)?;
                 let target = self.defining_module(target, member);
-                self.top_function(target, member).or_else(|| {
-                    // `from pkg import module` then `module(...)` is rare; a default export
-                    // of an anonymous function is not resolved.
-                    None
-                })
+                // A default export of an anonymous function is not resolved.
+                self.top_function(target, member)
             }
             Expr::Member(obj, method, _) => {
                 if let Expr::Name(o, _) = obj.as_ref() {
                     if o == "this" || o == "self" || o == "cls" {
                         let module = &self.modules[m];
-                        if let Some(f) = module
-                            .functions_named(method)
-                            .find(|&f| module.functions[f].class.as_deref() == class && class.is_some())
-                        {
+                        if let Some(&f) = self.named(m, method).iter().find(|&&f| {
+                            module.functions[f].class.as_deref() == class && class.is_some()
+                        }) {
                             return Some(FnRef { module: m, func: f });
                         }
                     }
@@ -316,11 +368,15 @@ impl Project {
                                 None => return self.top_function(target, method),
                                 Some(class_name) => {
                                     let tm = &self.modules[target];
-                                    if let Some(f) = tm
-                                        .functions_named(method)
-                                        .find(|&f| tm.functions[f].class.as_deref() == Some(class_name))
+                                    if let Some(&f) =
+                                        self.named(target, method).iter().find(|&&f| {
+                                            tm.functions[f].class.as_deref() == Some(class_name)
+                                        })
                                     {
-                                        return Some(FnRef { module: target, func: f });
+                                        return Some(FnRef {
+                                            module: target,
+                                            func: f,
+                                        });
                                     }
                                 }
                             }
@@ -329,10 +385,17 @@ impl Project {
                     // `toolObject.handler(...)` where the object is a constant whose property
                     // is a function (`export const tool = { handler: getData }`).
                     if let Some((cm, Expr::Object(props, _))) = self.const_value(m, o)
-                        && let Some(p) = props.iter().find(|p| p.key.as_deref() == Some(method.as_str()))
+                        && let Some(p) = props
+                            .iter()
+                            .find(|p| p.key.as_deref() == Some(method.as_str()))
                     {
                         match &p.value {
-                            Expr::Func(id, _) => return Some(FnRef { module: cm, func: *id }),
+                            Expr::Func(id, _) => {
+                                return Some(FnRef {
+                                    module: cm,
+                                    func: *id,
+                                });
+                            }
                             Expr::Name(n, _) => {
                                 if let Some(f) = self.top_function(cm, n) {
                                     return Some(f);
@@ -346,16 +409,20 @@ impl Project {
                     }
                     // `Class.method(...)` for a class in the same module.
                     let module = &self.modules[m];
-                    if let Some(f) = module
-                        .functions_named(method)
-                        .find(|&f| module.functions[f].class.as_deref() == Some(o.as_str()))
+                    if let Some(&f) = self
+                        .named(m, method)
+                        .iter()
+                        .find(|&&f| module.functions[f].class.as_deref() == Some(o.as_str()))
                     {
                         return Some(FnRef { module: m, func: f });
                     }
                 }
                 // An instance method called on some object: resolve only when the name is
                 // unique among the project's methods, so a guess never picks between two.
-                if self.qualify(m, callee).is_some_and(|q| q.contains('.') && is_library_path(&q)) {
+                if self
+                    .qualify(m, callee)
+                    .is_some_and(|q| q.contains('.') && is_library_path(&q))
+                {
                     return None;
                 }
                 match self.methods.get(method.as_str()).map(Vec::as_slice) {
@@ -380,7 +447,10 @@ impl Project {
             Expr::Name(n, _) => {
                 if let Some(aliases) = self.aliases.get(m) {
                     let key = (f, n.clone());
-                    if let Some(a) = aliases.get(&key).or_else(|| aliases.get(&(Module::TOP, n.clone()))) {
+                    if let Some(a) = aliases
+                        .get(&key)
+                        .or_else(|| aliases.get(&(Module::TOP, n.clone())))
+                    {
                         return Some(a.clone());
                     }
                 }
@@ -424,7 +494,11 @@ impl Project {
                                 }
                                 // Only objects that are clients (`httpx.AsyncClient()`,
                                 // `sqlite3.connect()`), not results (`axios.get(...)`).
-                                Some(q) if is_library_path(q) && q.contains('.') && is_factory(q) => Some(q.to_string()),
+                                Some(q)
+                                    if is_library_path(q) && q.contains('.') && is_factory(q) =>
+                                {
+                                    Some(q.to_string())
+                                }
                                 _ => None,
                             }
                         }
@@ -465,13 +539,61 @@ impl Project {
 /// worth keeping.
 pub fn is_library_path(q: &str) -> bool {
     const ROOTS: &[&str] = &[
-        "child_process", "fs", "path", "vm", "http", "https", "axios", "got", "undici",
-        "node-fetch", "execa", "subprocess", "os", "asyncio", "requests", "httpx", "aiohttp",
-        "urllib", "pickle", "yaml", "js-yaml", "marshal", "shutil", "tarfile", "zipfile",
-        "pathlib", "sqlite3", "psycopg2", "psycopg", "pymysql", "mysql", "pg", "better-sqlite3",
-        "sqlalchemy", "importlib", "dill", "jsonpickle", "shelljs", "node-serialize", "adm-zip",
-        "tar", "io", "logging", "sympy", "numexpr", "mysql2", "sqlite", "aiosqlite", "asyncpg",
-        "cryo", "superagent", "needle", "ky", "playwright", "puppeteer",
+        "child_process",
+        "fs",
+        "path",
+        "vm",
+        "http",
+        "https",
+        "axios",
+        "got",
+        "undici",
+        "node-fetch",
+        "execa",
+        "subprocess",
+        "os",
+        "asyncio",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "urllib",
+        "pickle",
+        "yaml",
+        "js-yaml",
+        "marshal",
+        "shutil",
+        "tarfile",
+        "zipfile",
+        "pathlib",
+        "sqlite3",
+        "psycopg2",
+        "psycopg",
+        "pymysql",
+        "mysql",
+        "pg",
+        "better-sqlite3",
+        "sqlalchemy",
+        "importlib",
+        "dill",
+        "jsonpickle",
+        "shelljs",
+        "node-serialize",
+        "adm-zip",
+        "tar",
+        "io",
+        "logging",
+        "sympy",
+        "numexpr",
+        "mysql2",
+        "sqlite",
+        "aiosqlite",
+        "asyncpg",
+        "cryo",
+        "superagent",
+        "needle",
+        "ky",
+        "playwright",
+        "puppeteer",
     ];
     let root = q.split('.').next().unwrap_or(q);
     ROOTS.contains(&root)
@@ -483,8 +605,20 @@ fn is_factory(q: &str) -> bool {
     last.chars().next().is_some_and(|c| c.is_ascii_uppercase())
         || matches!(
             last,
-            "connect" | "create_connection" | "createConnection" | "createPool" | "cursor" | "getLogger" | "open"
-                | "Session" | "client" | "create_client" | "create" | "promisify" | "session" | "create_engine"
+            "connect"
+                | "create_connection"
+                | "createConnection"
+                | "createPool"
+                | "cursor"
+                | "getLogger"
+                | "open"
+                | "Session"
+                | "client"
+                | "create_client"
+                | "create"
+                | "promisify"
+                | "session"
+                | "create_engine"
         )
 }
 
@@ -492,11 +626,48 @@ fn is_factory(q: &str) -> bool {
 fn is_common_method(name: &str) -> bool {
     matches!(
         name,
-        "get" | "set" | "run" | "call" | "execute" | "query" | "send" | "read" | "write" | "list"
-            | "open" | "close" | "init" | "start" | "stop" | "handle" | "process" | "main"
-            | "toString" | "then" | "catch" | "map" | "filter" | "push" | "update" | "delete"
-            | "create" | "connect" | "fetch" | "load" | "save" | "parse" | "format" | "render"
-            | "__init__" | "__call__" | "apply" | "emit" | "on" | "request" | "post" | "put"
+        "get"
+            | "set"
+            | "run"
+            | "call"
+            | "execute"
+            | "query"
+            | "send"
+            | "read"
+            | "write"
+            | "list"
+            | "open"
+            | "close"
+            | "init"
+            | "start"
+            | "stop"
+            | "handle"
+            | "process"
+            | "main"
+            | "toString"
+            | "then"
+            | "catch"
+            | "map"
+            | "filter"
+            | "push"
+            | "update"
+            | "delete"
+            | "create"
+            | "connect"
+            | "fetch"
+            | "load"
+            | "save"
+            | "parse"
+            | "format"
+            | "render"
+            | "__init__"
+            | "__call__"
+            | "apply"
+            | "emit"
+            | "on"
+            | "request"
+            | "post"
+            | "put"
     )
 }
 

@@ -21,7 +21,9 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { roles: [Role::Shipped].into_iter().collect() }
+        ScanOptions {
+            roles: [Role::Shipped].into_iter().collect(),
+        }
     }
 }
 
@@ -31,7 +33,10 @@ pub enum ScanError {
     #[error("`{path}` does not exist; pass the path of a repository or a source file")]
     NotFound { path: PathBuf },
     #[error("cannot read `{path}`: {source}; check its permissions")]
-    Unreadable { path: PathBuf, source: std::io::Error },
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// How much of the tool registrations discovery could resolve.
@@ -112,18 +117,28 @@ pub fn scan(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError> {
 fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError> {
     let started = std::time::Instant::now();
     if !root.exists() {
-        return Err(ScanError::NotFound { path: root.to_path_buf() });
+        return Err(ScanError::NotFound {
+            path: root.to_path_buf(),
+        });
     }
     if root.is_dir()
         && let Err(source) = std::fs::read_dir(root)
     {
-        return Err(ScanError::Unreadable { path: root.to_path_buf(), source });
+        return Err(ScanError::Unreadable {
+            path: root.to_path_buf(),
+            source,
+        });
     }
     let (entries, mut skipped) = walk::walk(root);
     let mut stats = Stats::default();
-    let (entries, others): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| opts.roles.contains(&e.role));
+    let (entries, others): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .partition(|e| opts.roles.contains(&e.role));
     for e in &others {
-        *stats.not_graded.entry(format!("{:?}", e.role).to_ascii_lowercase()).or_default() += 1;
+        *stats
+            .not_graded
+            .entry(format!("{:?}", e.role).to_ascii_lowercase())
+            .or_default() += 1;
     }
 
     // Read every file once.
@@ -131,7 +146,9 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
         .into_par_iter()
         .map(|e| {
             let text = match std::fs::read(&e.abs) {
-                Ok(bytes) if bytes.iter().take(8000).any(|b| *b == 0) => Err("binary file".to_string()),
+                Ok(bytes) if bytes.iter().take(8000).any(|b| *b == 0) => {
+                    Err("binary file".to_string())
+                }
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(s) => Ok(s),
                     Err(err) => Ok(String::from_utf8_lossy(err.as_bytes()).into_owned()),
@@ -145,7 +162,10 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
     for (e, t) in read {
         match t {
             Ok(t) => files.push((e, t)),
-            Err(reason) => skipped.push(Skipped { path: e.rel, reason }),
+            Err(reason) => skipped.push(Skipped {
+                path: e.rel,
+                reason,
+            }),
         }
     }
     stats.files_scanned = files.len();
@@ -154,29 +174,49 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
     let parsed: Vec<(crate::ir::Module, String)> = files
         .par_iter()
         .filter_map(|(e, text)| match e.kind {
-            Kind::Source(lang) => crate::lower::parse_module(&e.rel, lang, text).map(|m| (m, text.clone())),
+            Kind::Source(lang) => {
+                crate::lower::parse_module(&e.rel, lang, text).map(|m| (m, text.clone()))
+            }
             _ => None,
         })
         .collect();
     stats.source_files = parsed.len();
     stats.lines_scanned = files.iter().map(|(_, t)| t.lines().count()).sum();
-    let parse_errors: Vec<String> = parsed.iter().filter(|(m, _)| m.has_errors).map(|(m, _)| m.path.clone()).collect();
+    let parse_errors: Vec<String> = parsed
+        .iter()
+        .filter(|(m, _)| m.has_errors)
+        .map(|(m, _)| m.path.clone())
+        .collect();
     let mut project = Project::new(parsed);
     if let Ok(tsconfig) = std::fs::read_to_string(root.join("tsconfig.json")) {
         project.set_tsconfig(&tsconfig);
     }
 
     let inv = discover::discover(&project);
-    let runs: Vec<RunResult> = inv.handlers.par_iter().map(|h| Run::analyze(&project, h.func, &h.binding)).collect();
+    let runs: Vec<RunResult> = inv
+        .handlers
+        .par_iter()
+        .map(|h| Run::analyze(&project, h.func, &h.binding))
+        .collect();
     if std::env::var_os("WARDEN_DEBUG_FLOW").is_some() {
         // For rule authors: what each handler run saw, before rules filter it.
         for (h, r) in runs.iter().enumerate() {
             let f = inv.handlers[h].func;
-            eprintln!("run {h}: {}:{}", project.modules[f.module].path, project.modules[f.module].functions[f.func].span.start_line);
+            eprintln!(
+                "run {h}: {}:{}",
+                project.modules[f.module].path,
+                project.modules[f.module].functions[f.func].span.start_line
+            );
             for hit in &r.hits {
                 eprintln!(
                     "  hit {:?} {} line {} labels={} cleared={} built={} origins={:?}",
-                    hit.kind, hit.callee, hit.span.start_line, hit.taint.labels, hit.taint.cleared, hit.taint.built, hit.taint.origins
+                    hit.kind,
+                    hit.callee,
+                    hit.span.start_line,
+                    hit.taint.labels,
+                    hit.taint.cleared,
+                    hit.taint.built,
+                    hit.taint.origins
                 );
             }
             eprintln!("  guards {:?}", r.guards.cleared);
@@ -189,7 +229,11 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
 
     let secrets: Vec<crate::secrets::SecretMatch> = files
         .par_iter()
-        .filter(|(e, _)| !matches!(e.kind, Kind::Manifest) || e.rel.ends_with("package.json") || e.rel.ends_with("pyproject.toml"))
+        .filter(|(e, _)| {
+            !matches!(e.kind, Kind::Manifest)
+                || e.rel.ends_with("package.json")
+                || e.rel.ends_with("pyproject.toml")
+        })
         .flat_map_iter(|(e, t)| crate::secrets::scan_text(&e.rel, t))
         .collect();
     let manifest_files: Vec<(String, String)> = files
@@ -199,34 +243,53 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
         .collect();
     let manifests = crate::manifest::collect(&manifest_files);
 
-    let cx = rules::Cx {
-        p: &project,
-        inv: &inv,
-        runs: &runs,
-        module_runs: &module_runs,
-        secrets: &secrets,
-        manifests: &manifests,
-    };
+    let cx = rules::Cx::new(&project, &inv, &runs, &module_runs, &secrets, &manifests);
     let mut raws: Vec<Raw> = Vec::new();
     for rule in rules::all() {
         (rule.check)(&cx, &mut raws);
     }
-    let texts: HashMap<&str, &str> = files.iter().map(|(e, t)| (e.rel.as_str(), t.as_str())).collect();
+    let texts: HashMap<&str, &str> = files
+        .iter()
+        .map(|(e, t)| (e.rel.as_str(), t.as_str()))
+        .collect();
     let (mut findings, invalid_suppressions) = finalize(&project, &texts, raws);
     findings.sort_by(|a, b| {
-        (b.suppressed.is_none(), b.severity, &a.location.path, a.location.start_line)
-            .cmp(&(a.suppressed.is_none(), a.severity, &b.location.path, b.location.start_line))
+        (
+            b.suppressed.is_none(),
+            b.severity,
+            &a.location.path,
+            a.location.start_line,
+        )
+            .cmp(&(
+                a.suppressed.is_none(),
+                a.severity,
+                &b.location.path,
+                b.location.start_line,
+            ))
     });
 
     let tools = tool_defs(&project, &inv, &runs);
-    let mut applicable: Vec<Axis> = Axis::ALL.iter().copied().filter(|a| *a != Axis::Maintenance).collect();
+    let mut applicable: Vec<Axis> = Axis::ALL
+        .iter()
+        .copied()
+        .filter(|a| *a != Axis::Maintenance)
+        .collect();
     if !manifests.manifests.is_empty() {
         applicable.push(Axis::Maintenance);
     }
-    let active: Vec<Finding> = findings.iter().filter(|f| f.suppressed.is_none()).cloned().collect();
+    let active: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .cloned()
+        .collect();
     let grades = crate::score::grade(&active, &applicable);
     let coverage = Coverage {
-        registrations: inv.tools.len() + inv.unresolved.iter().filter(|u| u.reason.contains("name")).count(),
+        registrations: inv.tools.len()
+            + inv
+                .unresolved
+                .iter()
+                .filter(|u| u.reason.contains("name"))
+                .count(),
         resolved: inv.tools.len(),
         with_handler: inv.tools.iter().filter(|t| t.handler.is_some()).count(),
         unresolved: inv.unresolved.clone(),
@@ -235,7 +298,10 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
     stats.duration_ms = started.elapsed().as_millis() as u64;
     Ok(ScanReport {
         format: "warden-report/1",
-        tool: ToolInfo { name: "warden", version: env!("CARGO_PKG_VERSION") },
+        tool: ToolInfo {
+            name: "warden",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         root: root.display().to_string(),
         roles: opts.roles.iter().copied().collect(),
         stats,
@@ -250,7 +316,11 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
 }
 
 /// Raw findings to report findings: locations, fingerprints, suppressions, dedup.
-fn finalize(p: &Project, texts: &HashMap<&str, &str>, raws: Vec<Raw>) -> (Vec<Finding>, Vec<InvalidSuppression>) {
+fn finalize(
+    p: &Project,
+    texts: &HashMap<&str, &str>,
+    raws: Vec<Raw>,
+) -> (Vec<Finding>, Vec<InvalidSuppression>) {
     let mut out: Vec<Finding> = Vec::new();
     let mut invalid = Vec::new();
     let mut occurrences: HashMap<(String, String, String), u32> = HashMap::new();
@@ -261,13 +331,29 @@ fn finalize(p: &Project, texts: &HashMap<&str, &str>, raws: Vec<Raw>) -> (Vec<Fi
             (None, Some(path)) => path.clone(),
             (None, None) => continue,
         };
-        if !seen.insert((r.rule.id, path.clone(), r.span.start_line, r.span.start_col)) {
+        // One finding per sink and tool: a helper reached from three tools is three
+        // findings, each with its own path from that tool's input.
+        if !seen.insert((
+            r.rule.id,
+            path.clone(),
+            r.span.start_line,
+            r.span.start_col,
+            r.tool.clone(),
+        )) {
             continue;
         }
         let text = texts.get(path.as_str()).copied().unwrap_or("");
         let line_text = line(text, r.span.start_line);
-        let scope = r.tool.clone().map(|t| format!("tool:{t}")).unwrap_or_else(|| format!("file:{}", path.rsplit('/').next().unwrap_or(&path)));
-        let key = (r.rule.id.to_string(), scope.clone(), line_text.split_whitespace().collect::<Vec<_>>().join(" "));
+        let scope = r
+            .tool
+            .clone()
+            .map(|t| format!("tool:{t}"))
+            .unwrap_or_else(|| format!("file:{}", path.rsplit('/').next().unwrap_or(&path)));
+        let key = (
+            r.rule.id.to_string(),
+            scope.clone(),
+            line_text.split_whitespace().collect::<Vec<_>>().join(" "),
+        );
         let occ = occurrences.entry(key).or_insert(0);
         let fingerprint = Fingerprint::derive(r.rule.id, &scope, line_text, *occ);
         *occ += 1;
@@ -280,7 +366,13 @@ fn finalize(p: &Project, texts: &HashMap<&str, &str>, raws: Vec<Raw>) -> (Vec<Fi
         };
         let suppressed = match suppression(text, r.span.start_line, r.rule.id) {
             Some(Ok((line_no, reason))) => Some(Suppression {
-                location: Location { path: path.clone(), start_line: line_no, start_column: 1, end_line: line_no, end_column: 1 },
+                location: Location {
+                    path: path.clone(),
+                    start_line: line_no,
+                    start_column: 1,
+                    end_line: line_no,
+                    end_column: 1,
+                },
                 reason,
             }),
             Some(Err(line_no)) => {
@@ -324,14 +416,28 @@ fn suppression(text: &str, n: u32, rule: &str) -> Option<Result<(u32, String), u
             continue;
         }
         let l = line(text, ln);
-        let Some(i) = l.find("warden-ignore:") else { continue };
+        let Some(i) = l.find("warden-ignore:") else {
+            continue;
+        };
         let rest = l[i + "warden-ignore:".len()..].trim();
         let (ids, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        if !ids.split(',').any(|id| id.trim() == rule || id.trim() == "all") {
+        if !ids
+            .split(',')
+            .any(|id| id.trim() == rule || id.trim() == "all")
+        {
             continue;
         }
-        let reason = reason.trim().trim_end_matches("*/").trim_end_matches("-->").trim().to_string();
-        return Some(if reason.is_empty() { Err(ln) } else { Ok((ln, reason)) });
+        let reason = reason
+            .trim()
+            .trim_end_matches("*/")
+            .trim_end_matches("-->")
+            .trim()
+            .to_string();
+        return Some(if reason.is_empty() {
+            Err(ln)
+        } else {
+            Ok((ln, reason))
+        });
     }
     None
 }
@@ -346,15 +452,22 @@ fn tool_defs(p: &Project, inv: &Inventory, runs: &[RunResult]) -> Vec<ToolDef> {
                 let run = &runs[h];
                 for e in &run.effects.seen {
                     match e.effect {
-                        Effect::FsRead | Effect::FsWrite | Effect::FsDelete | Effect::Archive => def.touches.filesystem = true,
+                        Effect::FsRead | Effect::FsWrite | Effect::FsDelete | Effect::Archive => {
+                            def.touches.filesystem = true
+                        }
                         Effect::Http => def.touches.network = true,
                         Effect::Shell | Effect::Process => def.touches.subprocess = true,
                         Effect::Sql | Effect::Db => def.touches.database = true,
-                        Effect::Eval | Effect::DynImport | Effect::Deser => def.touches.dynamic_code = true,
+                        Effect::Eval | Effect::DynImport | Effect::Deser => {
+                            def.touches.dynamic_code = true
+                        }
                         Effect::Log => {}
                     }
                 }
-                def.touches.environment = run.names_read.iter().any(|n| n == "env" || n == "environ" || n == "getenv");
+                def.touches.environment = run
+                    .names_read
+                    .iter()
+                    .any(|n| n == "env" || n == "environ" || n == "getenv");
                 for param in &mut def.params {
                     param.used = Some(run.args_escape || run.names_read.contains(&param.name));
                 }

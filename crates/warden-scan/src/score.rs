@@ -58,13 +58,18 @@ pub fn grade(findings: &[Finding], applicable: &[Axis]) -> GradeReport {
                 axis,
                 score: None,
                 grade: None,
-                explanation: vec!["not applicable: nothing in the repository can be judged on this axis".into()],
+                explanation: vec![
+                    "not applicable: nothing in the repository can be judged on this axis".into(),
+                ],
             });
             continue;
         }
         // Per rule: the points of each finding, worst first.
         let mut by_rule: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for f in findings.iter().filter(|f| f.axis == axis && f.suppressed.is_none()) {
+        for f in findings
+            .iter()
+            .filter(|f| f.axis == axis && f.suppressed.is_none())
+        {
             let pts = severity_points(f.severity) * confidence_factor(f.confidence);
             by_rule.entry(&f.rule).or_default().push(pts);
         }
@@ -79,27 +84,53 @@ pub fn grade(findings: &[Finding], applicable: &[Axis]) -> GradeReport {
             explanation.push(format!(
                 "-{capped:.1} {rule}: {} finding(s), worst {worst:.1}{}",
                 pts.len(),
-                if capped < raw { format!(" (capped from {raw:.1})") } else { String::new() }
+                if capped < raw {
+                    format!(" (capped from {raw:.1})")
+                } else {
+                    String::new()
+                }
             ));
         }
         let score = (100.0 - total).clamp(0.0, 100.0).round() as u8;
         if explanation.is_empty() {
             explanation.push("no findings".into());
         }
-        axes.push(AxisScore { axis, score: Some(score), grade: Some(Grade::from_score(score)), explanation });
+        axes.push(AxisScore {
+            axis,
+            score: Some(score),
+            grade: Some(Grade::from_score(score)),
+            explanation,
+        });
     }
     let judged: Vec<&AxisScore> = axes.iter().filter(|a| a.score.is_some()).collect();
     let wsum: f64 = judged.iter().map(|a| weight(a.axis)).sum();
     let mean = if wsum > 0.0 {
-        judged.iter().map(|a| weight(a.axis) * f64::from(a.score.unwrap_or(0))).sum::<f64>() / wsum
+        judged
+            .iter()
+            .map(|a| weight(a.axis) * f64::from(a.score.unwrap_or(0)))
+            .sum::<f64>()
+            / wsum
     } else {
         100.0
     };
-    let worst = judged.iter().filter_map(|a| a.score).min().map(f64::from).unwrap_or(100.0);
-    let overall = mean.min(worst + WORST_AXIS_MARGIN).round().clamp(0.0, 100.0) as u8;
-    let mut explanation = vec![format!("weighted mean of {} judged axes: {mean:.1}", judged.len())];
+    let worst = judged
+        .iter()
+        .filter_map(|a| a.score)
+        .min()
+        .map(f64::from)
+        .unwrap_or(100.0);
+    let overall = mean
+        .min(worst + WORST_AXIS_MARGIN)
+        .round()
+        .clamp(0.0, 100.0) as u8;
+    let mut explanation = vec![format!(
+        "weighted mean of {} judged axes: {mean:.1}",
+        judged.len()
+    )];
     if mean > worst + WORST_AXIS_MARGIN {
-        explanation.push(format!("capped at worst axis {worst:.0} + {WORST_AXIS_MARGIN:.0}"));
+        explanation.push(format!(
+            "capped at worst axis {worst:.0} + {WORST_AXIS_MARGIN:.0}"
+        ));
     }
     GradeReport {
         spec_version: SPEC_VERSION.into(),
@@ -123,7 +154,13 @@ mod tests {
             severity: sev,
             confidence: conf,
             axis: Axis::InjectionResistance,
-            location: Location { path: "a".into(), start_line: 1, start_column: 1, end_line: 1, end_column: 1 },
+            location: Location {
+                path: "a".into(),
+                start_line: 1,
+                start_column: 1,
+                end_line: 1,
+                end_column: 1,
+            },
             tool: None,
             message: String::new(),
             evidence: Vec::new(),
@@ -135,7 +172,10 @@ mod tests {
 
     #[test]
     fn one_critical_fails_its_axis_and_caps_overall() {
-        let g = grade(&[finding("r", Severity::Critical, Confidence::High)], Axis::ALL);
+        let g = grade(
+            &[finding("r", Severity::Critical, Confidence::High)],
+            Axis::ALL,
+        );
         let inj = &g.axes[0];
         assert_eq!(inj.score, Some(55));
         assert_eq!(inj.grade, Some(Grade::F));
@@ -144,7 +184,9 @@ mod tests {
 
     #[test]
     fn repeats_of_one_rule_are_capped() {
-        let many: Vec<Finding> = (0..50).map(|_| finding("r", Severity::Medium, Confidence::High)).collect();
+        let many: Vec<Finding> = (0..50)
+            .map(|_| finding("r", Severity::Medium, Confidence::High))
+            .collect();
         let g = grade(&many, Axis::ALL);
         assert_eq!(g.axes[0].score, Some(85));
     }

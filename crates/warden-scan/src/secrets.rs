@@ -2,7 +2,7 @@
 //! with passwords, keyword-gated high-entropy values, and MCP client configurations.
 //! Matched values are never stored: only a fingerprint (a truncated SHA-256) is kept.
 
-use regex::{Regex, RegexSet};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use std::sync::LazyLock;
 
 /// A credential found in a file.
@@ -33,23 +33,103 @@ struct Pattern {
 }
 
 const PATTERNS: &[Pattern] = &[
-    Pattern { kind: "A Stripe live secret key", re: r"\b[sr]k_live_[0-9a-zA-Z]{20,99}\b", group: 0, weak: false },
-    Pattern { kind: "A Stripe test secret key", re: r"\b[sr]k_test_[0-9a-zA-Z]{20,99}\b", group: 0, weak: true },
-    Pattern { kind: "A GitHub token", re: r"\bgh[pousr]_[0-9A-Za-z]{36,255}\b", group: 0, weak: false },
-    Pattern { kind: "A GitHub fine-grained token", re: r"\bgithub_pat_[0-9A-Za-z_]{60,255}\b", group: 0, weak: false },
-    Pattern { kind: "An AWS access key id", re: r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", group: 0, weak: false },
-    Pattern { kind: "An AWS secret access key", re: r#"(?i)aws.{0,20}secret.{0,20}['"=:\s]+([0-9A-Za-z/+]{40})\b"#, group: 1, weak: false },
-    Pattern { kind: "An Anthropic API key", re: r"\bsk-ant-(?:api|admin)\d{2}-[0-9A-Za-z_\-]{20,}", group: 0, weak: false },
-    Pattern { kind: "An OpenAI API key", re: r"\bsk-(?:proj|svcacct|admin)-[0-9A-Za-z_\-]{20,}|\bsk-[0-9A-Za-z]{20}T3BlbkFJ[0-9A-Za-z]{20}\b", group: 0, weak: false },
-    Pattern { kind: "A Slack token", re: r"\bxox[abposr]-[0-9A-Za-z\-]{10,}\b", group: 0, weak: false },
-    Pattern { kind: "A Slack webhook URL", re: r"https://hooks\.slack\.com/services/T[0-9A-Z]+/B[0-9A-Z]+/[0-9A-Za-z]+", group: 0, weak: false },
-    Pattern { kind: "A Google API key", re: r"\bAIza[0-9A-Za-z_\-]{35}\b", group: 0, weak: false },
-    Pattern { kind: "A Hugging Face token", re: r"\bhf_[0-9A-Za-z]{34,40}\b", group: 0, weak: false },
-    Pattern { kind: "An npm access token", re: r"\bnpm_[0-9A-Za-z]{36}\b", group: 0, weak: false },
-    Pattern { kind: "A SendGrid API key", re: r"\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}\b", group: 0, weak: false },
+    Pattern {
+        kind: "A Stripe live secret key",
+        re: r"\b[sr]k_live_[0-9a-zA-Z]{20,99}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A Stripe test secret key",
+        re: r"\b[sr]k_test_[0-9a-zA-Z]{20,99}\b",
+        group: 0,
+        weak: true,
+    },
+    Pattern {
+        kind: "A GitHub token",
+        re: r"\bgh[pousr]_[0-9A-Za-z]{36,255}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A GitHub fine-grained token",
+        re: r"\bgithub_pat_[0-9A-Za-z_]{60,255}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "An AWS access key id",
+        re: r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "An AWS secret access key",
+        re: r#"(?i)aws.{0,20}secret.{0,20}['"=:\s]+([0-9A-Za-z/+]{40})\b"#,
+        group: 1,
+        weak: false,
+    },
+    Pattern {
+        kind: "An Anthropic API key",
+        re: r"\bsk-ant-(?:api|admin)\d{2}-[0-9A-Za-z_\-]{20,}",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "An OpenAI API key",
+        re: r"\bsk-(?:proj|svcacct|admin)-[0-9A-Za-z_\-]{20,}|\bsk-[0-9A-Za-z]{20}T3BlbkFJ[0-9A-Za-z]{20}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A Slack token",
+        re: r"\bxox[abposr]-[0-9A-Za-z\-]{10,}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A Slack webhook URL",
+        re: r"https://hooks\.slack\.com/services/T[0-9A-Z]+/B[0-9A-Z]+/[0-9A-Za-z]+",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A Google API key",
+        re: r"\bAIza[0-9A-Za-z_\-]{35}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A Hugging Face token",
+        re: r"\bhf_[0-9A-Za-z]{34,40}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "An npm access token",
+        re: r"\bnpm_[0-9A-Za-z]{36}\b",
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A SendGrid API key",
+        re: r"\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}\b",
+        group: 0,
+        weak: false,
+    },
     // The header alone is often documentation ("Begins with -----BEGIN ..."); a key has a body.
-    Pattern { kind: "A private key", re: r#"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----(?:\\n|\\r|[\s"'`+,]|#[^\n]*|//[^\n]*)*[A-Za-z0-9+/=]{20,}"#, group: 0, weak: false },
-    Pattern { kind: "A database URL with a password", re: r#"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^:@\s'"/]+:([^@\s'"/]{3,})@[^\s'"]+"#, group: 1, weak: false },
+    Pattern {
+        kind: "A private key",
+        re: r#"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----(?:\\n|\\r|[\s"'`+,]|#[^\n]*|//[^\n]*)*[A-Za-z0-9+/=]{20,}"#,
+        group: 0,
+        weak: false,
+    },
+    Pattern {
+        kind: "A database URL with a password",
+        re: r#"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^:@\s'"/]+:([^@\s'"/]{3,})@[^\s'"]+"#,
+        group: 1,
+        weak: false,
+    },
     Pattern {
         kind: "A secret-named value with high entropy",
         re: r#"(?i)\b[a-z0-9_.\-]*(?:api[_\-]?key|apikey|secret|token|password|passwd|pwd|auth[_\-]?key|access[_\-]?key|client[_\-]?secret|private[_\-]?key)[a-z0-9_\-]*["']?\s*[:=]\s*[fbr]?["']([^"'\s${}<>]{12,200})["']"#,
@@ -58,13 +138,23 @@ const PATTERNS: &[Pattern] = &[
     },
 ];
 
+// ASCII-only matching (the patterns are ASCII): Unicode word boundaries would force
+// the slow PikeVM, which dominated scan time in profiles.
 static SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new(PATTERNS.iter().map(|p| p.re)).unwrap_or_else(|e| panic!("built-in secret patterns are invalid: {e}"))
+    RegexSetBuilder::new(PATTERNS.iter().map(|p| p.re))
+        .unicode(false)
+        .build()
+        .unwrap_or_else(|e| panic!("built-in secret patterns are invalid: {e}"))
 });
 static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     PATTERNS
         .iter()
-        .map(|p| Regex::new(p.re).unwrap_or_else(|e| panic!("built-in secret pattern {:?} is invalid: {e}", p.re)))
+        .map(|p| {
+            RegexBuilder::new(p.re)
+                .unicode(false)
+                .build()
+                .unwrap_or_else(|e| panic!("built-in secret pattern {:?} is invalid: {e}", p.re))
+        })
         .collect()
 });
 
@@ -73,7 +163,12 @@ pub fn is_client_config(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     matches!(
         name,
-        ".mcp.json" | "mcp.json" | "claude_desktop_config.json" | "cline_mcp_settings.json" | "mcp_config.json" | "mcp_settings.json"
+        ".mcp.json"
+            | "mcp.json"
+            | "claude_desktop_config.json"
+            | "cline_mcp_settings.json"
+            | "mcp_config.json"
+            | "mcp_settings.json"
     ) || path.ends_with(".gemini/settings.json")
 }
 
@@ -98,9 +193,37 @@ pub fn entropy(s: &str) -> f64 {
 fn is_placeholder(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
     const WORDS: &[&str] = &[
-        "example", "placeholder", "your", "xxxx", "****", "changeme", "change_me", "dummy", "sample", "redacted", "<", "${", "{{",
-        "process.env", "os.environ", "getenv", "password", "secret", "token", "insert", "replace", "todo", "here", "none", "null",
-        "undefined", "test1234", "abcdef", "123456", "foobar", "localhost",
+        "example",
+        "placeholder",
+        "your",
+        "xxxx",
+        "****",
+        "changeme",
+        "change_me",
+        "dummy",
+        "sample",
+        "redacted",
+        "<",
+        "${",
+        "{{",
+        "process.env",
+        "os.environ",
+        "getenv",
+        "password",
+        "secret",
+        "token",
+        "insert",
+        "replace",
+        "todo",
+        "here",
+        "none",
+        "null",
+        "undefined",
+        "test1234",
+        "abcdef",
+        "123456",
+        "foobar",
+        "localhost",
     ];
     if WORDS.iter().any(|w| l.contains(w)) {
         return true;
@@ -114,7 +237,21 @@ fn is_placeholder(v: &str) -> bool {
 /// `xoxb-your-bot-token`.
 fn provider_placeholder(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
-    if ["your", "xxxx", "placeholder", "example", "changeme", "dummy", "redacted", "<", "${", "****"].iter().any(|w| l.contains(w)) {
+    if [
+        "your",
+        "xxxx",
+        "placeholder",
+        "example",
+        "changeme",
+        "dummy",
+        "redacted",
+        "<",
+        "${",
+        "****",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+    {
         return true;
     }
     let tail: std::collections::HashSet<char> = v.chars().rev().take(16).collect();
@@ -125,12 +262,18 @@ fn provider_placeholder(v: &str) -> bool {
 fn strong_generic(v: &str) -> bool {
     let has_digit = v.chars().any(|c| c.is_ascii_digit());
     let has_alpha = v.chars().any(|c| c.is_ascii_alphabetic());
-    let looks_like_path = v.contains('/') && !v.contains('+') || v.contains(' ') || v.ends_with(".json") || v.ends_with(".pem");
+    let looks_like_path = v.contains('/') && !v.contains('+')
+        || v.contains(' ')
+        || v.ends_with(".json")
+        || v.ends_with(".pem");
     has_digit && has_alpha && !looks_like_path && entropy(v) >= 3.5 && !is_placeholder(v)
 }
 
 fn fingerprint(value: &str) -> String {
-    format!("sha256:{}", &warden_core::sha256_hex(value.as_bytes())[..12])
+    format!(
+        "sha256:{}",
+        &warden_core::sha256_hex(value.as_bytes())[..12]
+    )
 }
 
 /// Scans one file's text.
@@ -140,17 +283,26 @@ pub fn scan_text(path: &str, text: &str) -> Vec<SecretMatch> {
         return scan_client_config(path, text);
     }
     let mut out = Vec::new();
-    let matched = SET.matches(text);
+    let bytes = text.as_bytes();
+    let matched = SET.matches(bytes);
     if !matched.matched_any() {
         return out;
     }
     let mut seen_spans: Vec<(usize, usize)> = Vec::new();
     for i in matched.iter() {
         let pat = &PATTERNS[i];
-        for caps in COMPILED[i].captures_iter(text) {
-            let Some(m) = caps.get(pat.group) else { continue };
-            let value = m.as_str();
-            let whole = caps.get(0).map(|w| (w.start(), w.end())).unwrap_or((m.start(), m.end()));
+        for caps in COMPILED[i].captures_iter(bytes) {
+            let Some(m) = caps.get(pat.group) else {
+                continue;
+            };
+            // Matches are ASCII-delimited, so these offsets are character boundaries.
+            let Some(value) = text.get(m.start()..m.end()) else {
+                continue;
+            };
+            let whole = caps
+                .get(0)
+                .map(|w| (w.start(), w.end()))
+                .unwrap_or((m.start(), m.end()));
             if seen_spans.iter().any(|(s, e)| *s < whole.1 && whole.0 < *e) {
                 continue;
             }
@@ -160,14 +312,24 @@ pub fn scan_text(path: &str, text: &str) -> Vec<SecretMatch> {
             if pat.kind.starts_with("A database URL") && is_placeholder(value) {
                 continue;
             }
-            if value == "AKIAIOSFODNN7EXAMPLE" || value.contains("EXAMPLEKEY") || provider_placeholder(value) {
+            if value == "AKIAIOSFODNN7EXAMPLE"
+                || value.contains("EXAMPLEKEY")
+                || provider_placeholder(value)
+            {
                 continue;
             }
             // A line that reads a secret from the environment is a reference, not a value.
             let line_start = text[..m.start()].rfind('\n').map(|i| i + 1).unwrap_or(0);
-            let line_end = text[m.end()..].find('\n').map(|i| m.end() + i).unwrap_or(text.len());
+            let line_end = text[m.end()..]
+                .find('\n')
+                .map(|i| m.end() + i)
+                .unwrap_or(text.len());
             let line_text = &text[line_start..line_end];
-            if pat.weak && (line_text.contains("process.env") || line_text.contains("os.environ") || line_text.contains("getenv")) {
+            if pat.weak
+                && (line_text.contains("process.env")
+                    || line_text.contains("os.environ")
+                    || line_text.contains("getenv"))
+            {
                 continue;
             }
             seen_spans.push(whole);
@@ -192,7 +354,9 @@ pub fn scan_text(path: &str, text: &str) -> Vec<SecretMatch> {
 /// that is secret-named or has a provider format. `${VAR}`/`${input:x}` are references.
 fn scan_client_config(path: &str, text: &str) -> Vec<SecretMatch> {
     let mut out = Vec::new();
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return out };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return out;
+    };
     let servers = v
         .get("mcpServers")
         .or_else(|| v.get("servers"))
@@ -231,7 +395,9 @@ fn scan_client_config(path: &str, text: &str) -> Vec<SecretMatch> {
             (None, true) if !is_placeholder(&value) && value.len() >= 8 => "A secret-named value",
             _ => continue,
         };
-        let Some(pos) = text.find(&value) else { continue };
+        let Some(pos) = text.find(&value) else {
+            continue;
+        };
         let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
         out.push(SecretMatch {
             path: path.to_string(),
@@ -264,8 +430,14 @@ mod tests {
 
     #[test]
     fn generic_needs_entropy_and_no_placeholder() {
-        assert_eq!(scan_text("a.py", "API_KEY = \"your-api-key-here\"\n").len(), 0);
-        assert_eq!(scan_text("a.py", "API_SECRET = \"q8X2mZ4vLp9Rt7Wk3Nc6Hj1Bs5Df0Ga\"\n").len(), 1);
+        assert_eq!(
+            scan_text("a.py", "API_KEY = \"your-api-key-here\"\n").len(),
+            0
+        );
+        assert_eq!(
+            scan_text("a.py", "API_SECRET = \"q8X2mZ4vLp9Rt7Wk3Nc6Hj1Bs5Df0Ga\"\n").len(),
+            1
+        );
     }
 
     #[test]

@@ -68,12 +68,39 @@ fn is_truthy_lit(e: Option<&Expr>, text: &str) -> bool {
 
 /// Python receivers that are database handles, by name.
 fn dbish(q: &str) -> bool {
-    let recv = q.rsplit_once('.').map(|(r, _)| r).unwrap_or("").to_ascii_lowercase();
+    let recv = q
+        .rsplit_once('.')
+        .map(|(r, _)| r)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let leaf = recv.rsplit('.').next().unwrap_or("");
     [
-        "cursor", "cur", "conn", "connection", "db", "database", "pool", "client", "session",
-        "engine", "knex", "sequelize", "sql", "pg", "mysql", "sqlite", "sqlite3", "tx", "trx",
-        "transaction", "psycopg2", "psycopg", "asyncpg", "aiosqlite", "driver", "neo4j",
+        "cursor",
+        "cur",
+        "conn",
+        "connection",
+        "db",
+        "database",
+        "pool",
+        "client",
+        "session",
+        "engine",
+        "knex",
+        "sequelize",
+        "sql",
+        "pg",
+        "mysql",
+        "sqlite",
+        "sqlite3",
+        "tx",
+        "trx",
+        "transaction",
+        "psycopg2",
+        "psycopg",
+        "asyncpg",
+        "aiosqlite",
+        "driver",
+        "neo4j",
     ]
     .iter()
     .any(|k| leaf == *k || leaf.ends_with(k) || leaf.starts_with(k))
@@ -105,11 +132,20 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
 
     if py {
         match q {
-            "os.system" | "os.popen" | "commands.getoutput" | "subprocess.getoutput"
-            | "subprocess.getstatusoutput" | "asyncio.create_subprocess_shell" | "pexpect.spawn"
-            | "pexpect.run" | "pty.spawn" => push(&mut out, Effect::Shell, arg0.into_iter().collect()),
-            "subprocess.run" | "subprocess.call" | "subprocess.check_call"
-            | "subprocess.check_output" | "subprocess.Popen" => {
+            "os.system"
+            | "os.popen"
+            | "commands.getoutput"
+            | "subprocess.getoutput"
+            | "subprocess.getstatusoutput"
+            | "asyncio.create_subprocess_shell"
+            | "pexpect.spawn"
+            | "pexpect.run"
+            | "pty.spawn" => push(&mut out, Effect::Shell, arg0.into_iter().collect()),
+            "subprocess.run"
+            | "subprocess.call"
+            | "subprocess.check_call"
+            | "subprocess.check_output"
+            | "subprocess.Popen" => {
                 let cmd = arg0.or_else(|| call.keyword("args"));
                 if is_truthy_lit(call.keyword("shell"), text) {
                     push(&mut out, Effect::Shell, cmd.into_iter().collect());
@@ -117,15 +153,26 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                     out.push(process_use(cmd, &[]));
                 }
             }
-            "asyncio.create_subprocess_exec" | "os.execv" | "os.execvp" | "os.execl"
-            | "os.execlp" | "os.spawnv" | "os.spawnl" | "os.spawnvp" | "os.spawnlp" => {
+            "asyncio.create_subprocess_exec"
+            | "os.execv"
+            | "os.execvp"
+            | "os.execl"
+            | "os.execlp"
+            | "os.spawnv"
+            | "os.spawnl"
+            | "os.spawnvp"
+            | "os.spawnlp" => {
                 let pos: Vec<&Expr> = call
                     .args
                     .iter()
                     .filter(|a| a.name.is_none())
                     .map(|a| &a.value)
                     .collect();
-                let (skip, rest) = if q.starts_with("os.spawn") { (1, &pos[..]) } else { (0, &pos[..]) };
+                let (skip, rest) = if q.starts_with("os.spawn") {
+                    (1, &pos[..])
+                } else {
+                    (0, &pos[..])
+                };
                 if let Some((prog, argv)) = rest.get(skip..).and_then(|r| r.split_first()) {
                     let mut v = vec![*prog];
                     v.extend(argv.iter().copied());
@@ -137,8 +184,16 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                     });
                 }
             }
-            "eval" | "exec" | "compile" | "builtins.eval" | "builtins.exec" | "sympy.sympify"
-            | "sympify" | "numexpr.evaluate" | "pandas.eval" | "simpleeval.simple_eval" => {
+            "eval"
+            | "exec"
+            | "compile"
+            | "builtins.eval"
+            | "builtins.exec"
+            | "sympy.sympify"
+            | "sympify"
+            | "numexpr.evaluate"
+            | "pandas.eval"
+            | "simpleeval.simple_eval" => {
                 if q == "simpleeval.simple_eval" {
                     return out;
                 }
@@ -147,23 +202,34 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             "importlib.import_module" | "__import__" | "importlib.__import__" => {
                 push(&mut out, Effect::DynImport, arg0.into_iter().collect())
             }
-            "pickle.loads" | "pickle.load" | "cPickle.loads" | "_pickle.loads" | "marshal.loads"
-            | "marshal.load" | "dill.loads" | "dill.load" | "jsonpickle.decode" | "shelve.open"
-            | "yaml.unsafe_load" | "yaml.unsafe_load_all" | "joblib.load" | "pandas.read_pickle"
+            "pickle.loads"
+            | "pickle.load"
+            | "cPickle.loads"
+            | "_pickle.loads"
+            | "marshal.loads"
+            | "marshal.load"
+            | "dill.loads"
+            | "dill.load"
+            | "jsonpickle.decode"
+            | "shelve.open"
+            | "yaml.unsafe_load"
+            | "yaml.unsafe_load_all"
+            | "joblib.load"
+            | "pandas.read_pickle"
             | "cloudpickle.loads" => push(&mut out, Effect::Deser, arg0.into_iter().collect()),
             "yaml.load" | "yaml.load_all" => {
                 let loader = call.keyword("Loader").or_else(|| call.positional(1));
-                let safe = loader
-                    .and_then(|l| l.path())
-                    .is_some_and(|p| p.ends_with("SafeLoader") || p.ends_with("CSafeLoader") || p.ends_with("BaseLoader"));
+                let safe = loader.and_then(|l| l.path()).is_some_and(|p| {
+                    p.ends_with("SafeLoader")
+                        || p.ends_with("CSafeLoader")
+                        || p.ends_with("BaseLoader")
+                });
                 if !safe {
                     push(&mut out, Effect::Deser, arg0.into_iter().collect());
                 }
             }
-            "torch.load" => {
-                if !is_truthy_lit(call.keyword("weights_only"), text) {
-                    push(&mut out, Effect::Deser, arg0.into_iter().collect());
-                }
+            "torch.load" if !is_truthy_lit(call.keyword("weights_only"), text) => {
+                push(&mut out, Effect::Deser, arg0.into_iter().collect());
             }
             "open" | "io.open" | "codecs.open" | "aiofiles.open" => {
                 let mode = call
@@ -171,24 +237,53 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                     .or_else(|| call.keyword("mode"))
                     .and_then(|m| m.as_str())
                     .unwrap_or_default();
-                let eff = if mode.contains(['w', 'a', 'x', '+']) { Effect::FsWrite } else { Effect::FsRead };
-                push(&mut out, eff, arg0.or_else(|| call.keyword("file")).into_iter().collect());
+                let eff = if mode.contains(['w', 'a', 'x', '+']) {
+                    Effect::FsWrite
+                } else {
+                    Effect::FsRead
+                };
+                push(
+                    &mut out,
+                    eff,
+                    arg0.or_else(|| call.keyword("file")).into_iter().collect(),
+                );
             }
-            "os.remove" | "os.unlink" | "os.rmdir" | "os.removedirs" | "shutil.rmtree"
-            | "send2trash.send2trash" => push(&mut out, Effect::FsDelete, arg0.into_iter().collect()),
+            "os.remove"
+            | "os.unlink"
+            | "os.rmdir"
+            | "os.removedirs"
+            | "shutil.rmtree"
+            | "send2trash.send2trash" => {
+                push(&mut out, Effect::FsDelete, arg0.into_iter().collect())
+            }
             "os.rename" | "os.replace" | "shutil.move" | "shutil.copy" | "shutil.copy2"
             | "shutil.copyfile" | "shutil.copytree" | "os.makedirs" | "os.mkdir" | "os.chmod" => {
                 push(&mut out, Effect::FsWrite, all_args())
             }
-            "os.listdir" | "os.scandir" | "os.walk" | "os.stat" | "glob.glob" | "os.path.getsize" => {
-                push(&mut out, Effect::FsRead, arg0.into_iter().collect())
-            }
+            "os.listdir" | "os.scandir" | "os.walk" | "os.stat" | "glob.glob"
+            | "os.path.getsize" => push(&mut out, Effect::FsRead, arg0.into_iter().collect()),
             "shutil.unpack_archive" => push(&mut out, Effect::Archive, arg0.into_iter().collect()),
-            "requests.get" | "requests.post" | "requests.put" | "requests.delete"
-            | "requests.patch" | "requests.head" | "requests.options" | "httpx.get" | "httpx.post"
-            | "httpx.put" | "httpx.delete" | "httpx.patch" | "httpx.head" | "httpx.stream"
-            | "urllib.request.urlopen" | "urllib.request.Request" | "urllib.request.urlretrieve"
-            | "urllib2.urlopen" | "urlopen" | "requests.Session.get" | "requests.Session.post" => {
+            "requests.get"
+            | "requests.post"
+            | "requests.put"
+            | "requests.delete"
+            | "requests.patch"
+            | "requests.head"
+            | "requests.options"
+            | "httpx.get"
+            | "httpx.post"
+            | "httpx.put"
+            | "httpx.delete"
+            | "httpx.patch"
+            | "httpx.head"
+            | "httpx.stream"
+            | "urllib.request.urlopen"
+            | "urllib.request.Request"
+            | "urllib.request.urlretrieve"
+            | "urllib2.urlopen"
+            | "urlopen"
+            | "requests.Session.get"
+            | "requests.Session.post" => {
                 let url = arg0.or_else(|| call.keyword("url"));
                 let mutates = matches!(name, "post" | "put" | "delete" | "patch");
                 out.push(SinkUse {
@@ -209,8 +304,21 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
         }
         // Method calls on well-known client objects.
         let recv = q.rsplit_once('.').map(|(r, _)| r).unwrap_or("");
-        if (recv.starts_with("httpx.") || recv.starts_with("aiohttp.") || recv.starts_with("requests."))
-            && matches!(name, "get" | "post" | "put" | "delete" | "patch" | "head" | "request" | "stream" | "send")
+        if (recv.starts_with("httpx.")
+            || recv.starts_with("aiohttp.")
+            || recv.starts_with("requests."))
+            && matches!(
+                name,
+                "get"
+                    | "post"
+                    | "put"
+                    | "delete"
+                    | "patch"
+                    | "head"
+                    | "request"
+                    | "stream"
+                    | "send"
+            )
         {
             let url = if name == "request" || name == "stream" && call.positional_count() > 1 {
                 call.positional(1)
@@ -226,8 +334,15 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             });
             return out;
         }
-        if (recv.contains("smtp") || recv.contains("SMTP")) && matches!(name, "send_message" | "sendmail" | "send") {
-            out.push(SinkUse { effect: Effect::Http, inputs: Vec::new(), argv: Vec::new(), mutates: true });
+        if (recv.contains("smtp") || recv.contains("SMTP"))
+            && matches!(name, "send_message" | "sendmail" | "send")
+        {
+            out.push(SinkUse {
+                effect: Effect::Http,
+                inputs: Vec::new(),
+                argv: Vec::new(),
+                mutates: true,
+            });
             return out;
         }
         if name == "extractall" && (recv.starts_with("tarfile") || recv.starts_with("zipfile")) {
@@ -237,26 +352,51 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             }
             return out;
         }
-        if matches!(name, "execute" | "executemany" | "executescript" | "exec_driver_sql" | "fetch" | "fetchrow" | "fetchval" | "run" | "query" | "raw")
-            && dbish(q)
+        if matches!(
+            name,
+            "execute"
+                | "executemany"
+                | "executescript"
+                | "exec_driver_sql"
+                | "fetch"
+                | "fetchrow"
+                | "fetchval"
+                | "run"
+                | "query"
+                | "raw"
+        ) && dbish(q)
         {
-            push(&mut out, Effect::Sql, arg0.or_else(|| call.keyword("query")).into_iter().collect());
+            push(
+                &mut out,
+                Effect::Sql,
+                arg0.or_else(|| call.keyword("query")).into_iter().collect(),
+            );
             return out;
         }
         if let Some(mutates) = python_orm(q, call) {
-            out.push(SinkUse { effect: Effect::Db, inputs: all_args(), argv: Vec::new(), mutates });
+            out.push(SinkUse {
+                effect: Effect::Db,
+                inputs: all_args(),
+                argv: Vec::new(),
+                mutates,
+            });
             return out;
         }
         if q == "sqlalchemy.text" || q == "text" && call.positional_count() == 1 {
             push(&mut out, Effect::Sql, arg0.into_iter().collect());
             return out;
         }
-        if matches!(recv, "logging" | "logger" | "log" | "_logger" | "LOGGER" | "self.logger" | "self.log")
-            || recv.ends_with("logger")
+        if matches!(
+            recv,
+            "logging" | "logger" | "log" | "_logger" | "LOGGER" | "self.logger" | "self.log"
+        ) || recv.ends_with("logger")
             || recv.starts_with("logging.")
             || recv.ends_with("getLogger")
         {
-            if matches!(name, "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" | "log") {
+            if matches!(
+                name,
+                "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" | "log"
+            ) {
                 push(&mut out, Effect::Log, all_args());
             }
             return out;
@@ -277,13 +417,22 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
 
     // JavaScript / TypeScript.
     match q {
-        "child_process.exec" | "child_process.execSync" | "shelljs.exec" | "execa.execaCommand"
-        | "execa.execaCommandSync" | "execa.command" | "execa.commandSync" => {
-            push(&mut out, Effect::Shell, arg0.into_iter().collect())
-        }
-        "child_process.spawn" | "child_process.spawnSync" | "child_process.execFile"
-        | "child_process.execFileSync" | "execa" | "execa.execa" | "execa.execaSync"
-        | "cross-spawn" | "execa.default" => {
+        "child_process.exec"
+        | "child_process.execSync"
+        | "shelljs.exec"
+        | "execa.execaCommand"
+        | "execa.execaCommandSync"
+        | "execa.command"
+        | "execa.commandSync" => push(&mut out, Effect::Shell, arg0.into_iter().collect()),
+        "child_process.spawn"
+        | "child_process.spawnSync"
+        | "child_process.execFile"
+        | "child_process.execFileSync"
+        | "execa"
+        | "execa.execa"
+        | "execa.execaSync"
+        | "cross-spawn"
+        | "execa.default" => {
             let opts = call
                 .args
                 .iter()
@@ -302,7 +451,9 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                 let mut argv = vec![prog];
                 match call.positional(1) {
                     Some(Expr::List(items, _)) => argv.extend(items.iter()),
-                    Some(other @ (Expr::Name(..) | Expr::Member(..) | Expr::Call(..))) => argv.push(other),
+                    Some(other @ (Expr::Name(..) | Expr::Member(..) | Expr::Call(..))) => {
+                        argv.push(other)
+                    }
                     _ => {}
                 }
                 out.push(SinkUse {
@@ -313,31 +464,48 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                 });
             }
         }
-        "eval" | "Function" | "vm.runInNewContext" | "vm.runInThisContext" | "vm.runInContext"
-        | "vm.compileFunction" | "vm.Script" | "vm2.VM.run" | "global.eval" | "globalThis.eval" => {
-            let inputs = if q == "Function" { all_args() } else { arg0.into_iter().collect() };
+        "eval"
+        | "Function"
+        | "vm.runInNewContext"
+        | "vm.runInThisContext"
+        | "vm.runInContext"
+        | "vm.compileFunction"
+        | "vm.Script"
+        | "vm2.VM.run"
+        | "global.eval"
+        | "globalThis.eval" => {
+            let inputs = if q == "Function" {
+                all_args()
+            } else {
+                arg0.into_iter().collect()
+            };
             push(&mut out, Effect::Eval, inputs)
         }
-        "require" | "import" => {
-            if !matches!(arg0, Some(Expr::Str(..))) {
-                push(&mut out, Effect::DynImport, arg0.into_iter().collect())
-            }
+        "require" | "import" if !matches!(arg0, Some(Expr::Str(..))) => {
+            push(&mut out, Effect::DynImport, arg0.into_iter().collect())
         }
-        "node-serialize.unserialize" | "serialize-to-js.deserialize" | "cryo.parse"
+        "node-serialize.unserialize"
+        | "serialize-to-js.deserialize"
+        | "cryo.parse"
         | "funcster.deepDeserialize" => push(&mut out, Effect::Deser, arg0.into_iter().collect()),
         "yaml.load" | "yaml.loadAll" => {
             // js-yaml 4 is safe by default; only an explicit full/unsafe schema is not.
-            let unsafe_schema = call.positional(1).and_then(|o| o.prop("schema")).and_then(|s| s.path())
+            let unsafe_schema = call
+                .positional(1)
+                .and_then(|o| o.prop("schema"))
+                .and_then(|s| s.path())
                 .is_some_and(|p| p.contains("FULL") || p.to_ascii_lowercase().contains("unsafe"));
             if unsafe_schema {
                 push(&mut out, Effect::Deser, arg0.into_iter().collect());
             }
         }
         "fetch" | "undici.fetch" | "undici.request" | "got" | "axios" | "ky" | "needle"
-        | "superagent" | "request" | "http.get" | "https.get" | "http.request" | "https.request"
-        | "axios.default" | "got.default" => {
+        | "superagent" | "request" | "http.get" | "https.get" | "http.request"
+        | "https.request" | "axios.default" | "got.default" => {
             let url = match arg0 {
-                Some(o @ Expr::Object(..)) => o.prop("url").or(o.prop("hostname")).or(o.prop("host")),
+                Some(o @ Expr::Object(..)) => {
+                    o.prop("url").or(o.prop("hostname")).or(o.prop("host"))
+                }
                 other => other,
             };
             let method = call
@@ -360,9 +528,13 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
     }
     let recv = q.rsplit_once('.').map(|(r, _)| r).unwrap_or("");
     let root = q.split('.').next().unwrap_or("");
-    if matches!(root, "axios" | "got" | "superagent" | "needle" | "ky" | "undici")
-        && matches!(name, "get" | "post" | "put" | "delete" | "patch" | "head" | "request" | "stream")
-    {
+    if matches!(
+        root,
+        "axios" | "got" | "superagent" | "needle" | "ky" | "undici"
+    ) && matches!(
+        name,
+        "get" | "post" | "put" | "delete" | "patch" | "head" | "request" | "stream"
+    ) {
         let url = match arg0 {
             Some(o @ Expr::Object(..)) => o.prop("url"),
             other => other,
@@ -375,9 +547,16 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
         });
         return out;
     }
-    if name == "sendMail" || (recv.to_ascii_lowercase().contains("mail") && name.starts_with("send")) {
+    if name == "sendMail"
+        || (recv.to_ascii_lowercase().contains("mail") && name.starts_with("send"))
+    {
         // E-mail is an outbound channel like a POST.
-        out.push(SinkUse { effect: Effect::Http, inputs: Vec::new(), argv: Vec::new(), mutates: true });
+        out.push(SinkUse {
+            effect: Effect::Http,
+            inputs: Vec::new(),
+            argv: Vec::new(),
+            mutates: true,
+        });
         return out;
     }
     if name == "goto" && recv.to_ascii_lowercase().contains("page") {
@@ -388,16 +567,19 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
         let eff = match name {
             "readFile" | "readFileSync" | "createReadStream" | "readdir" | "readdirSync"
             | "opendir" | "open" | "openSync" | "readJson" | "readJSON" => Some(Effect::FsRead),
-            "writeFile" | "writeFileSync" | "appendFile" | "appendFileSync" | "createWriteStream"
-            | "mkdir" | "mkdirSync" | "copyFile" | "copyFileSync" | "rename" | "renameSync"
-            | "cp" | "cpSync" | "symlink" | "chmod" | "outputFile" | "writeJson" | "move"
-            | "copy" | "ensureDir" => Some(Effect::FsWrite),
+            "writeFile" | "writeFileSync" | "appendFile" | "appendFileSync"
+            | "createWriteStream" | "mkdir" | "mkdirSync" | "copyFile" | "copyFileSync"
+            | "rename" | "renameSync" | "cp" | "cpSync" | "symlink" | "chmod" | "outputFile"
+            | "writeJson" | "move" | "copy" | "ensureDir" => Some(Effect::FsWrite),
             "unlink" | "unlinkSync" | "rm" | "rmSync" | "rmdir" | "rmdirSync" | "remove"
             | "removeSync" | "emptyDir" => Some(Effect::FsDelete),
             _ => None,
         };
         if let Some(eff) = eff {
-            let inputs = if matches!(name, "copyFile" | "rename" | "cp" | "copy" | "move" | "symlink") {
+            let inputs = if matches!(
+                name,
+                "copyFile" | "rename" | "cp" | "copy" | "move" | "symlink"
+            ) {
                 all_args()
             } else {
                 arg0.into_iter().collect()
@@ -418,8 +600,10 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
         push(&mut out, Effect::Sql, arg0.into_iter().collect());
         return out;
     }
-    if matches!(name, "query" | "execute" | "raw" | "prepare" | "exec" | "run" | "all" | "get" | "unsafe")
-        && dbish(q)
+    if matches!(
+        name,
+        "query" | "execute" | "raw" | "prepare" | "exec" | "run" | "all" | "get" | "unsafe"
+    ) && dbish(q)
         && !call.tagged
     {
         push(&mut out, Effect::Sql, arg0.into_iter().collect());
@@ -427,12 +611,29 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
     }
     if matches!(
         name,
-        "findUnique" | "findFirst" | "findMany" | "findById" | "findOne" | "findByPk" | "findAll"
-            | "findByIdAndUpdate" | "findByIdAndDelete" | "findOneAndUpdate" | "findOneAndDelete"
-            | "deleteOne" | "deleteMany" | "updateOne" | "updateMany" | "destroy" | "findUniqueOrThrow"
+        "findUnique"
+            | "findFirst"
+            | "findMany"
+            | "findById"
+            | "findOne"
+            | "findByPk"
+            | "findAll"
+            | "findByIdAndUpdate"
+            | "findByIdAndDelete"
+            | "findOneAndUpdate"
+            | "findOneAndDelete"
+            | "deleteOne"
+            | "deleteMany"
+            | "updateOne"
+            | "updateMany"
+            | "destroy"
+            | "findUniqueOrThrow"
     ) {
-        let mutates = name.contains("Update") || name.contains("Delete") || name.starts_with("delete")
-            || name.starts_with("update") || name == "destroy";
+        let mutates = name.contains("Update")
+            || name.contains("Delete")
+            || name.starts_with("delete")
+            || name.starts_with("update")
+            || name == "destroy";
         out.push(SinkUse {
             effect: Effect::Db,
             inputs: all_args(),
@@ -442,8 +643,14 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
         return out;
     }
     if (recv == "console" && matches!(name, "log" | "info" | "warn" | "error" | "debug" | "trace"))
-        || (recv.to_ascii_lowercase().ends_with("logger") || recv == "log" || recv == "winston" || recv == "pino")
-            && matches!(name, "log" | "info" | "warn" | "error" | "debug" | "trace" | "fatal")
+        || (recv.to_ascii_lowercase().ends_with("logger")
+            || recv == "log"
+            || recv == "winston"
+            || recv == "pino")
+            && matches!(
+                name,
+                "log" | "info" | "warn" | "error" | "debug" | "trace" | "fatal"
+            )
     {
         push(&mut out, Effect::Log, all_args());
     }
@@ -472,12 +679,20 @@ fn process_use<'a>(cmd: &'a Expr, _extra: &[&'a Expr]) -> SinkUse<'a> {
 /// `Model.objects.get(pk=id)`), which reads or writes records by key.
 pub fn python_orm(q: &str, call: &Call) -> Option<bool> {
     let name = last(q);
-    if q.contains(".objects.") && matches!(name, "get" | "filter" | "delete" | "update" | "get_or_create" | "exclude") {
+    if q.contains(".objects.")
+        && matches!(
+            name,
+            "get" | "filter" | "delete" | "update" | "get_or_create" | "exclude"
+        )
+    {
         return Some(matches!(name, "delete" | "update"));
     }
     // `session.get(Model, id)` / `db.session.delete(obj)`, whatever the session is called.
     let raw = call.callee.path().unwrap_or_default().to_ascii_lowercase();
-    let recv_leaf = raw.rsplit_once('.').map(|(r, _)| r.rsplit('.').next().unwrap_or(r)).unwrap_or("");
+    let recv_leaf = raw
+        .rsplit_once('.')
+        .map(|(r, _)| r.rsplit('.').next().unwrap_or(r))
+        .unwrap_or("");
     if recv_leaf.contains("session") && matches!(name, "get" | "delete" | "merge" | "get_one") {
         return Some(name != "get" && name != "get_one");
     }
@@ -490,10 +705,43 @@ pub fn option_injectable(program: &str) -> bool {
     let base = program.rsplit('/').next().unwrap_or(program);
     matches!(
         base,
-        "git" | "curl" | "wget" | "kubectl" | "ssh" | "scp" | "rsync" | "find" | "tar" | "docker"
-            | "helm" | "npm" | "npx" | "pip" | "aws" | "gcloud" | "az" | "gh" | "sed" | "awk"
-            | "xargs" | "zip" | "unzip" | "grep" | "rg" | "psql" | "mysql" | "hg" | "svn"
-            | "ffmpeg" | "convert" | "openssl" | "node" | "python" | "python3" | "go" | "cargo"
+        "git"
+            | "curl"
+            | "wget"
+            | "kubectl"
+            | "ssh"
+            | "scp"
+            | "rsync"
+            | "find"
+            | "tar"
+            | "docker"
+            | "helm"
+            | "npm"
+            | "npx"
+            | "pip"
+            | "aws"
+            | "gcloud"
+            | "az"
+            | "gh"
+            | "sed"
+            | "awk"
+            | "xargs"
+            | "zip"
+            | "unzip"
+            | "grep"
+            | "rg"
+            | "psql"
+            | "mysql"
+            | "hg"
+            | "svn"
+            | "ffmpeg"
+            | "convert"
+            | "openssl"
+            | "node"
+            | "python"
+            | "python3"
+            | "go"
+            | "cargo"
     )
 }
 
@@ -518,22 +766,46 @@ pub enum Sanitizer {
 pub fn sanitizer(q: &str) -> Option<Sanitizer> {
     let name = last(q);
     match q {
-        "int" | "float" | "bool" | "len" | "Number" | "parseInt" | "parseFloat" | "Boolean"
-        | "Math.floor" | "Math.round" | "isNaN" | "uuid.UUID" | "Number.parseInt"
-        | "Number.isInteger" | "datetime.fromisoformat" | "hashlib.sha256" => return Some(Sanitizer::All),
+        "int"
+        | "float"
+        | "bool"
+        | "len"
+        | "Number"
+        | "parseInt"
+        | "parseFloat"
+        | "Boolean"
+        | "Math.floor"
+        | "Math.round"
+        | "isNaN"
+        | "uuid.UUID"
+        | "Number.parseInt"
+        | "Number.isInteger"
+        | "datetime.fromisoformat"
+        | "hashlib.sha256" => return Some(Sanitizer::All),
         "shlex.quote" | "pipes.quote" | "shell-quote.quote" | "shellescape" | "shell_escape" => {
             return Some(Sanitizer::Shell);
         }
-        "path.basename" | "os.path.basename" | "secure_filename" | "werkzeug.utils.secure_filename"
-        | "sanitize-filename" | "sanitize-filename.default" => return Some(Sanitizer::Path),
+        "path.basename"
+        | "os.path.basename"
+        | "secure_filename"
+        | "werkzeug.utils.secure_filename"
+        | "sanitize-filename"
+        | "sanitize-filename.default" => return Some(Sanitizer::Path),
         "encodeURIComponent" | "urllib.parse.quote" | "urllib.parse.quote_plus" | "quote_plus" => {
             return Some(Sanitizer::Path);
         }
         _ => {}
     }
     let lower = name.to_ascii_lowercase();
-    if matches!(name, "escapeLiteral" | "escapeIdentifier" | "quote_ident" | "quote_literal" | "Identifier" | "escapeId")
-        || q.ends_with("sqlstring.escape")
+    if matches!(
+        name,
+        "escapeLiteral"
+            | "escapeIdentifier"
+            | "quote_ident"
+            | "quote_literal"
+            | "Identifier"
+            | "escapeId"
+    ) || q.ends_with("sqlstring.escape")
         || q.ends_with("mysql.escape")
         || q == "pg-format"
         || q == "pg-format.default"
@@ -565,18 +837,29 @@ pub fn sanitizer(q: &str) -> Option<Sanitizer> {
 pub fn external_content(q: &str) -> Option<&'static str> {
     let name = last(q);
     let lower = q.to_ascii_lowercase();
-    if lower.contains(".issues.") || lower.contains(".pulls.") || lower.ends_with("listcomments")
-        || matches!(name, "get_issue" | "get_issues" | "get_comments" | "get_pull" | "get_issue_comments")
+    if lower.contains(".issues.")
+        || lower.contains(".pulls.")
+        || lower.ends_with("listcomments")
+        || matches!(
+            name,
+            "get_issue" | "get_issues" | "get_comments" | "get_pull" | "get_issue_comments"
+        )
     {
         return Some("issue or pull-request text");
     }
-    if lower.contains("messages.get") || lower.contains("messages.list") || lower.contains("imap")
-        || lower.contains("conversations.history") || name == "fetch_mail" || name == "get_emails"
+    if lower.contains("messages.get")
+        || lower.contains("messages.list")
+        || lower.contains("imap")
+        || lower.contains("conversations.history")
+        || name == "fetch_mail"
+        || name == "get_emails"
     {
         return Some("message or e-mail text");
     }
-    if matches!(name, "content" | "innerText" | "textContent" | "inner_text" | "text_content")
-        && lower.contains("page")
+    if matches!(
+        name,
+        "content" | "innerText" | "textContent" | "inner_text" | "text_content"
+    ) && lower.contains("page")
     {
         return Some("web page content");
     }

@@ -23,15 +23,41 @@ impl Role {
         let dirs = &segs[..segs.len().saturating_sub(1)];
         let file = segs.last().copied().unwrap_or("");
         let any_dir = |names: &[&str]| dirs.iter().any(|d| names.contains(d));
-        if any_dir(&["node_modules", "vendor", "vendored", "third_party", "third-party", "site-packages", ".venv", "venv", "dist", "build", "out", "__generated__", "generated", ".next"])
-            || file.ends_with(".min.js")
+        if any_dir(&[
+            "node_modules",
+            "vendor",
+            "vendored",
+            "third_party",
+            "third-party",
+            "site-packages",
+            ".venv",
+            "venv",
+            "dist",
+            "build",
+            "out",
+            "__generated__",
+            "generated",
+            ".next",
+        ]) || file.ends_with(".min.js")
             || file.ends_with(".bundle.js")
             || file.ends_with(".d.ts")
         {
             return Role::Vendored;
         }
-        if any_dir(&["test", "tests", "__tests__", "spec", "specs", "fixtures", "__fixtures__", "testdata", "test_data", "e2e", "__mocks__", "mocks"])
-            || file.contains(".test.")
+        if any_dir(&[
+            "test",
+            "tests",
+            "__tests__",
+            "spec",
+            "specs",
+            "fixtures",
+            "__fixtures__",
+            "testdata",
+            "test_data",
+            "e2e",
+            "__mocks__",
+            "mocks",
+        ]) || file.contains(".test.")
             || file.contains(".spec.")
             || file.starts_with("test_")
             || file.ends_with("_test.py")
@@ -39,7 +65,17 @@ impl Role {
         {
             return Role::Test;
         }
-        if any_dir(&["example", "examples", "demo", "demos", "sample", "samples", "playground", "tutorial", "tutorials"]) {
+        if any_dir(&[
+            "example",
+            "examples",
+            "demo",
+            "demos",
+            "sample",
+            "samples",
+            "playground",
+            "tutorial",
+            "tutorials",
+        ]) {
             return Role::Example;
         }
         if any_dir(&["docs", "doc", "documentation", "site"]) {
@@ -80,7 +116,20 @@ pub struct Skipped {
 /// Files larger than this are skipped and reported (generated bundles, data dumps).
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
 
-const TEXT_EXTENSIONS: &[&str] = &["json", "yaml", "yml", "toml", "ini", "cfg", "conf", "properties", "env", "sh", "tf", "xml"];
+const TEXT_EXTENSIONS: &[&str] = &[
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "ini",
+    "cfg",
+    "conf",
+    "properties",
+    "env",
+    "sh",
+    "tf",
+    "xml",
+];
 
 fn kind_of(rel: &str) -> Option<Kind> {
     let name = rel.rsplit('/').next().unwrap_or(rel);
@@ -94,7 +143,9 @@ fn kind_of(rel: &str) -> Option<Kind> {
         return Some(Kind::Text);
     }
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-    TEXT_EXTENSIONS.contains(&ext.as_str()).then_some(Kind::Text)
+    TEXT_EXTENSIONS
+        .contains(&ext.as_str())
+        .then_some(Kind::Text)
 }
 
 /// Walks `root` (a directory or a single file).
@@ -102,10 +153,21 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
     if root.is_file() {
-        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match kind_of(&name) {
-            Some(kind) => entries.push(Entry { rel: name.clone(), abs: root.to_path_buf(), role: Role::Shipped, kind }),
-            None => skipped.push(Skipped { path: name, reason: "not a file type the scanner reads".into() }),
+            Some(kind) => entries.push(Entry {
+                rel: name.clone(),
+                abs: root.to_path_buf(),
+                role: Role::Shipped,
+                kind,
+            }),
+            None => skipped.push(Skipped {
+                path: name,
+                reason: "not a file type the scanner reads".into(),
+            }),
         }
         return (entries, skipped);
     }
@@ -119,14 +181,30 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
         .filter_entry(|e| {
             let n = e.file_name().to_string_lossy();
             !(e.file_type().is_some_and(|t| t.is_dir())
-                && matches!(n.as_ref(), ".git" | "node_modules" | ".venv" | "venv" | "__pycache__" | ".mypy_cache" | ".pytest_cache" | ".tox" | "target" | ".hg" | ".svn"))
+                && matches!(
+                    n.as_ref(),
+                    ".git"
+                        | "node_modules"
+                        | ".venv"
+                        | "venv"
+                        | "__pycache__"
+                        | ".mypy_cache"
+                        | ".pytest_cache"
+                        | ".tox"
+                        | "target"
+                        | ".hg"
+                        | ".svn"
+                ))
         })
         .build();
     for result in walker {
         let entry = match result {
             Ok(e) => e,
             Err(err) => {
-                skipped.push(Skipped { path: String::new(), reason: format!("could not read: {err}") });
+                skipped.push(Skipped {
+                    path: String::new(),
+                    reason: format!("could not read: {err}"),
+                });
                 continue;
             }
         };
@@ -139,10 +217,15 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
         if rel.is_empty() {
             continue;
         }
-        let Some(ft) = entry.file_type() else { continue };
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
         if ft.is_symlink() {
             if kind_of(&rel).is_some() {
-                skipped.push(Skipped { path: rel, reason: "symbolic link not followed".into() });
+                skipped.push(Skipped {
+                    path: rel,
+                    reason: "symbolic link not followed".into(),
+                });
             }
             continue;
         }
@@ -152,10 +235,22 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
         let Some(kind) = kind_of(&rel) else { continue };
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         if size > MAX_FILE_BYTES {
-            skipped.push(Skipped { path: rel, reason: format!("larger than {} MiB ({} bytes)", MAX_FILE_BYTES / (1024 * 1024), size) });
+            skipped.push(Skipped {
+                path: rel,
+                reason: format!(
+                    "larger than {} MiB ({} bytes)",
+                    MAX_FILE_BYTES / (1024 * 1024),
+                    size
+                ),
+            });
             continue;
         }
-        entries.push(Entry { role: Role::of(&rel), rel, abs: path.to_path_buf(), kind });
+        entries.push(Entry {
+            role: Role::of(&rel),
+            rel,
+            abs: path.to_path_buf(),
+            kind,
+        });
     }
     entries.sort_by(|a, b| a.rel.cmp(&b.rel));
     (entries, skipped)

@@ -36,8 +36,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             for c in children(n) {
                 let (name, alias) = match c.kind() {
                     "aliased_import" => (
-                        c.child_by_field_name("name").map(|x| cx.text(x).to_string()),
-                        c.child_by_field_name("alias").map(|x| cx.text(x).to_string()),
+                        c.child_by_field_name("name")
+                            .map(|x| cx.text(x).to_string()),
+                        c.child_by_field_name("alias")
+                            .map(|x| cx.text(x).to_string()),
                     ),
                     "dotted_name" => (Some(cx.text(c).to_string()), None),
                     _ => (None, None),
@@ -67,8 +69,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             for c in n.children_by_field_name("name", &mut cur) {
                 let (name, alias) = match c.kind() {
                     "aliased_import" => (
-                        c.child_by_field_name("name").map(|x| cx.text(x).to_string()),
-                        c.child_by_field_name("alias").map(|x| cx.text(x).to_string()),
+                        c.child_by_field_name("name")
+                            .map(|x| cx.text(x).to_string()),
+                        c.child_by_field_name("alias")
+                            .map(|x| cx.text(x).to_string()),
                     ),
                     _ => (Some(cx.text(c).to_string()), None),
                 };
@@ -132,7 +136,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
         }
         "for_statement" => {
             let mut body = Vec::new();
-            if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+            if let (Some(l), Some(r)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) {
                 body.push(Stmt::Assign {
                     target: pattern(cx, l),
                     // Each iteration sees one element: a piece of the iterable.
@@ -165,7 +172,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                             if b.kind() == "as_pattern"
                                 && let Some(alias) = b.child_by_field_name("alias")
                             {
-                                let target = children(alias).first().map(|t| pattern(cx, *t)).unwrap_or_else(|| pattern(cx, alias));
+                                let target = children(alias)
+                                    .first()
+                                    .map(|t| pattern(cx, *t))
+                                    .unwrap_or_else(|| pattern(cx, alias));
                                 body.push(Stmt::Assign {
                                     target,
                                     value: Expr::Name(super::ts::THROWN.into(), span(b)),
@@ -233,7 +243,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                     for p in children(c) {
                         if p.kind() == "case_pattern" {
                             let t = cx.text(p);
-                            if let Some(s) = t.strip_prefix(['"', '\'']).and_then(|s| s.strip_suffix(['"', '\''])) {
+                            if let Some(s) = t
+                                .strip_prefix(['"', '\''])
+                                .and_then(|s| s.strip_suffix(['"', '\'']))
+                            {
                                 tests.push(Expr::Str(s.to_string(), span(p)));
                             }
                         }
@@ -286,8 +299,13 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             let b = lower_block(cx, n, class);
             out.push(Stmt::Block(b, sp));
         }
-        "pass_statement" | "comment" | "break_statement" | "continue_statement"
-        | "global_statement" | "nonlocal_statement" | "future_import_statement" => {}
+        "pass_statement"
+        | "comment"
+        | "break_statement"
+        | "continue_statement"
+        | "global_statement"
+        | "nonlocal_statement"
+        | "future_import_statement" => {}
         _ => {
             for c in children(n) {
                 stmt(cx, c, class, out);
@@ -299,12 +317,16 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
 fn expr_stmt(cx: &mut Cx, e: Node, out: &mut Vec<Stmt>) {
     match e.kind() {
         "assignment" | "augmented_assignment" => {
-            let (Some(l), Some(r)) = (e.child_by_field_name("left"), e.child_by_field_name("right"))
-            else {
+            let (Some(l), Some(r)) = (
+                e.child_by_field_name("left"),
+                e.child_by_field_name("right"),
+            ) else {
                 return;
             };
             let target = pattern(cx, l);
-            if matches!(target, Target::Other(_)) || (matches!(target, Target::Path(..)) && l.kind() != "identifier") {
+            if matches!(target, Target::Other(_))
+                || (matches!(target, Target::Path(..)) && l.kind() != "identifier")
+            {
                 // `f(x).attr = v`, `d[k] = v`: what the target evaluates still runs.
                 out.push(Stmt::Expr(expr(cx, l)));
             }
@@ -332,7 +354,13 @@ fn expr_stmt(cx: &mut Cx, e: Node, out: &mut Vec<Stmt>) {
     }
 }
 
-fn function(cx: &mut Cx, n: Node, class: Option<&str>, decorators: Vec<Expr>, whole: Span) -> FuncId {
+fn function(
+    cx: &mut Cx,
+    n: Node,
+    class: Option<&str>,
+    decorators: Vec<Expr>,
+    whole: Span,
+) -> FuncId {
     let id = cx.functions.len();
     let name_node = n.child_by_field_name("name");
     cx.functions.push(Function {
@@ -384,15 +412,21 @@ fn param(cx: &mut Cx, p: Node) -> Option<ParamDecl> {
             p.child_by_field_name("type"),
             None,
         ),
-        "default_parameter" => (p.child_by_field_name("name"), None, p.child_by_field_name("value")),
+        "default_parameter" => (
+            p.child_by_field_name("name"),
+            None,
+            p.child_by_field_name("value"),
+        ),
         "typed_default_parameter" => (
             p.child_by_field_name("name"),
             p.child_by_field_name("type"),
             p.child_by_field_name("value"),
         ),
-        "list_splat_pattern" | "dictionary_splat_pattern" => {
-            (children(p).into_iter().find(|c| c.kind() == "identifier"), None, None)
-        }
+        "list_splat_pattern" | "dictionary_splat_pattern" => (
+            children(p).into_iter().find(|c| c.kind() == "identifier"),
+            None,
+            None,
+        ),
         _ => return None,
     };
     let name = name?;
@@ -412,12 +446,14 @@ fn pattern(cx: &mut Cx, n: Node) -> Target {
             Some(p) => Target::Path(p, sp),
             None => Target::Other(sp),
         },
-        "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" | "tuple" | "list" => {
-            Target::Destructure(
-                children(n).into_iter().map(|c| (None, pattern(cx, c))).collect(),
-                sp,
-            )
-        }
+        "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" | "tuple"
+        | "list" => Target::Destructure(
+            children(n)
+                .into_iter()
+                .map(|c| (None, pattern(cx, c)))
+                .collect(),
+            sp,
+        ),
         "list_splat_pattern" => children(n)
             .first()
             .map(|c| pattern(cx, *c))
@@ -526,12 +562,18 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
             let arguments = n.child_by_field_name("arguments");
             if let Some(a) = arguments.filter(|a| a.kind() == "generator_expression") {
                 // `"".join(x for x in xs)`: the generator is the one argument.
-                args.push(Arg { name: None, value: expr(cx, a), spread: false });
+                args.push(Arg {
+                    name: None,
+                    value: expr(cx, a),
+                    spread: false,
+                });
             } else if let Some(a) = arguments {
                 for c in children(a) {
                     match c.kind() {
                         "keyword_argument" => {
-                            let name = c.child_by_field_name("name").map(|x| cx.text(x).to_string());
+                            let name = c
+                                .child_by_field_name("name")
+                                .map(|x| cx.text(x).to_string());
                             let value = c
                                 .child_by_field_name("value")
                                 .map(|v| expr(cx, v))
@@ -663,14 +705,27 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
             let id = function(cx, n, None, Vec::new(), sp);
             Expr::Func(id, sp)
         }
-        "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension" => {
+        "list_comprehension"
+        | "set_comprehension"
+        | "generator_expression"
+        | "dictionary_comprehension" => {
             let mut binds = Vec::new();
             let mut body = None;
             for c in children(n) {
                 match c.kind() {
                     "for_in_clause" => {
-                        if let (Some(l), Some(r)) = (c.child_by_field_name("left"), c.child_by_field_name("right")) {
-                            binds.push((pattern(cx, l), Expr::Index(Box::new(expr(cx, r)), Box::new(Expr::Lit(span(c))), span(c))));
+                        if let (Some(l), Some(r)) = (
+                            c.child_by_field_name("left"),
+                            c.child_by_field_name("right"),
+                        ) {
+                            binds.push((
+                                pattern(cx, l),
+                                Expr::Index(
+                                    Box::new(expr(cx, r)),
+                                    Box::new(Expr::Lit(span(c))),
+                                    span(c),
+                                ),
+                            ));
                         }
                     }
                     "if_clause" => {}
@@ -683,8 +738,13 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
                 None => Expr::Other(Vec::new(), sp),
             }
         }
-        "parenthesized_expression" | "await" | "keyword_argument" | "list_splat"
-        | "dictionary_splat" | "named_expression" | "type" => match children(n).last() {
+        "parenthesized_expression"
+        | "await"
+        | "keyword_argument"
+        | "list_splat"
+        | "dictionary_splat"
+        | "named_expression"
+        | "type" => match children(n).last() {
             Some(c) => expr(cx, *c),
             None => Expr::Lit(sp),
         },

@@ -37,7 +37,9 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                 for c in children(n) {
                     if c.kind() == "export_clause" {
                         for spec in children(c) {
-                            let Some(name) = spec.child_by_field_name("name") else { continue };
+                            let Some(name) = spec.child_by_field_name("name") else {
+                                continue;
+                            };
                             let local = spec.child_by_field_name("alias").unwrap_or(name);
                             cx.imports.push(Import {
                                 local: cx.text(local).to_string(),
@@ -49,7 +51,11 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                     }
                 }
                 if !any {
-                    cx.imports.push(Import { local: "*".into(), module, member: None });
+                    cx.imports.push(Import {
+                        local: "*".into(),
+                        module,
+                        member: None,
+                    });
                 }
             } else if let Some(d) = n.child_by_field_name("declaration") {
                 stmt(cx, d, class, out);
@@ -62,9 +68,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                 if d.kind() != "variable_declarator" {
                     continue;
                 }
-                let (Some(name), Some(value)) =
-                    (d.child_by_field_name("name"), d.child_by_field_name("value"))
-                else {
+                let (Some(name), Some(value)) = (
+                    d.child_by_field_name("name"),
+                    d.child_by_field_name("value"),
+                ) else {
                     continue;
                 };
                 let target = pattern(cx, name);
@@ -119,7 +126,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
         }
         "for_in_statement" => {
             let mut body = Vec::new();
-            if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+            if let (Some(l), Some(r)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) {
                 body.push(Stmt::Assign {
                     target: pattern(cx, l),
                     // Each iteration sees one element: a piece of the iterable.
@@ -227,8 +237,14 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                 });
             }
         }
-        "empty_statement" | "comment" | "type_alias_declaration" | "interface_declaration"
-        | "enum_declaration" | "ambient_declaration" | "module" | "internal_module" => {}
+        "empty_statement"
+        | "comment"
+        | "type_alias_declaration"
+        | "interface_declaration"
+        | "enum_declaration"
+        | "ambient_declaration"
+        | "module"
+        | "internal_module" => {}
         _ => {
             // Unknown statement kinds: lower nested statements so nothing is lost.
             for c in children(n) {
@@ -241,8 +257,10 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
 fn expr_stmt(cx: &mut Cx, e: Node, out: &mut Vec<Stmt>) {
     match e.kind() {
         "assignment_expression" | "augmented_assignment_expression" => {
-            let (Some(l), Some(r)) = (e.child_by_field_name("left"), e.child_by_field_name("right"))
-            else {
+            let (Some(l), Some(r)) = (
+                e.child_by_field_name("left"),
+                e.child_by_field_name("right"),
+            ) else {
                 return;
             };
             let target = pattern(cx, l);
@@ -514,8 +532,12 @@ pub(crate) fn expr(cx: &mut Cx, n: Node) -> Expr {
 fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
     let sp = span(n);
     match n.kind() {
-        "identifier" | "this" | "property_identifier" | "shorthand_property_identifier"
-        | "super" | "import" => Expr::Name(cx.text(n).to_string(), sp),
+        "identifier"
+        | "this"
+        | "property_identifier"
+        | "shorthand_property_identifier"
+        | "super"
+        | "import" => Expr::Name(cx.text(n).to_string(), sp),
         "string" => Expr::Str(string_value(cx, n), sp),
         "template_string" => {
             let mut parts = Vec::new();
@@ -654,7 +676,9 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
             let a = n.child_by_field_name("consequence").map(|x| expr(cx, x));
             let b = n.child_by_field_name("alternative").map(|x| expr(cx, x));
             match (c, a, b) {
-                (Some(c), Some(a), Some(b)) => Expr::Cond(Box::new(c), Box::new(a), Box::new(b), sp),
+                (Some(c), Some(a), Some(b)) => {
+                    Expr::Cond(Box::new(c), Box::new(a), Box::new(b), sp)
+                }
                 _ => Expr::Other(Vec::new(), sp),
             }
         }
@@ -731,9 +755,14 @@ fn expr_inner(cx: &mut Cx, n: Node) -> Expr {
             stmt(cx, n, None, &mut stmts);
             Expr::Other(Vec::new(), sp)
         }
-        "parenthesized_expression" | "await_expression" | "as_expression"
-        | "satisfies_expression" | "non_null_expression" | "type_assertion"
-        | "spread_element" | "yield_expression" => match children(n).first() {
+        "parenthesized_expression"
+        | "await_expression"
+        | "as_expression"
+        | "satisfies_expression"
+        | "non_null_expression"
+        | "type_assertion"
+        | "spread_element"
+        | "yield_expression" => match children(n).first() {
             Some(c) => expr(cx, *c),
             None => Expr::Lit(sp),
         },

@@ -11,8 +11,16 @@ fn cell(s: &str) -> String {
 pub fn render(report: &ScanReport) -> String {
     let mut o = String::new();
     let g = &report.grades;
-    let active: Vec<_> = report.findings.iter().filter(|f| f.suppressed.is_none()).collect();
-    let _ = writeln!(o, "## Warden scan: grade **{}** ({}/100)\n", g.overall, g.overall_score);
+    let active: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+    let _ = writeln!(
+        o,
+        "## Warden scan: grade **{}** ({}/100)\n",
+        g.overall, g.overall_score
+    );
     let _ = writeln!(o, "| Axis | Score | Grade |\n|---|---:|:---:|");
     for a in &g.axes {
         match (a.score, a.grade) {
@@ -34,7 +42,10 @@ pub fn render(report: &ScanReport) -> String {
         report.stats.lines_scanned
     );
     if !active.is_empty() {
-        let _ = writeln!(o, "| Severity | Rule | Location | Tool | Message |\n|---|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "| Severity | Rule | Location | Tool | Message |\n|---|---|---|---|---|"
+        );
         for f in &active {
             let _ = writeln!(
                 o,
@@ -43,17 +54,39 @@ pub fn render(report: &ScanReport) -> String {
                 f.rule,
                 cell(&f.location.path),
                 f.location.start_line,
-                f.tool.as_deref().map(|t| format!("`{}`", cell(t))).unwrap_or_default(),
+                f.tool
+                    .as_deref()
+                    .map(|t| format!("`{}`", cell(t)))
+                    .unwrap_or_default(),
                 cell(&f.message)
             );
         }
     }
-    let suppressed: Vec<_> = report.findings.iter().filter(|f| f.suppressed.is_some()).collect();
+    let suppressed: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
     if !suppressed.is_empty() {
-        let _ = writeln!(o, "\n<details><summary>{} suppressed finding(s)</summary>\n", suppressed.len());
+        let _ = writeln!(
+            o,
+            "\n<details><summary>{} suppressed finding(s)</summary>\n",
+            suppressed.len()
+        );
         for f in suppressed {
-            let reason = f.suppressed.as_ref().map(|s| s.reason.as_str()).unwrap_or("");
-            let _ = writeln!(o, "- `{}` at `{}:{}` — {}", f.rule, f.location.path, f.location.start_line, cell(reason));
+            let reason = f
+                .suppressed
+                .as_ref()
+                .map(|s| s.reason.as_str())
+                .unwrap_or("");
+            let _ = writeln!(
+                o,
+                "- `{}` at `{}:{}` — {}",
+                f.rule,
+                f.location.path,
+                f.location.start_line,
+                cell(reason)
+            );
         }
         let _ = writeln!(o, "\n</details>");
     }

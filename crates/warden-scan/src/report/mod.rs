@@ -8,5 +8,6 @@ use crate::scan::ScanReport;
 
 /// The JSON report (docs/report-format.md).
 pub fn json(report: &ScanReport) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"could not serialise the report: {e}\"}}"))
+    serde_json::to_string_pretty(report)
+        .unwrap_or_else(|e| format!("{{\"error\":\"could not serialise the report: {e}\"}}"))
 }

@@ -11,7 +11,11 @@ struct Style(bool);
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
     fn sev(&self, s: Severity) -> String {
         let code = match s {
@@ -47,9 +51,21 @@ fn finding(o: &mut String, st: &Style, f: &Finding) {
     );
     let _ = writeln!(o, "           {}", f.message);
     for step in &f.evidence {
-        let _ = writeln!(o, "           {} {}:{}  {}", st.paint("2", "↳"), step.location.path, step.location.start_line, st.paint("2", &step.note));
+        let _ = writeln!(
+            o,
+            "           {} {}:{}  {}",
+            st.paint("2", "↳"),
+            step.location.path,
+            step.location.start_line,
+            st.paint("2", &step.note)
+        );
     }
-    let _ = writeln!(o, "           {} {}", st.paint("2", "fix:"), first_sentence(&f.fix));
+    let _ = writeln!(
+        o,
+        "           {} {}",
+        st.paint("2", "fix:"),
+        first_sentence(&f.fix)
+    );
 }
 
 fn first_sentence(s: &str) -> &str {
@@ -63,7 +79,11 @@ fn first_sentence(s: &str) -> &str {
 pub fn render(report: &ScanReport, color: bool, explain: bool) -> String {
     let st = Style(color);
     let mut o = String::new();
-    let active: Vec<&Finding> = report.findings.iter().filter(|f| f.suppressed.is_none()).collect();
+    let active: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
     let mut by_tool: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
     for f in &active {
         by_tool.entry(f.tool.as_deref()).or_default().push(f);
@@ -80,7 +100,14 @@ pub fn render(report: &ScanReport, color: bool, explain: bool) -> String {
         let _ = writeln!(o);
     }
     let g = &report.grades;
-    let _ = writeln!(o, "{}  {} ({}/100)   spec {}", st.paint("1", "Grade"), st.grade(g.overall), g.overall_score, g.spec_version);
+    let _ = writeln!(
+        o,
+        "{}  {} ({}/100)   spec {}",
+        st.paint("1", "Grade"),
+        st.grade(g.overall),
+        g.overall_score,
+        g.spec_version
+    );
     for a in &g.axes {
         let line = match (a.score, a.grade) {
             (Some(s), Some(gr)) => format!("{:>3}  {}", s, st.grade(gr)),
@@ -122,21 +149,44 @@ pub fn render(report: &ScanReport, color: bool, explain: bool) -> String {
         report.stats.duration_ms
     );
     for u in &c.unresolved {
-        let _ = writeln!(o, "  unresolved: {}:{} {}", u.location.path, u.location.start_line, u.reason);
+        let _ = writeln!(
+            o,
+            "  unresolved: {}:{} {}",
+            u.location.path, u.location.start_line, u.reason
+        );
     }
     if !report.stats.not_graded.is_empty() {
-        let mut parts: Vec<String> = report.stats.not_graded.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let mut parts: Vec<String> = report
+            .stats
+            .not_graded
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
         parts.sort();
-        let _ = writeln!(o, "not graded (use --include-tests etc.): {} files", parts.join(", "));
+        let _ = writeln!(
+            o,
+            "not graded (use --include-tests etc.): {} files",
+            parts.join(", ")
+        );
     }
     for s in &report.skipped {
         let _ = writeln!(o, "  skipped: {} ({})", s.path, s.reason);
     }
     for p in &report.parse_errors {
-        let _ = writeln!(o, "  syntax errors in {p}: the readable parts were analysed");
+        let _ = writeln!(
+            o,
+            "  syntax errors in {p}: the readable parts were analysed"
+        );
     }
     for i in &report.invalid_suppressions {
-        let _ = writeln!(o, "  {} {}:{} {}", st.paint("33", "invalid suppression"), i.location.path, i.location.start_line, i.reason);
+        let _ = writeln!(
+            o,
+            "  {} {}:{} {}",
+            st.paint("33", "invalid suppression"),
+            i.location.path,
+            i.location.start_line,
+            i.reason
+        );
     }
     o
 }
@@ -146,22 +196,48 @@ pub fn render_tools(report: &ScanReport, color: bool) -> String {
     let st = Style(color);
     let mut o = String::new();
     for t in &report.tools {
-        let _ = writeln!(o, "{} {}  {}:{}", st.paint("1", &t.name), st.paint("2", &format!("[{}]", t.kind)), t.location.path, t.location.start_line);
+        let _ = writeln!(
+            o,
+            "{} {}  {}:{}",
+            st.paint("1", &t.name),
+            st.paint("2", &format!("[{}]", t.kind)),
+            t.location.path,
+            t.location.start_line
+        );
         if let Some(d) = &t.description {
             let d: String = d.split_whitespace().collect::<Vec<_>>().join(" ");
             let short: String = d.chars().take(160).collect();
-            let _ = writeln!(o, "    {}{}", short, if d.chars().count() > 160 { "…" } else { "" });
+            let _ = writeln!(
+                o,
+                "    {}{}",
+                short,
+                if d.chars().count() > 160 { "…" } else { "" }
+            );
         }
         for p in &t.params {
             let used = match p.used {
                 Some(false) => st.paint("33", " (never read)"),
                 _ => String::new(),
             };
-            let _ = writeln!(o, "    - {}{}{}", p.name, p.r#type.as_deref().map(|t| format!(": {t}")).unwrap_or_default(), used);
+            let _ = writeln!(
+                o,
+                "    - {}{}{}",
+                p.name,
+                p.r#type
+                    .as_deref()
+                    .map(|t| format!(": {t}"))
+                    .unwrap_or_default(),
+                used
+            );
         }
         let a = &t.annotations;
         let mut ann = Vec::new();
-        for (name, v) in [("readOnly", a.read_only), ("destructive", a.destructive), ("idempotent", a.idempotent), ("openWorld", a.open_world)] {
+        for (name, v) in [
+            ("readOnly", a.read_only),
+            ("destructive", a.destructive),
+            ("idempotent", a.idempotent),
+            ("openWorld", a.open_world),
+        ] {
             if let Some(v) = v {
                 ann.push(format!("{name}={v}"));
             }
@@ -173,7 +249,15 @@ pub fn render_tools(report: &ScanReport, color: bool) -> String {
             let _ = writeln!(o, "    handler: {}:{}", h.path, h.start_line);
         }
         let touches = t.touches.names();
-        let _ = writeln!(o, "    touches: {}", if touches.is_empty() { "nothing detected".to_string() } else { touches.join(", ") });
+        let _ = writeln!(
+            o,
+            "    touches: {}",
+            if touches.is_empty() {
+                "nothing detected".to_string()
+            } else {
+                touches.join(", ")
+            }
+        );
     }
     let c = &report.coverage;
     let _ = writeln!(
@@ -182,7 +266,11 @@ pub fn render_tools(report: &ScanReport, color: bool) -> String {
         c.resolved, c.registrations, c.with_handler
     );
     for u in &c.unresolved {
-        let _ = writeln!(o, "  unresolved: {}:{} {}", u.location.path, u.location.start_line, u.reason);
+        let _ = writeln!(
+            o,
+            "  unresolved: {}:{} {}",
+            u.location.path, u.location.start_line, u.reason
+        );
     }
     o
 }

@@ -72,24 +72,35 @@ pub struct Cx<'a> {
     pub module_runs: &'a [RunResult],
     pub secrets: &'a [SecretMatch],
     pub manifests: &'a Manifests,
+    /// Per handler run: indices of the tools it serves.
+    pub tools_of: Vec<Vec<usize>>,
+    /// Per handler run: arguments constrained by their declared types.
+    pub constrained_of: Vec<Vec<(String, u8)>>,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
     /// The tools handled by handler run `h`, and which of them a hit belongs to.
     pub fn tool_for(&self, h: usize, root_site: Span) -> Option<&FoundTool> {
-        let tools: Vec<&FoundTool> = self.inv.tools.iter().filter(|t| t.handler == Some(h)).collect();
+        let tools: Vec<&FoundTool> = self.tools_of[h]
+            .iter()
+            .map(|&i| &self.inv.tools[i])
+            .collect();
         match tools.as_slice() {
             [only] if only.branch.is_none() => Some(*only),
             many => many.iter().copied().find(|t| {
-                t.branch
-                    .is_some_and(|b| b.start_byte <= root_site.start_byte && root_site.end_byte <= b.end_byte)
+                t.branch.is_some_and(|b| {
+                    b.start_byte <= root_site.start_byte && root_site.end_byte <= b.end_byte
+                })
             }),
         }
     }
 
     /// Every (handler index, hit) pair.
     pub fn hits(&self) -> impl Iterator<Item = (usize, &Hit)> {
-        self.runs.iter().enumerate().flat_map(|(h, r)| r.hits.iter().map(move |x| (h, x)))
+        self.runs
+            .iter()
+            .enumerate()
+            .flat_map(|(h, r)| r.hits.iter().map(move |x| (h, x)))
     }
 
     /// Converts flow steps to report evidence.
@@ -104,7 +115,14 @@ impl Cx<'_> {
     }
 
     /// A finding for a hit in run `h`.
-    pub fn from_hit(&self, rule: &'static Rule, h: usize, hit: &Hit, message: String, confidence: Confidence) -> Raw {
+    pub fn from_hit(
+        &self,
+        rule: &'static Rule,
+        h: usize,
+        hit: &Hit,
+        message: String,
+        confidence: Confidence,
+    ) -> Raw {
         let tool = self.tool_for(h, hit.root_site).map(|t| t.def.name.clone());
         Raw {
             rule,
@@ -126,26 +144,53 @@ impl Cx<'_> {
             return true;
         }
         let guards = &self.runs[h].guards.cleared;
-        let seeded = self.constrained(h);
+        let seeded = &self.constrained_of[h];
         !hit.taint.origins.is_empty()
             && hit.taint.origins.iter().all(|o| {
                 guards.get(o).is_some_and(|g| g & bits == bits)
-                    || seeded.iter().any(|(n, b)| n.as_str() == &**o && b & bits == bits)
+                    || seeded
+                        .iter()
+                        .any(|(n, b)| n.as_str() == &**o && b & bits == bits)
             })
     }
 
-    /// Arguments constrained by their declared types, for the tools of run `h`.
-    fn constrained(&self, h: usize) -> Vec<(String, u8)> {
-        self.inv
-            .tools
-            .iter()
-            .filter(|t| t.handler == Some(h))
-            .flat_map(|t| t.constrained.iter().cloned())
-            .collect()
+    /// Builds the rule context, with per-handler indexes.
+    pub fn new(
+        p: &'a Project,
+        inv: &'a Inventory,
+        runs: &'a [RunResult],
+        module_runs: &'a [RunResult],
+        secrets: &'a [SecretMatch],
+        manifests: &'a Manifests,
+    ) -> Cx<'a> {
+        let mut tools_of = vec![Vec::new(); inv.handlers.len()];
+        let mut constrained_of = vec![Vec::new(); inv.handlers.len()];
+        for (i, t) in inv.tools.iter().enumerate() {
+            if let Some(h) = t.handler {
+                tools_of[h].push(i);
+                constrained_of[h].extend(t.constrained.iter().cloned());
+            }
+        }
+        Cx {
+            p,
+            inv,
+            runs,
+            module_runs,
+            secrets,
+            manifests,
+            tools_of,
+            constrained_of,
+        }
     }
 
     /// A finding at a tool's registration.
-    pub fn at_tool(&self, rule: &'static Rule, t: &FoundTool, message: String, confidence: Confidence) -> Raw {
+    pub fn at_tool(
+        &self,
+        rule: &'static Rule,
+        t: &FoundTool,
+        message: String,
+        confidence: Confidence,
+    ) -> Raw {
         Raw {
             rule,
             module: Some(t.module),

@@ -26,7 +26,12 @@ fn ownerish(e: &Expr) -> bool {
             _ => return,
         };
         let l = name.to_ascii_lowercase();
-        if l.contains("owner") || l.contains("user") || l.contains("tenant") || l.contains("caller") || l.contains("account") {
+        if l.contains("owner")
+            || l.contains("user")
+            || l.contains("tenant")
+            || l.contains("caller")
+            || l.contains("account")
+        {
             found = true;
         }
     });
@@ -40,7 +45,10 @@ fn missing_identity(e: &Expr, src: &str) -> bool {
         Expr::Binary(BinOp::Eq, l, r, _) => {
             let empty = |x: &Expr| match x {
                 Expr::Str(s, _) => s.is_empty(),
-                Expr::Lit(sp) => matches!(src.get(sp.start_byte as usize..sp.end_byte as usize), Some("None" | "null" | "undefined")),
+                Expr::Lit(sp) => matches!(
+                    src.get(sp.start_byte as usize..sp.end_byte as usize),
+                    Some("None" | "null" | "undefined")
+                ),
                 _ => false,
             };
             (empty(r) && ownerish(l)) || (empty(l) && ownerish(r))

@@ -19,17 +19,42 @@ pub static RULE: Rule = Rule {
 /// Whether an argument name is a record identifier.
 pub(crate) fn is_id_name(n: &str) -> bool {
     let l = n.to_ascii_lowercase();
-    l == "id" || l == "uuid" || l == "pk" || l.ends_with("_id") || l.ends_with("_uuid") || (n.ends_with("Id") && n.len() > 2) || l.ends_with("_key") && l.contains("record")
+    l == "id"
+        || l == "uuid"
+        || l == "pk"
+        || l.ends_with("_id")
+        || l.ends_with("_uuid")
+        || (n.ends_with("Id") && n.len() > 2)
+        || l.ends_with("_key") && l.contains("record")
 }
 
 /// Words that show the code knows who the caller is.
-pub(crate) fn identity_seen(names: &std::collections::HashSet<String>) -> bool {
+pub(crate) fn identity_seen(names: &rustc_hash::FxHashSet<String>) -> bool {
     const WORDS: &[&str] = &[
-        "authinfo", "requestcontext", "accesstoken", "currentuser", "principal", "caller", "sessionuser", "userid", "tenant",
-        "owner", "clientid", "claims", "getuser", "whoami", "authenticateduser", "requestuser", "authuser",
+        "authinfo",
+        "requestcontext",
+        "accesstoken",
+        "currentuser",
+        "principal",
+        "caller",
+        "sessionuser",
+        "userid",
+        "tenant",
+        "owner",
+        "clientid",
+        "claims",
+        "getuser",
+        "whoami",
+        "authenticateduser",
+        "requestuser",
+        "authuser",
     ];
     names.iter().any(|n| {
-        let l: String = n.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let l: String = n
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
         l == "sub" || WORDS.iter().any(|w| l.contains(w))
     })
 }
@@ -40,9 +65,16 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             continue;
         }
         for da in &run.data_access {
-            let Some(id) = da.origins.iter().find(|o| is_id_name(o)) else { continue };
+            let Some(id) = da.origins.iter().find(|o| is_id_name(o)) else {
+                continue;
+            };
             let text = da.text.to_ascii_lowercase();
-            if text.contains("owner") || text.contains("tenant") || text.contains("user_id") || text.contains("userid") || text.contains("account_id") {
+            if text.contains("owner")
+                || text.contains("tenant")
+                || text.contains("user_id")
+                || text.contains("userid")
+                || text.contains("account_id")
+            {
                 continue;
             }
             let tool = cx.tool_for(h, da.root_site);

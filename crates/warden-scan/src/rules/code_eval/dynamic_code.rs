@@ -26,7 +26,8 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         }
         let interpreter_c = program(hit).is_some_and(|p| {
             let base = p.rsplit('/').next().unwrap_or(p);
-            base.starts_with("python") || matches!(base, "node" | "perl" | "ruby" | "php" | "deno" | "bun")
+            base.starts_with("python")
+                || matches!(base, "node" | "perl" | "ruby" | "php" | "deno" | "bun")
         }) && hit.argv_pos.as_ref().is_some_and(|(pos, b)| {
             // `python -c CODE`, or `python SCRIPT` whose path (and so content) the input decides.
             b.iter().any(|a| a == "-c" || a == "-e" || a == "--eval") || (*pos == 1 && b.len() == 1)
@@ -37,7 +38,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if cx.cleared(h, hit, 0xff) {
             continue;
         }
-        let msg = format!("Tool input reaches `{}`, which runs it as code.", hit.callee);
+        let msg = format!(
+            "Tool input reaches `{}`, which runs it as code.",
+            hit.callee
+        );
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }
 }

@@ -20,10 +20,16 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if hit.kind != HitKind::Sink(Effect::DynImport) || hit.taint.labels & label::ARG == 0 || cx.cleared(h, hit, 0xff) {
+        if hit.kind != HitKind::Sink(Effect::DynImport)
+            || hit.taint.labels & label::ARG == 0
+            || cx.cleared(h, hit, 0xff)
+        {
             continue;
         }
-        let msg = format!("Tool input names the module loaded by `{}`; loading runs the module's code.", hit.callee);
+        let msg = format!(
+            "Tool input names the module loaded by `{}`; loading runs the module's code.",
+            hit.callee
+        );
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }
 }

@@ -32,9 +32,15 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             continue;
         }
         let msg = if whole_shell {
-            format!("The tool passes its input as a whole command line to `{}`: it runs any command the model sends.", hit.callee)
+            format!(
+                "The tool passes its input as a whole command line to `{}`: it runs any command the model sends.",
+                hit.callee
+            )
         } else {
-            format!("The program that `{}` starts is chosen by tool input: the tool runs any program the model names.", hit.callee)
+            format!(
+                "The program that `{}` starts is chosen by tool input: the tool runs any program the model names.",
+                hit.callee
+            )
         };
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }

@@ -25,13 +25,21 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if hit.taint.labels & label::ARG == 0 || !option_injectable(prog) {
             continue;
         }
-        let Some((_, before)) = &hit.argv_pos else { continue };
-        if before.iter().any(|a| a == "--" || a == "--end-of-options") || before.iter().any(|a| a == "-c" || a == "-e") {
+        let Some((_, before)) = &hit.argv_pos else {
+            continue;
+        };
+        if before.iter().any(|a| a == "--" || a == "--end-of-options")
+            || before.iter().any(|a| a == "-c" || a == "-e")
+        {
             continue;
         }
         // `["-name", pattern]`: the value of an option cannot start another option.
         let pos = hit.argv_pos.as_ref().map_or(0, |(p, _)| *p);
-        if before.len() == pos && before.last().is_some_and(|a| a.starts_with('-') && !a.contains('=')) {
+        if before.len() == pos
+            && before
+                .last()
+                .is_some_and(|a| a.starts_with('-') && !a.contains('='))
+        {
             continue;
         }
         // `--branch=${x}` cannot become a new option.

@@ -25,7 +25,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             continue;
         }
         let shell_c = program(hit).is_some_and(is_shell)
-            && hit.argv_pos.as_ref().is_some_and(|(_, b)| b.iter().any(|a| a == "-c" || a == "/c" || a == "-Command"));
+            && hit
+                .argv_pos
+                .as_ref()
+                .is_some_and(|(_, b)| b.iter().any(|a| a == "-c" || a == "/c" || a == "-Command"));
         let built_shell = hit.kind == HitKind::Sink(Effect::Shell) && hit.taint.built;
         if !(built_shell || shell_c) {
             continue;

@@ -20,7 +20,9 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if hit.kind != HitKind::Sink(Effect::Deser) || hit.taint.labels & (label::ARG | label::EXTERNAL) == 0 {
+        if hit.kind != HitKind::Sink(Effect::Deser)
+            || hit.taint.labels & (label::ARG | label::EXTERNAL) == 0
+        {
             continue;
         }
         let (conf, from) = if hit.taint.labels & label::ARG != 0 {
@@ -28,7 +30,11 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         } else {
             (Confidence::Medium, "fetched content")
         };
-        let msg = format!("{} is deserialised by `{}`, which can run code while loading.", capitalize(from), hit.callee);
+        let msg = format!(
+            "{} is deserialised by `{}`, which can run code while loading.",
+            capitalize(from),
+            hit.callee
+        );
         out.push(cx.from_hit(&RULE, h, hit, msg, conf));
     }
 }

@@ -7,5 +7,11 @@ use crate::ir::Span;
 
 /// A span on one line.
 pub(crate) fn line_span(line: u32) -> Span {
-    Span { start_line: line, start_col: 1, end_line: line, end_col: 1, ..Span::default() }
+    Span {
+        start_line: line,
+        start_col: 1,
+        end_line: line,
+        end_col: 1,
+        ..Span::default()
+    }
 }

@@ -21,7 +21,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for m in &cx.manifests.manifests {
         // A requirements file is an install list; unpinned lines there are reported by
         // `maint-unpinned-dependency`.
-        if m.dependencies.is_empty() || m.lockfile.is_some() || !(m.path.ends_with("package.json") || m.path.ends_with("pyproject.toml")) {
+        if m.dependencies.is_empty()
+            || m.lockfile.is_some()
+            || !(m.path.ends_with("package.json") || m.path.ends_with("pyproject.toml"))
+        {
             continue;
         }
         out.push(Raw {
@@ -30,7 +33,11 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             path: Some(m.path.clone()),
             span: line_span(1),
             tool: None,
-            message: format!("`{}` declares {} dependencies and no lockfile pins them.", m.path, m.dependencies.len()),
+            message: format!(
+                "`{}` declares {} dependencies and no lockfile pins them.",
+                m.path,
+                m.dependencies.len()
+            ),
             evidence: Vec::new(),
             severity: RULE.severity,
             confidence: Confidence::High,

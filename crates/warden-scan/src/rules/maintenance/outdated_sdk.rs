@@ -22,18 +22,28 @@ pub static RULE: Rule = Rule {
 /// caret or tilde range on an older major or minor, an upper bound below it).
 fn excludes(req: &str, floor: (u64, u64, u64)) -> bool {
     let r = req.trim();
-    let Some(v) = parse_version(r) else { return false };
+    let Some(v) = parse_version(r) else {
+        return false;
+    };
     if r.starts_with("==") || r.chars().next().is_some_and(|c| c.is_ascii_digit()) {
         return v < floor;
     }
     if let Some(rest) = r.strip_prefix('^') {
         let _ = rest;
-        return if v.0 == 0 { (0, v.1, u64::MAX) < floor } else { (v.0, u64::MAX, 0) < floor };
+        return if v.0 == 0 {
+            (0, v.1, u64::MAX) < floor
+        } else {
+            (v.0, u64::MAX, 0) < floor
+        };
     }
     if r.starts_with('~') {
         return (v.0, v.1, u64::MAX) < floor;
     }
-    r.contains('<') && r.split(',').filter_map(|p| p.trim().strip_prefix('<')).filter_map(parse_version).any(|u| u <= floor)
+    r.contains('<')
+        && r.split(',')
+            .filter_map(|p| p.trim().strip_prefix('<'))
+            .filter_map(parse_version)
+            .any(|u| u <= floor)
 }
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
@@ -47,13 +57,19 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             // The lockfile says what is installed; the range only what may be.
             // A range that allows an old SDK is reported on the manifest; a range that is
             // fine but a lockfile that pins an old SDK, on the lockfile.
-            let locked = m.locked.get(&d.name).and_then(|(v, line)| Some((parse_version(v)?, *line)));
-            let (v, from_lock, path, line) = match (minimum_version(&d.requirement), locked, &m.lockfile) {
-                (Some(min), _, _) if min < floor && excludes(&d.requirement, floor) => (min, false, m.path.clone(), d.line),
-                (_, Some((v, line)), Some(lock)) => (v, true, lock.clone(), line),
-                (Some(min), None, _) if min < floor => (min, false, m.path.clone(), d.line),
-                _ => continue,
-            };
+            let locked = m
+                .locked
+                .get(&d.name)
+                .and_then(|(v, line)| Some((parse_version(v)?, *line)));
+            let (v, from_lock, path, line) =
+                match (minimum_version(&d.requirement), locked, &m.lockfile) {
+                    (Some(min), _, _) if min < floor && excludes(&d.requirement, floor) => {
+                        (min, false, m.path.clone(), d.line)
+                    }
+                    (_, Some((v, line)), Some(lock)) => (v, true, lock.clone(), line),
+                    (Some(min), None, _) if min < floor => (min, false, m.path.clone(), d.line),
+                    _ => continue,
+                };
             if v >= floor {
                 continue;
             }

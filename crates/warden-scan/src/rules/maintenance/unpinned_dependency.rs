@@ -22,21 +22,34 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         for d in &m.dependencies {
             let req = d.requirement.trim();
             let unpinned = if m.ecosystem == "npm" {
-                matches!(req, "*" | "latest" | "" | "x" | "X") || req.starts_with(">=") && !req.contains('<')
+                matches!(req, "*" | "latest" | "" | "x" | "X")
+                    || req.starts_with(">=") && !req.contains('<')
             } else {
-                m.path.rsplit('/').next().is_some_and(|n| n.starts_with("requirements")) && m.lockfile.is_none() && !req.starts_with("==")
+                m.path
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with("requirements"))
+                    && m.lockfile.is_none()
+                    && !req.starts_with("==")
             };
             if !unpinned {
                 continue;
             }
-            let shown = if req.is_empty() { "any version".to_string() } else { format!("`{req}`") };
+            let shown = if req.is_empty() {
+                "any version".to_string()
+            } else {
+                format!("`{req}`")
+            };
             out.push(Raw {
                 rule: &RULE,
                 module: None,
                 path: Some(m.path.clone()),
                 span: line_span(d.line),
                 tool: None,
-                message: format!("`{}` is declared with {shown}, which accepts any future release.", d.name),
+                message: format!(
+                    "`{}` is declared with {shown}, which accepts any future release.",
+                    d.name
+                ),
                 evidence: Vec::new(),
                 severity: RULE.severity,
                 confidence: Confidence::High,

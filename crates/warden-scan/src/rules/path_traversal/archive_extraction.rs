@@ -20,10 +20,15 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if hit.kind != HitKind::Sink(Effect::Archive) || hit.taint.labels & (label::ARG | label::EXTERNAL) == 0 {
+        if hit.kind != HitKind::Sink(Effect::Archive)
+            || hit.taint.labels & (label::ARG | label::EXTERNAL) == 0
+        {
             continue;
         }
-        let msg = format!("An archive chosen by tool input is extracted by `{}` without checking where its entries land.", hit.callee);
+        let msg = format!(
+            "An archive chosen by tool input is extracted by `{}` without checking where its entries land.",
+            hit.callee
+        );
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }
 }

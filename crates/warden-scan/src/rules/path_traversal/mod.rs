@@ -9,13 +9,18 @@ use crate::sinks::Effect;
 
 /// A filesystem sink reached by tool input.
 pub(crate) fn fs_hit(hit: &Hit) -> bool {
-    matches!(hit.kind, HitKind::Sink(Effect::FsRead | Effect::FsWrite | Effect::FsDelete))
-        && hit.taint.labels & label::ARG != 0
+    matches!(
+        hit.kind,
+        HitKind::Sink(Effect::FsRead | Effect::FsWrite | Effect::FsDelete)
+    ) && hit.taint.labels & label::ARG != 0
 }
 
 /// Whether one of the hit's inputs was checked with a prefix test lacking a separator.
 pub(crate) fn prefix_without_separator(cx: &Cx, h: usize, hit: &Hit) -> bool {
-    hit.taint.origins.iter().any(|o| cx.runs[h].guards.prefix_no_sep.contains_key(o))
+    hit.taint
+        .origins
+        .iter()
+        .any(|o| cx.runs[h].guards.prefix_no_sep.contains_key(o))
 }
 
 /// A few words for what the sink does.

@@ -20,14 +20,24 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if !fs_hit(hit) || cx.cleared(h, hit, clear::PATH) || !prefix_without_separator(cx, h, hit) {
+        if !fs_hit(hit) || cx.cleared(h, hit, clear::PATH) || !prefix_without_separator(cx, h, hit)
+        {
             continue;
         }
         let mut raw_hit = hit.clone();
-        if let Some((m, sp)) = hit.taint.origins.iter().find_map(|o| cx.runs[h].guards.prefix_no_sep.get(o)) {
+        if let Some((m, sp)) = hit
+            .taint
+            .origins
+            .iter()
+            .find_map(|o| cx.runs[h].guards.prefix_no_sep.get(o))
+        {
             raw_hit.taint = raw_hit.taint.clone();
             let mut steps = (*raw_hit.taint.steps).clone();
-            steps.push(crate::flow::Step { module: *m, span: *sp, note: "prefix check without a trailing separator".into() });
+            steps.push(crate::flow::Step {
+                module: *m,
+                span: *sp,
+                note: "prefix check without a trailing separator".into(),
+            });
             raw_hit.taint.steps = std::sync::Arc::new(steps);
         }
         let msg = format!(

@@ -23,7 +23,11 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if !fs_hit(hit) || cx.cleared(h, hit, clear::PATH) || prefix_without_separator(cx, h, hit) {
             continue;
         }
-        let conf = if hit.taint.built || hit.taint.steps.len() > 1 { Confidence::High } else { Confidence::Medium };
+        let conf = if hit.taint.built || hit.taint.steps.len() > 1 {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
         let msg = format!(
             "Tool input decides which file `{}` {}; nothing checks that it stays inside an allowed directory.",
             hit.callee,

@@ -26,7 +26,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if !effects(cx, t).into_iter().any(|e| e.effect == Effect::Http) {
             continue;
         }
-        let msg = format!("Tool `{}` is annotated `openWorldHint: false`, but its handler makes network requests.", t.def.name);
+        let msg = format!(
+            "Tool `{}` is annotated `openWorldHint: false`, but its handler makes network requests.",
+            t.def.name
+        );
         out.push(cx.at_tool(&RULE, t, msg, Confidence::High));
     }
 }

@@ -26,7 +26,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if !effects(cx, t).into_iter().any(|e| e.destroys) {
             continue;
         }
-        let msg = format!("Tool `{}` deletes data but does not declare `destructiveHint: true`.", t.def.name);
+        let msg = format!(
+            "Tool `{}` deletes data but does not declare `destructiveHint: true`.",
+            t.def.name
+        );
         out.push(cx.at_tool(&RULE, t, msg, Confidence::High));
     }
 }

@@ -17,7 +17,10 @@ pub(crate) fn effects<'a>(cx: &'a Cx, t: &FoundTool) -> Vec<&'a EffectSeen> {
             .effects
             .sites
             .iter()
-            .filter(|(_, site)| cx.tool_for(h, *site).is_some_and(|x| x.def.name == t.def.name))
+            .filter(|(_, site)| {
+                cx.tool_for(h, *site)
+                    .is_some_and(|x| x.def.name == t.def.name)
+            })
             .map(|(e, _)| e)
             .collect(),
         None => Vec::new(),

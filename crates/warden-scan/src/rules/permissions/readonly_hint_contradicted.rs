@@ -23,7 +23,9 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if t.def.annotations.read_only != Some(true) {
             continue;
         }
-        let Some(e) = effects(cx, t).into_iter().find(|e| e.mutates) else { continue };
+        let Some(e) = effects(cx, t).into_iter().find(|e| e.mutates) else {
+            continue;
+        };
         let does = match e.effect {
             Effect::FsWrite => "writes files",
             Effect::FsDelete => "deletes files",
@@ -31,7 +33,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             Effect::Http => "sends state-changing HTTP requests",
             _ => "changes database records",
         };
-        let msg = format!("Tool `{}` is annotated `readOnlyHint: true`, but its handler {does}.", t.def.name);
+        let msg = format!(
+            "Tool `{}` is annotated `readOnlyHint: true`, but its handler {does}.",
+            t.def.name
+        );
         out.push(cx.at_tool(&RULE, t, msg, Confidence::High));
     }
 }

@@ -20,9 +20,22 @@ pub static RULE: Rule = Rule {
 
 fn root_name(n: &str) -> bool {
     let l = n.to_ascii_lowercase();
-    ["root", "base_dir", "basedir", "base_path", "allowed", "workspace", "sandbox", "directories", "allowed_dirs", "home_dir", "serve_dir", "data_dir"]
-        .iter()
-        .any(|k| l.contains(k))
+    [
+        "root",
+        "base_dir",
+        "basedir",
+        "base_path",
+        "allowed",
+        "workspace",
+        "sandbox",
+        "directories",
+        "allowed_dirs",
+        "home_dir",
+        "serve_dir",
+        "data_dir",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
 }
 
 fn unrestricted(e: &Expr) -> bool {
@@ -30,9 +43,14 @@ fn unrestricted(e: &Expr) -> bool {
         Expr::Str(s, _) => s == "/" || s == "~" || s == "C:\\",
         Expr::Call(c) => {
             let p = c.callee.path().unwrap_or_default();
-            p.ends_with("homedir") || p.ends_with("Path.home") || p == "home"
-                || (p.ends_with("expanduser") && c.positional(0).and_then(|a| a.as_str()).as_deref() == Some("~"))
-                || ((p == "Path" || p.ends_with("resolve")) && c.args.len() == 1 && c.positional(0).is_some_and(unrestricted))
+            p.ends_with("homedir")
+                || p.ends_with("Path.home")
+                || p == "home"
+                || (p.ends_with("expanduser")
+                    && c.positional(0).and_then(|a| a.as_str()).as_deref() == Some("~"))
+                || ((p == "Path" || p.ends_with("resolve"))
+                    && c.args.len() == 1
+                    && c.positional(0).is_some_and(unrestricted))
         }
         Expr::List(items, _) => items.iter().any(unrestricted),
         // `process.env.ROOT || "/"`; but `Path.home() / "Notes"` is a subdirectory.
@@ -43,10 +61,14 @@ fn unrestricted(e: &Expr) -> bool {
 }
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
-    let has_fs = cx
-        .runs
-        .iter()
-        .any(|r| r.effects.seen.iter().any(|e| matches!(e.effect, Effect::FsRead | Effect::FsWrite | Effect::FsDelete)));
+    let has_fs = cx.runs.iter().any(|r| {
+        r.effects.seen.iter().any(|e| {
+            matches!(
+                e.effect,
+                Effect::FsRead | Effect::FsWrite | Effect::FsDelete
+            )
+        })
+    });
     if !has_fs {
         return;
     }
@@ -60,7 +82,9 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                         path: None,
                         span: value.span(),
                         tool: None,
-                        message: format!("The file root `{name}` is the whole disk or the home directory."),
+                        message: format!(
+                            "The file root `{name}` is the whole disk or the home directory."
+                        ),
                         evidence: Vec::new(),
                         severity: RULE.severity,
                         confidence: Confidence::Medium,
@@ -74,16 +98,24 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             }
             for s in &f.body {
                 s.walk(&mut |s| {
-                    if let Stmt::Assign { target: Target::Name(n, _) | Target::Path(n, _), value, .. } = s {
+                    if let Stmt::Assign {
+                        target: Target::Name(n, _) | Target::Path(n, _),
+                        value,
+                        ..
+                    } = s
+                    {
                         check_assign(n.rsplit('.').next().unwrap_or(n), value);
                     }
                     // `parser.add_argument("--root", default=Path.home())`, `.option("--root", ..., "/")`.
                     for e in s.exprs() {
                         e.walk(&mut |x| {
                             if let Expr::Call(c) = x
-                                && c.callee.path().is_some_and(|p| p.ends_with("add_argument") || p.ends_with("option"))
+                                && c.callee.path().is_some_and(|p| {
+                                    p.ends_with("add_argument") || p.ends_with("option")
+                                })
                                 && let Some(flag) = c.positional(0).and_then(|a| a.as_str())
-                                && let Some(default) = c.keyword("default").or_else(|| c.positional(2))
+                                && let Some(default) =
+                                    c.keyword("default").or_else(|| c.positional(2))
                             {
                                 check_assign(flag.trim_start_matches('-'), default);
                             }

@@ -22,7 +22,11 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     // The strongest source anchors the finding: web content over files.
     let rank = |o: &str| -> u8 {
-        if o.contains("model-chosen") || o.contains("issue") || o.contains("message") || o.contains("page") {
+        if o.contains("model-chosen")
+            || o.contains("issue")
+            || o.contains("message")
+            || o.contains("page")
+        {
             3
         } else if o.contains("file contents") {
             1
@@ -36,7 +40,12 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for t in &cx.inv.tools {
         let Some(h) = t.handler else { continue };
         let run = &cx.runs[h];
-        let mine = |site: crate::ir::Span| t.branch.is_none() || cx.tool_for(h, site).is_some_and(|x| x.def.name == t.def.name);
+        let mine = |site: crate::ir::Span| {
+            t.branch.is_none()
+                || cx
+                    .tool_for(h, site)
+                    .is_some_and(|x| x.def.name == t.def.name)
+        };
         let effects = crate::rules::permissions::effects(cx, t);
         let best = run
             .hits
@@ -50,7 +59,10 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             untrusted = Some((t, r));
         }
         if private.is_none()
-            && effects.iter().any(|e| (matches!(e.effect, Effect::Sql | Effect::Db) && !e.mutates) || e.effect == Effect::FsRead)
+            && effects.iter().any(|e| {
+                (matches!(e.effect, Effect::Sql | Effect::Db) && !e.mutates)
+                    || e.effect == Effect::FsRead
+            })
         {
             private = Some(t);
         }
@@ -62,11 +74,18 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                 && !cx.cleared(h, x, clear::SSRF)
                 && mine(x.root_site)
         });
-        if exfil.is_none() && (model_url || effects.iter().any(|e| e.effect == Effect::Http && e.mutates)) {
+        if exfil.is_none()
+            && (model_url
+                || effects
+                    .iter()
+                    .any(|e| e.effect == Effect::Http && e.mutates))
+        {
             exfil = Some(t);
         }
     }
-    let (Some((u, _)), Some(p), Some(x)) = (untrusted, private, exfil) else { return };
+    let (Some((u, _)), Some(p), Some(x)) = (untrusted, private, exfil) else {
+        return;
+    };
     if u.def.name == p.def.name && p.def.name == x.def.name {
         return;
     }

@@ -23,8 +23,19 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if !returns_external(hit) || hit.taint.cleared & clear::UNTRUSTED != 0 {
             continue;
         }
-        let what: Vec<&str> = hit.taint.origins.iter().map(|o| &**o).filter(|o| o.contains(' ')).collect();
-        let web = what.iter().any(|w| w.contains("model-chosen") || w.contains("issue") || w.contains("message") || w.contains("page"));
+        let what: Vec<&str> = hit
+            .taint
+            .origins
+            .iter()
+            .map(|o| &**o)
+            .filter(|o| o.contains(' '))
+            .collect();
+        let web = what.iter().any(|w| {
+            w.contains("model-chosen")
+                || w.contains("issue")
+                || w.contains("message")
+                || w.contains("page")
+        });
         let fixed_api = what.iter().all(|w| w.contains("fixed service"));
         let files = what.iter().all(|w| w.contains("file contents"));
         let (severity, confidence) = if web {

@@ -36,8 +36,16 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         for f in &m.functions {
             for s in &f.body {
                 s.walk(&mut |s| {
-                    if let Stmt::Assign { target: Target::Name(n, _), value: Expr::Call(c), .. } = s
-                        && c.callee.path().is_some_and(|p| p.ends_with(".tool") || p.ends_with(".registerTool") || p.ends_with(".add_tool"))
+                    if let Stmt::Assign {
+                        target: Target::Name(n, _),
+                        value: Expr::Call(c),
+                        ..
+                    } = s
+                        && c.callee.path().is_some_and(|p| {
+                            p.ends_with(".tool")
+                                || p.ends_with(".registerTool")
+                                || p.ends_with(".add_tool")
+                        })
                     {
                         handles.insert(n.clone());
                     }

@@ -22,7 +22,8 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if hit.kind != HitKind::Return || hit.taint.labels & label::ENV_ALL == 0 {
             continue;
         }
-        let msg = "The tool returns the whole process environment, with every credential in it.".to_string();
+        let msg = "The tool returns the whole process environment, with every credential in it."
+            .to_string();
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }
 }

@@ -1,7 +1,7 @@
 //! Credentials written into source and configuration files.
 
-use crate::rules::{Cx, Raw, Rule};
 use crate::ir::Span;
+use crate::rules::{Cx, Raw, Rule};
 use warden_core::{Category, Confidence, Severity};
 
 pub static RULE: Rule = Rule {
@@ -23,12 +23,29 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             rule: &RULE,
             module: None,
             path: Some(s.path.clone()),
-            span: Span { start_line: s.line, start_col: s.column, end_line: s.line, end_col: s.column + s.len, ..Span::default() },
+            span: Span {
+                start_line: s.line,
+                start_col: s.column,
+                end_line: s.line,
+                end_col: s.column + s.len,
+                ..Span::default()
+            },
             tool: None,
-            message: format!("{} written in the file (fingerprint {}).", s.kind, s.fingerprint),
+            message: format!(
+                "{} written in the file (fingerprint {}).",
+                s.kind, s.fingerprint
+            ),
             evidence: Vec::new(),
-            severity: if s.weak { Severity::Medium } else { RULE.severity },
-            confidence: if s.weak { Confidence::Medium } else { Confidence::High },
+            severity: if s.weak {
+                Severity::Medium
+            } else {
+                RULE.severity
+            },
+            confidence: if s.weak {
+                Confidence::Medium
+            } else {
+                Confidence::High
+            },
         });
     }
 }

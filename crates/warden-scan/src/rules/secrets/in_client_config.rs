@@ -23,12 +23,25 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             rule: &RULE,
             module: None,
             path: Some(s.path.clone()),
-            span: Span { start_line: s.line, start_col: s.column, end_line: s.line, end_col: s.column + s.len, ..Span::default() },
+            span: Span {
+                start_line: s.line,
+                start_col: s.column,
+                end_line: s.line,
+                end_col: s.column + s.len,
+                ..Span::default()
+            },
             tool: None,
-            message: format!("{} written literally in an MCP client configuration (fingerprint {}).", s.kind, s.fingerprint),
+            message: format!(
+                "{} written literally in an MCP client configuration (fingerprint {}).",
+                s.kind, s.fingerprint
+            ),
             evidence: Vec::new(),
             severity: RULE.severity,
-            confidence: if s.weak { Confidence::Medium } else { Confidence::High },
+            confidence: if s.weak {
+                Confidence::Medium
+            } else {
+                Confidence::High
+            },
         });
     }
 }

@@ -21,13 +21,25 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     let mut seen = std::collections::HashSet::new();
-    let runs = cx.runs.iter().enumerate().chain(cx.module_runs.iter().enumerate().map(|(i, r)| (usize::MAX - i, r)));
+    let runs = cx.runs.iter().enumerate().chain(
+        cx.module_runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (usize::MAX - i, r)),
+    );
     for (h, run) in runs {
         for hit in &run.hits {
-            if hit.kind != HitKind::Sink(Effect::Log) || !carries_secret(hit) || !seen.insert((hit.module, hit.span.start_byte)) {
+            if hit.kind != HitKind::Sink(Effect::Log)
+                || !carries_secret(hit)
+                || !seen.insert((hit.module, hit.span.start_byte))
+            {
                 continue;
             }
-            let msg = format!("{} is written to a log by `{}`.", secret_names(hit), hit.callee);
+            let msg = format!(
+                "{} is written to a log by `{}`.",
+                secret_names(hit),
+                hit.callee
+            );
             let mut raw = if h < cx.runs.len() {
                 cx.from_hit(&RULE, h, hit, msg, Confidence::High)
             } else {

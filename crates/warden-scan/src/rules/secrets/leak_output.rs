@@ -23,7 +23,11 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if !matches!(hit.kind, HitKind::Return | HitKind::Throw) || !carries_secret(hit) {
             continue;
         }
-        let how = if hit.kind == HitKind::Return { "returns" } else { "throws an error containing" };
+        let how = if hit.kind == HitKind::Return {
+            "returns"
+        } else {
+            "throws an error containing"
+        };
         let msg = format!("The tool {how} {} to the model.", secret_names(hit));
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }

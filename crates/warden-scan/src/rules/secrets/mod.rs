@@ -21,5 +21,9 @@ pub(crate) fn secret_names(hit: &Hit) -> String {
         .filter(|o| crate::flow::is_secret_name(o))
         .map(|o| format!("`{o}`"))
         .collect();
-    if names.is_empty() { "a credential".into() } else { names.join(", ") }
+    if names.is_empty() {
+        "a credential".into()
+    } else {
+        names.join(", ")
+    }
 }

@@ -20,9 +20,22 @@ pub(crate) fn is_raw_tool(hit: &Hit) -> bool {
     }
     // Only wrapper words around the input (`EXPLAIN {sql}`, `{sql};`): the input is
     // the whole statement.
-    let words: Vec<&str> = up.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = up
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
     !words.is_empty()
-        && words
-            .iter()
-            .all(|w| matches!(*w, "EXPLAIN" | "ANALYZE" | "VERBOSE" | "FORMAT" | "JSON" | "COMMIT" | "SET" | "TRANSACTION"))
+        && words.iter().all(|w| {
+            matches!(
+                *w,
+                "EXPLAIN"
+                    | "ANALYZE"
+                    | "VERBOSE"
+                    | "FORMAT"
+                    | "JSON"
+                    | "COMMIT"
+                    | "SET"
+                    | "TRANSACTION"
+            )
+        })
 }

@@ -20,25 +20,49 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if hit.taint.labels & label::ARG == 0 || !is_raw_tool(hit) || cx.cleared(h, hit, clear::SQL) {
+        if hit.taint.labels & label::ARG == 0 || !is_raw_tool(hit) || cx.cleared(h, hit, clear::SQL)
+        {
             continue;
         }
         let src = &cx.p.sources[hit.module];
         let lower = src.to_ascii_lowercase();
         // A read-only role or session set up in the same module is the real boundary.
-        let enforced = ["default_transaction_read_only", "set session characteristics as transaction read only", "readonly=true", "read_only=true", "mode=ro", "query_only", "set_session(readonly", "readonly: true", "access_mode=read_only"]
-            .iter()
-            .any(|k| lower.contains(k));
+        let enforced = [
+            "default_transaction_read_only",
+            "set session characteristics as transaction read only",
+            "readonly=true",
+            "read_only=true",
+            "mode=ro",
+            "query_only",
+            "set_session(readonly",
+            "readonly: true",
+            "access_mode=read_only",
+        ]
+        .iter()
+        .any(|k| lower.contains(k));
         if enforced {
             continue;
         }
-        let guard = hit.taint.origins.iter().find_map(|o| cx.runs[h].guards.sql_prefix.get(o));
+        let guard = hit
+            .taint
+            .origins
+            .iter()
+            .find_map(|o| cx.runs[h].guards.sql_prefix.get(o));
         let msg = if guard.is_some() {
-            format!("The tool runs model-supplied SQL with `{}`; its read-only check is a prefix test, which `SELECT 1; DROP ...` passes.", hit.callee)
+            format!(
+                "The tool runs model-supplied SQL with `{}`; its read-only check is a prefix test, which `SELECT 1; DROP ...` passes.",
+                hit.callee
+            )
         } else if hit.taint.built {
-            format!("The tool wraps model-supplied SQL in a transaction inside the same string passed to `{}`; a `COMMIT;` in the input escapes it.", hit.callee)
+            format!(
+                "The tool wraps model-supplied SQL in a transaction inside the same string passed to `{}`; a `COMMIT;` in the input escapes it.",
+                hit.callee
+            )
         } else {
-            format!("The tool runs model-supplied SQL with `{}` and nothing enforces read-only access.", hit.callee)
+            format!(
+                "The tool runs model-supplied SQL with `{}` and nothing enforces read-only access.",
+                hit.callee
+            )
         };
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }

@@ -21,18 +21,32 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if hit.kind != HitKind::Sink(Effect::Sql) || hit.taint.labels & label::ARG == 0 || !hit.taint.built || is_raw_tool(hit) {
+        if hit.kind != HitKind::Sink(Effect::Sql)
+            || hit.taint.labels & label::ARG == 0
+            || !hit.taint.built
+            || is_raw_tool(hit)
+        {
             continue;
         }
         if cx.cleared(h, hit, clear::SQL) {
             continue;
         }
-        let conf = if looks_like_sql(&hit.taint.lit) { Confidence::High } else { Confidence::Medium };
-        if conf == Confidence::Medium && !hit.callee.contains("Unsafe") && !hit.callee.ends_with("text") {
+        let conf = if looks_like_sql(&hit.taint.lit) {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        if conf == Confidence::Medium
+            && !hit.callee.contains("Unsafe")
+            && !hit.callee.ends_with("text")
+        {
             // Without SQL-looking text the receiver name is the only evidence; require SQL text.
             continue;
         }
-        let msg = format!("Tool input is built into the SQL text passed to `{}` instead of being bound as a parameter.", hit.callee);
+        let msg = format!(
+            "Tool input is built into the SQL text passed to `{}` instead of being bound as a parameter.",
+            hit.callee
+        );
         out.push(cx.from_hit(&RULE, h, hit, msg, conf));
     }
 }

@@ -20,13 +20,19 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for (h, hit) in cx.hits() {
-        if hit.kind != HitKind::Sink(Effect::Http) || hit.taint.labels & label::ARG == 0 || hit.taint.host_fixed {
+        if hit.kind != HitKind::Sink(Effect::Http)
+            || hit.taint.labels & label::ARG == 0
+            || hit.taint.host_fixed
+        {
             continue;
         }
         if cx.cleared(h, hit, clear::SSRF) {
             continue;
         }
-        let msg = format!("Tool input decides where `{}` connects; nothing restricts it to allowed public hosts.", hit.callee);
+        let msg = format!(
+            "Tool input decides where `{}` connects; nothing restricts it to allowed public hosts.",
+            hit.callee
+        );
         out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::High));
     }
 }

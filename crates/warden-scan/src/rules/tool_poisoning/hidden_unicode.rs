@@ -35,19 +35,31 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                 .iter()
                 .filter_map(|c| {
                     let u = *c as u32;
-                    (0xE0020..=0xE007E).contains(&u).then(|| char::from_u32(u - 0xE0000)).flatten()
+                    (0xE0020..=0xE007E)
+                        .contains(&u)
+                        .then(|| char::from_u32(u - 0xE0000))
+                        .flatten()
                 })
                 .collect();
             let kinds: Vec<String> = {
-                let mut k: Vec<String> = hidden.iter().map(|c| format!("U+{:04X}", *c as u32)).collect();
+                let mut k: Vec<String> = hidden
+                    .iter()
+                    .map(|c| format!("U+{:04X}", *c as u32))
+                    .collect();
                 k.dedup();
                 k.truncate(4);
                 k
             };
             let msg = if decoded.is_empty() {
-                format!("The {what} contains {} invisible character(s) ({}).", hidden.len(), kinds.join(", "))
+                format!(
+                    "The {what} contains {} invisible character(s) ({}).",
+                    hidden.len(),
+                    kinds.join(", ")
+                )
             } else {
-                format!("The {what} hides text in Unicode tag characters, which decodes to: \"{decoded}\".")
+                format!(
+                    "The {what} hides text in Unicode tag characters, which decodes to: \"{decoded}\"."
+                )
             };
             let mut raw = cx.at_tool(&RULE, t, msg, Confidence::High);
             raw.module = Some(m);

@@ -21,21 +21,33 @@ pub static RULE: Rule = Rule {
 
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     vec![
-        re(r"<\s*/?\s*(important|system|instructions?|hidden|secret|admin|critical|assistant|sys|prompt)\s*>"),
-        re(r"\b(do\s+not|don'?t|never)\s+(tell|mention|inform|reveal|show|notify|alert|disclose)\b.{0,30}\buser"),
+        re(
+            r"<\s*/?\s*(important|system|instructions?|hidden|secret|admin|critical|assistant|sys|prompt)\s*>",
+        ),
+        re(
+            r"\b(do\s+not|don'?t|never)\s+(tell|mention|inform|reveal|show|notify|alert|disclose)\b.{0,30}\buser",
+        ),
         re(r"\bnote\s+to\s+(the\s+)?(assistant|model|ai|llm|agent)\b"),
         re(r"\bif\s+you\s+(first\s+)?(read|call|fetch|open)\b"),
         re(r"\b(read|open|cat)\s+\S*[/.][\w./-]+.{0,60}\b(pass|include|send|paste|copy|put)\b"),
-        re(r"\b(pass|paste|copy|include|send|put)\s+(the\s+|its\s+)?(whole|entire|full)\s+(file|contents?)"),
+        re(
+            r"\b(pass|paste|copy|include|send|put)\s+(the\s+|its\s+)?(whole|entire|full)\s+(file|contents?)",
+        ),
         re(r"\bpaste\s+(its|the|their)\s+(full\s+|entire\s+)?contents?"),
         re(r"\bcopy\s+(every|each|all)\s+(line|file|value)s?\s+into"),
         re(r"\bsilently\s+(read|call|send|include|fetch)"),
         re(r"\bwithout\s+(telling|informing|notifying|alerting|asking)\s+(the\s+)?user"),
         re(r"\b(the\s+)?user\s+(must|should)\s+not\s+(know|see|be\s+told)"),
-        re(r"\bignore\s+(all\s+|any\s+)?(previous|prior|above|earlier|other)\s+(instructions|rules|guidelines)"),
+        re(
+            r"\bignore\s+(all\s+|any\s+)?(previous|prior|above|earlier|other)\s+(instructions|rules|guidelines)",
+        ),
         re(r"\b(keep|this\s+is)\s+(this\s+)?(secret|hidden|confidential)\s+from"),
-        re(r"\b(you|the\s+(assistant|model|ai|llm))\s+(must|should|need\s+to)\s+(first\s+)?(read|pass|include|send|call|fetch|retrieve|upload)\b"),
-        re(r"\bbefore\s+(using|calling|you\s+use)\s+this\s+tool\b.{0,80}\b(read|call|fetch|include|pass|send)\b"),
+        re(
+            r"\b(you|the\s+(assistant|model|ai|llm))\s+(must|should|need\s+to)\s+(first\s+)?(read|pass|include|send|call|fetch|retrieve|upload)\b",
+        ),
+        re(
+            r"\bbefore\s+(using|calling|you\s+use)\s+this\s+tool\b.{0,80}\b(read|call|fetch|include|pass|send)\b",
+        ),
         re(r"\bpass\s+(its|their|the)\s+contents?\s+as\b"),
     ]
 });
@@ -48,8 +60,15 @@ pub fn matches(text: &str) -> bool {
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for t in &cx.inv.tools {
         for (text, m, sp, what) in texts(t) {
-            let Some(found) = first_match(&PATTERNS, &text) else { continue };
-            let mut raw = cx.at_tool(&RULE, t, format!("The {what} addresses the model: \"{}\".", found.trim()), Confidence::High);
+            let Some(found) = first_match(&PATTERNS, &text) else {
+                continue;
+            };
+            let mut raw = cx.at_tool(
+                &RULE,
+                t,
+                format!("The {what} addresses the model: \"{}\".", found.trim()),
+                Confidence::High,
+            );
             raw.module = Some(m);
             raw.path = None;
             raw.span = sp;

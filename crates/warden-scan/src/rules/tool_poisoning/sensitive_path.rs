@@ -20,7 +20,9 @@ pub static RULE: Rule = Rule {
 };
 
 static PATH: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(~/\.ssh|id_rsa|id_ed25519|\.ssh/|\.aws/credentials|\.env\b|mcp\.json|\.cursor/|claude_desktop_config|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.kube/config|\.docker/config\.json|/etc/passwd|/etc/shadow|credentials\.json|\.gnupg|wallet\.dat|keychain)")
+    re(
+        r"(~/\.ssh|id_rsa|id_ed25519|\.ssh/|\.aws/credentials|\.env\b|mcp\.json|\.cursor/|claude_desktop_config|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.kube/config|\.docker/config\.json|/etc/passwd|/etc/shadow|credentials\.json|\.gnupg|wallet\.dat|keychain)",
+    )
 });
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
@@ -30,7 +32,12 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             if !INSTRUCTION.is_match(&text) {
                 continue;
             }
-            let mut raw = cx.at_tool(&RULE, t, format!("The {what} asks for the sensitive file `{}`.", p.as_str()), Confidence::High);
+            let mut raw = cx.at_tool(
+                &RULE,
+                t,
+                format!("The {what} asks for the sensitive file `{}`.", p.as_str()),
+                Confidence::High,
+            );
             raw.module = Some(m);
             raw.path = None;
             raw.span = sp;

@@ -45,7 +45,15 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             else {
                 continue;
             };
-            let mut raw = cx.at_tool(&RULE, t, format!("The {what} gives orders about other tools: \"{}\".", found.trim()), Confidence::High);
+            let mut raw = cx.at_tool(
+                &RULE,
+                t,
+                format!(
+                    "The {what} gives orders about other tools: \"{}\".",
+                    found.trim()
+                ),
+                Confidence::High,
+            );
             raw.module = Some(m);
             raw.path = None;
             raw.span = sp;

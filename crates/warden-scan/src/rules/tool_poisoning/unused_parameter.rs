@@ -17,9 +17,31 @@ pub static RULE: Rule = Rule {
 };
 
 const SUSPICIOUS: &[&str] = &[
-    "sidenote", "side_note", "sideNote", "note", "notes", "context", "feedback", "debug", "metadata",
-    "extra", "comment", "comments", "reasoning", "summary", "details", "info", "remarks", "memo",
-    "thoughts", "additional", "additional_info", "annotation", "conversation", "history", "content",
+    "sidenote",
+    "side_note",
+    "sideNote",
+    "note",
+    "notes",
+    "context",
+    "feedback",
+    "debug",
+    "metadata",
+    "extra",
+    "comment",
+    "comments",
+    "reasoning",
+    "summary",
+    "details",
+    "info",
+    "remarks",
+    "memo",
+    "thoughts",
+    "additional",
+    "additional_info",
+    "annotation",
+    "conversation",
+    "history",
+    "content",
 ];
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
@@ -35,23 +57,28 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             }
             // A description that talks about the parameter it never uses is asking the
             // model to fill a channel nobody reads.
-            let directive = t
-                .def
-                .description
-                .as_deref()
-                .is_some_and(|d| d.to_ascii_lowercase().contains(&p.name.to_ascii_lowercase()));
+            let directive = t.def.description.as_deref().is_some_and(|d| {
+                d.to_ascii_lowercase()
+                    .contains(&p.name.to_ascii_lowercase())
+            });
             let lname = p.name.to_ascii_lowercase();
             let suspicious = SUSPICIOUS.contains(&p.name.as_str())
-                || ["note", "context", "debug", "feedback", "comment", "reason", "summary", "memo", "thought", "remark", "extra", "meta"]
-                    .iter()
-                    .any(|k| lname.contains(k));
+                || [
+                    "note", "context", "debug", "feedback", "comment", "reason", "summary", "memo",
+                    "thought", "remark", "extra", "meta",
+                ]
+                .iter()
+                .any(|k| lname.contains(k));
             if !suspicious && !directive {
                 continue;
             }
             let mut raw = cx.at_tool(
                 &RULE,
                 t,
-                format!("Tool `{}` declares the parameter `{}` but its handler never reads it.", t.def.name, p.name),
+                format!(
+                    "Tool `{}` declares the parameter `{}` but its handler never reads it.",
+                    t.def.name, p.name
+                ),
                 Confidence::Medium,
             );
             raw.module = None;

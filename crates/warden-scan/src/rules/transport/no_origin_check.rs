@@ -24,7 +24,8 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if !serves_http(src) || has_host_check(src) {
             continue;
         }
-        let explicit_off = src.contains("enable_dns_rebinding_protection=False") || src.contains("enableDnsRebindingProtection: false");
+        let explicit_off = src.contains("enable_dns_rebinding_protection=False")
+            || src.contains("enableDnsRebindingProtection: false");
         for f in &m.functions {
             for s in &f.body {
                 s.walk(&mut |s| {

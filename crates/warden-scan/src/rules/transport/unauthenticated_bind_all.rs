@@ -19,7 +19,8 @@ pub static RULE: Rule = Rule {
 };
 
 fn all_interfaces(e: Option<&Expr>) -> bool {
-    e.and_then(|h| h.as_str()).is_some_and(|h| h == "0.0.0.0" || h == "::" || h == "[::]" || h.is_empty())
+    e.and_then(|h| h.as_str())
+        .is_some_and(|h| h == "0.0.0.0" || h == "::" || h == "[::]" || h.is_empty())
 }
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {

@@ -36,6 +36,8 @@ pub mod clear {
     pub const UNTRUSTED: u8 = 16;
     pub const REDACT: u8 = 32;
     pub const ARGINJ: u8 = 64;
+    /// The program a process runs is checked against an allowlist.
+    pub const PROGRAM: u8 = 128;
     pub const ALL: u8 = 0xff;
 }
 
@@ -1472,9 +1474,17 @@ impl<'p> Run<'p> {
     /// Adds a guard for the origins of `t`. A check on a piece of the input (its first
     /// word, its extension) proves nothing about the rest, except that a check of a URL's
     /// host does restrict where a request goes.
-    fn guard_value(&mut self, t: Option<&Taint>, bits: u8) {
+    fn guard_value(&mut self, fr: &mut Frame, e: &Expr, t: Option<&Taint>, bits: u8) {
         let Some(t) = t else { return };
-        let bits = if t.partial { bits & clear::SSRF } else { bits };
+        // The checked variable itself is constrained from here on (flow-insensitively),
+        // even when it is only a piece of an input: `name = parts[0]; validate(name);
+        // return name` returns a validated value.
+        if let Expr::Name(n, _) = e
+            && let Some(v) = fr.env.get_mut(n)
+        {
+            v.cleared |= bits;
+        }
+        let bits = if t.partial { bits & (clear::SSRF | clear::PROGRAM) } else { bits };
         if bits != 0 {
             let o = Self::origins_of(Some(t));
             self.add_guard(&o, bits);
@@ -1592,7 +1602,7 @@ impl<'p> Run<'p> {
                         && let Some(a) = c.positional(0)
                     {
                         let at = self.eval(fr, a);
-                        self.guard_value(at.as_ref(), clear::ALL);
+                        self.guard_value(fr, a, at.as_ref(), clear::ALL);
                     }
                 }
                 "test" | "match" | "fullmatch" => {
@@ -1612,23 +1622,23 @@ impl<'p> Run<'p> {
                         // `PATTERN.fullmatch(x)` anchors both ends by definition.
                         if let Some(a) = c.positional(0) {
                             let at = self.eval(fr, a);
-                            self.guard_value(at.as_ref(), clear::ALL);
+                            self.guard_value(fr, a, at.as_ref(), clear::ALL);
                         }
                     } else if method == "test" && rt.is_none() && anchored(recv, text) {
                         if let Some(a) = c.positional(0) {
                             let at = self.eval(fr, a);
-                            self.guard_value(at.as_ref(), clear::ALL);
+                            self.guard_value(fr, a, at.as_ref(), clear::ALL);
                         }
                     } else if !origins.is_empty()
                         && c.positional(0).is_some_and(|p| anchored(p, text))
                     {
-                        self.guard_value(rt.as_ref(), clear::ALL);
+                        self.guard_value(fr, recv, rt.as_ref(), clear::ALL);
                     } else if recv.path().as_deref() == Some("re")
                         && let (Some(p), Some(a)) = (c.positional(0), c.positional(1))
                         && (method == "fullmatch" || anchored(p, text))
                     {
                         let at = self.eval(fr, a);
-                        self.guard_value(at.as_ref(), clear::ALL);
+                        self.guard_value(fr, a, at.as_ref(), clear::ALL);
                     }
                 }
                 _ => {}
@@ -1658,7 +1668,8 @@ impl<'p> Run<'p> {
                         _ => false,
                     };
                     if allowlist {
-                        self.guard_value(lt.as_ref().or(rt.as_ref()), clear::ALL);
+                        let (e, t) = if lt.is_some() { (l.as_ref(), lt.as_ref()) } else { (r.as_ref(), rt.as_ref()) };
+                        self.guard_value(fr, e, t, clear::ALL);
                     }
                 }
                 Expr::Member(o, p, _)

@@ -31,6 +31,11 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         if !(whole_shell || program_chosen) || cx.cleared(h, hit, clear::SHELL) {
             continue;
         }
+        // An allowlist on the program (the first word) makes it a chosen program, not
+        // any program; what the arguments can do is `cmd-argument-injection`'s concern.
+        if program_chosen && cx.cleared(h, hit, clear::PROGRAM) {
+            continue;
+        }
         let msg = if whole_shell {
             format!(
                 "The tool passes its input as a whole command line to `{}`: it runs any command the model sends.",

@@ -42,8 +42,8 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
         {
             continue;
         }
-        // `--branch=${x}` cannot become a new option.
-        if hit.taint.built && hit.taint.lit.starts_with('-') {
+        // `--branch=${x}` or `${BASE_URL}/${x}` cannot become a new option.
+        if hit.taint.built && (hit.taint.lit.starts_with('-') || hit.taint.host_fixed) {
             continue;
         }
         if cx.cleared(h, hit, clear::ARGINJ) {

@@ -1213,11 +1213,23 @@ impl<'p> Run<'p> {
                 self.data_access(fr, c, &with_recv, u.mutates || mutates);
             }
             if u.effect == Effect::Process {
-                for (pos, item) in u.argv.iter().enumerate() {
+                // `execFile("curl", args)` with `const args = ["-s", url]` in the same
+                // function: look through the name to the list's positions.
+                let mut argv: Vec<&Expr> = Vec::with_capacity(u.argv.len());
+                for (i, item) in u.argv.iter().enumerate() {
+                    match item {
+                        Expr::Name(n, _) if i > 0 => match self.definition(fr.f, n) {
+                            Some(Expr::List(items, _)) => argv.extend(items.iter()),
+                            _ => argv.push(item),
+                        },
+                        _ => argv.push(item),
+                    }
+                }
+                for (pos, item) in argv.iter().enumerate() {
                     if let Some(t) = self.eval(fr, item) {
                         // `sys.executable` and `process.execPath` are interpreters by name.
                         // Non-literal entries are kept as "" so positions line up.
-                        let before: Vec<String> = u.argv[..pos]
+                        let before: Vec<String> = argv[..pos]
                             .iter()
                             .map(|x| {
                                 x.as_str()

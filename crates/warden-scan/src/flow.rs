@@ -66,6 +66,9 @@ pub struct Taint {
     /// Only a piece of the input (`parts[0]`, `path.extname(p)`): a check on it says
     /// nothing about the whole, so it does not count as a guard.
     pub partial: bool,
+    /// Joined onto a base path (`path.join(ROOT, p)`, `ROOT / p`): there is a root,
+    /// even if nothing checks that the result stays inside it.
+    pub joined: bool,
     /// The inputs the value derives from (tool argument names, env var names).
     pub origins: Vec<Arc<str>>,
     /// How the value got here.
@@ -86,6 +89,7 @@ impl Taint {
             host_fixed: false,
             lit: String::new(),
             partial: false,
+            joined: false,
             origins: vec![Arc::from(origin)],
             steps: Arc::new(vec![Step { module, span, note }]),
         }
@@ -121,6 +125,7 @@ impl Taint {
                 a.built |= b.built;
                 a.host_fixed &= b.host_fixed;
                 a.partial &= b.partial;
+                a.joined &= b.joined;
                 if a.lit.len() < MAX_LIT {
                     a.lit.push_str(&b.lit);
                 }
@@ -742,6 +747,20 @@ impl<'p> Run<'p> {
                         }
                         Some(t)
                     }
+                    // `tokens["api_key"]` on data read from a file or a service is a
+                    // credential too.
+                    Some(t) if t.labels & label::ARG == 0 && is_strong_secret_name(prop) => {
+                        Taint::union(
+                            Some(t),
+                            Some(Taint::source(
+                                label::SECRET,
+                                prop,
+                                m,
+                                *sp,
+                                format!("credential `{prop}` read from stored data"),
+                            )),
+                        )
+                    }
                     Some(t) => Some(t),
                     None if is_secret_name(prop)
                         && (is_config_like(o) || is_strong_secret_name(prop)) =>
@@ -802,7 +821,15 @@ impl<'p> Run<'p> {
                             t.with_step(m, *sp, "concatenated into a string".into())
                         })
                     }
-                    BinOp::Or | BinOp::And | BinOp::Other => Taint::union(lt, rt),
+                    BinOp::Other => {
+                        // `ROOT / p`: a path joined onto a base.
+                        let one_side = lt.is_some() != rt.is_some();
+                        Taint::union(lt, rt).map(|mut t| {
+                            t.joined |= one_side;
+                            t
+                        })
+                    }
+                    BinOp::Or | BinOp::And => Taint::union(lt, rt),
                     _ => None,
                 }
             }
@@ -1081,7 +1108,7 @@ impl<'p> Run<'p> {
                         format!("tool argument `{key}`"),
                     ));
                 }
-                if recv_t.is_none()
+                if recv_t.as_ref().is_none_or(|t| t.labels & label::ARG == 0)
                     && is_secret_name(&key)
                     && let Expr::Member(o, _, _) = &c.callee
                     && (is_config_like(o) || is_strong_secret_name(&key))
@@ -1366,6 +1393,22 @@ impl<'p> Run<'p> {
         let leaf = q.rsplit('.').next().unwrap_or(&q);
         if matches!(
             leaf,
+            "join"
+                | "resolve"
+                | "Path"
+                | "PurePath"
+                | "PosixPath"
+                | "joinpath"
+                | "normalize"
+                | "realpath"
+        ) && arg_ts.iter().any(Option::is_none)
+            && arg_ts.iter().any(Option::is_some)
+            && let Some(t) = result.as_mut()
+        {
+            t.joined = true;
+        }
+        if matches!(
+            leaf,
             "extname"
                 | "splitext"
                 | "suffix"
@@ -1496,7 +1539,11 @@ impl<'p> Run<'p> {
         {
             v.cleared |= bits;
         }
-        let bits = if t.partial { bits & (clear::SSRF | clear::PROGRAM) } else { bits };
+        let bits = if t.partial {
+            bits & (clear::SSRF | clear::PROGRAM)
+        } else {
+            bits
+        };
         if bits != 0 {
             let o = Self::origins_of(Some(t));
             self.add_guard(&o, bits);
@@ -1680,7 +1727,11 @@ impl<'p> Run<'p> {
                         _ => false,
                     };
                     if allowlist {
-                        let (e, t) = if lt.is_some() { (l.as_ref(), lt.as_ref()) } else { (r.as_ref(), rt.as_ref()) };
+                        let (e, t) = if lt.is_some() {
+                            (l.as_ref(), lt.as_ref())
+                        } else {
+                            (r.as_ref(), rt.as_ref())
+                        };
                         self.guard_value(fr, e, t, clear::ALL);
                     }
                 }

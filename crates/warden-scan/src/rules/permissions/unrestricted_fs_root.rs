@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     category: Category::ExcessivePermissions,
     cwe: "CWE-250",
     severity: Severity::High,
-    what: "Finds a server with file tools whose allowed root (a variable named like `ROOT`, `BASE_DIR`, `ALLOWED_DIRECTORIES`, `workspace`) is `/`, `~`, `os.homedir()`, `Path.home()` or `os.path.expanduser(\"~\")`.",
+    what: "Finds a server with file tools whose allowed root (a variable named like `ROOT`, `BASE_DIR`, `ALLOWED_DIRECTORIES`, `workspace`) is `/`, `~`, `os.homedir()`, `Path.home()` or `os.path.expanduser(\"~\")`, and file tools that open the path argument as given, joined to no root at all.",
     why: "A containment check against `/` or the home directory contains nothing: SSH keys, cloud credentials and every other project are inside it.",
     example: "ALLOWED_ROOT = Path.home()",
     fix: "Root file access at a dedicated directory passed in explicitly (a command-line argument or MCP roots), and refuse to start without one.",
@@ -61,6 +61,26 @@ fn unrestricted(e: &Expr) -> bool {
 }
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
+    // A path argument used as is: the tool's root is the whole filesystem.
+    for (h, hit) in cx.hits() {
+        if !crate::rules::path_traversal::fs_hit(hit)
+            || hit.taint.built
+            || hit.taint.joined
+            || hit.taint.host_fixed
+        {
+            continue;
+        }
+        if cx.cleared(h, hit, crate::flow::clear::PATH)
+            || crate::rules::path_traversal::prefix_without_separator(cx, h, hit)
+        {
+            continue;
+        }
+        let msg = format!(
+            "`{}` opens whatever path the tool is given: its file access is rooted at `/`.",
+            hit.callee
+        );
+        out.push(cx.from_hit(&RULE, h, hit, msg, Confidence::Medium));
+    }
     let has_fs = cx.runs.iter().any(|r| {
         r.effects.seen.iter().any(|e| {
             matches!(

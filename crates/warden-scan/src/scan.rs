@@ -12,17 +12,23 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use warden_core::{Axis, Finding, Fingerprint, GradeReport, Location, Suppression, ToolDef};
 
+/// Progress callback: `(phase, done, total)`. Called from worker threads.
+pub type Progress = fn(&str, usize, usize);
+
 /// What to scan.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     /// Roles whose files are analysed and graded. Shipped code only by default.
     pub roles: BTreeSet<Role>,
+    /// Reports progress on long scans (the CLI draws a status line on a terminal).
+    pub progress: Option<Progress>,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             roles: [Role::Shipped].into_iter().collect(),
+            progress: None,
         }
     }
 }
@@ -193,6 +199,9 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
     }
 
     let inv = discover::discover(&project);
+    if let Some(report) = opts.progress {
+        report("analysing tools", 0, inv.handlers.len());
+    }
     let runs: Vec<RunResult> = inv
         .handlers
         .par_iter()

@@ -142,12 +142,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Draws a one-line status on the terminal during long scans.
+fn progress_line(phase: &str, done: usize, total: usize) {
+    if total == 0 {
+        eprint!("\x1b[2K\r{phase} …");
+    } else {
+        let width = 30;
+        let filled = done * width / total.max(1);
+        eprint!("\x1b[2K\r{phase} [{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled));
+    }
+}
+
 fn run_scan(path: &std::path::Path, scope: &Scope) -> Result<ScanReport> {
     let progress = std::io::stderr().is_terminal();
+    let mut opts = scope.options();
     if progress {
         eprint!("scanning {} …\r", path.display());
+        opts.progress = Some(progress_line);
     }
-    let r = warden_scan::scan(path, &scope.options()).map_err(anyhow::Error::from);
+    let r = warden_scan::scan(path, &opts).map_err(anyhow::Error::from);
     if progress {
         eprint!("\x1b[2K\r");
     }

@@ -761,6 +761,12 @@ impl<'p> Run<'p> {
                             )),
                         )
                     }
+                    // Another field of an object that holds a secret is not the secret:
+                    // `config.debug`, `response.status`.
+                    Some(mut t) if t.labels & label::SECRET != 0 && !is_secret_name(prop) && !matches!(prop.as_str(), "auth" | "headers" | "credentials" | "env") => {
+                        t.labels &= !label::SECRET;
+                        (t.labels != 0).then_some(t)
+                    }
                     Some(t) => Some(t),
                     None if is_secret_name(prop)
                         && (is_config_like(o) || is_strong_secret_name(prop)) =>

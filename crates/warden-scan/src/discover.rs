@@ -952,6 +952,21 @@ impl<'p> Cx<'p> {
     /// `mcp.add_tool(fn, name=..., description=...)` and `mcp.tool(fn)`.
     fn py_add_tool(&mut self, m: usize, c: &'p Call) {
         let Some(fn_e) = c.positional(0) else { return };
+        // `mcp.add_tool(Tool.from_function(fn, ...))`.
+        let fn_e = match fn_e {
+            Expr::Call(inner)
+                if inner
+                    .callee
+                    .path()
+                    .is_some_and(|p| p.ends_with("from_function")) =>
+            {
+                match inner.positional(0) {
+                    Some(f) => f,
+                    None => return,
+                }
+            }
+            other => other,
+        };
         if matches!(fn_e, Expr::Str(..)) {
             return;
         }
@@ -1035,6 +1050,20 @@ impl<'p> Cx<'p> {
         let dispatchers = std::mem::take(&mut self.dispatchers);
         for (h, f) in dispatchers {
             let branches = self.branches(f);
+            let listed = self
+                .inv
+                .tools
+                .iter()
+                .any(|t| t.handler.is_none() && t.def.sdk.contains("list-tools"));
+            if branches.is_empty() && !listed {
+                // A call handler that names no tool: tools come from data at run time
+                // (an OpenAPI spec, a registry), which source reading cannot list.
+                let func = &self.p.modules[f.module].functions[f.func];
+                self.inv.unresolved.push(Unresolved {
+                    location: location(self.p, f.module, func.span),
+                    reason: "call-tool handler dispatches tools registered at run time; they are analysed together, not listed".into(),
+                });
+            }
             let mut matched = vec![false; branches.len()];
             for t in self.inv.tools.iter_mut() {
                 if t.handler.is_some() || !t.def.sdk.contains("list-tools") {

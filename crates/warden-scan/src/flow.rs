@@ -184,6 +184,8 @@ pub struct DataAccess {
     /// Literal text of the call's arguments (SQL text, where-object keys).
     pub text: String,
     pub root_site: Span,
+    /// How the first tool input got to the call.
+    pub steps: Arc<Vec<Step>>,
 }
 
 /// What a handler and its callees touch.
@@ -266,9 +268,8 @@ pub struct Run<'p> {
 }
 
 impl<'p> Run<'p> {
-    /// Analyses `handler` with its parameters bound per `binding`.
-    pub fn analyze(p: &'p Project, handler: FnRef, binding: &ArgBinding) -> RunResult {
-        let mut run = Run {
+    fn new(p: &'p Project) -> Run<'p> {
+        Run {
             p,
             out: RunResult::default(),
             memo: HashMap::default(),
@@ -277,7 +278,12 @@ impl<'p> Run<'p> {
             root_args: HashSet::default(),
             globals: HashMap::default(),
             thrown: None,
-        };
+        }
+    }
+
+    /// Analyses `handler` with its parameters bound per `binding`.
+    pub fn analyze(p: &'p Project, handler: FnRef, binding: &ArgBinding) -> RunResult {
+        let mut run = Run::new(p);
         let func = &p.modules[handler.module].functions[handler.func];
         let mut params: Vec<(usize, Taint)> = Vec::new();
         let arg_taint = |name: &str, span: Span| {
@@ -315,16 +321,7 @@ impl<'p> Run<'p> {
     /// itself reads (environment, configuration, fetched content): for module-level
     /// rules such as secrets written to logs.
     pub fn analyze_module(p: &'p Project, m: usize) -> RunResult {
-        let mut run = Run {
-            p,
-            out: RunResult::default(),
-            memo: HashMap::default(),
-            stack: Vec::new(),
-            root_site: Span::default(),
-            root_args: HashSet::default(),
-            globals: HashMap::default(),
-            thrown: None,
-        };
+        let mut run = Run::new(p);
         // Only functions that write to a log can leak into one; the rest are skipped.
         let src = p.sources[m].as_bytes();
         for (func, f) in p.modules[m].functions.iter().enumerate() {
@@ -416,6 +413,12 @@ impl<'p> Run<'p> {
                 span,
                 ..
             } => {
+                // `parsed = Schema.parse(args)`: a validated copy of the arguments object.
+                if let (Target::Name(n, _), Expr::Call(c)) = (target, value)
+                    && c.args.iter().any(|a| self.is_whole_args(&a.value))
+                {
+                    self.root_args.insert(n.clone());
+                }
                 let t = self.eval(fr, value);
                 if matches!(value, Expr::Binary(..) | Expr::Call(..) | Expr::Not(..)) {
                     // `const ok = p.startsWith(root + sep)` guards as much as an `if` does.
@@ -718,6 +721,13 @@ impl<'p> Run<'p> {
                                 || op.ends_with(".arguments")
                                 || op.ends_with("params")
                                 || op == "arguments";
+                            if root && prop == "data" {
+                                // `safeParse(args).data`: still the whole arguments object.
+                                if let Some(p) = e.path() {
+                                    self.root_args.insert(p);
+                                }
+                                return Some(t);
+                            }
                             if !root
                                 && !matches!(
                                     prop.as_str(),
@@ -763,7 +773,14 @@ impl<'p> Run<'p> {
                     }
                     // Another field of an object that holds a secret is not the secret:
                     // `config.debug`, `response.status`.
-                    Some(mut t) if t.labels & label::SECRET != 0 && !is_secret_name(prop) && !matches!(prop.as_str(), "auth" | "headers" | "credentials" | "env") => {
+                    Some(mut t)
+                        if t.labels & label::SECRET != 0
+                            && !is_secret_name(prop)
+                            && !matches!(
+                                prop.as_str(),
+                                "auth" | "headers" | "credentials" | "env"
+                            ) =>
+                    {
                         t.labels &= !label::SECRET;
                         (t.labels != 0).then_some(t)
                     }
@@ -844,6 +861,12 @@ impl<'p> Run<'p> {
                 None
             }
             Expr::Object(props, _) => {
+                // `{ ...cfg, password: "******" }` overrides the secret fields it spreads.
+                let literal = |e: &Expr| matches!(e, Expr::Str(..) | Expr::Lit(..));
+                let masks = props.iter().any(|p| {
+                    p.key.as_deref().is_some_and(is_secret_name)
+                        && (literal(&p.value) || matches!(&p.value, Expr::Cond(_, a, b, _) if literal(a) && literal(b)))
+                });
                 let mut acc = None;
                 for p in props {
                     if let Some(k) = &p.computed_key {
@@ -852,7 +875,14 @@ impl<'p> Run<'p> {
                     if p.spread && self.is_whole_args(&p.value) {
                         self.out.args_escape = true;
                     }
-                    acc = Taint::union(acc, self.eval(fr, &p.value));
+                    let mut t = self.eval(fr, &p.value);
+                    if p.spread
+                        && masks
+                        && let Some(v) = t.as_mut()
+                    {
+                        v.cleared |= clear::REDACT;
+                    }
+                    acc = Taint::union(acc, t);
                 }
                 acc
             }
@@ -1138,6 +1168,17 @@ impl<'p> Run<'p> {
                 return None;
             }
         }
+        // `dsn.replace(password, "****")` masks a secret.
+        if method == Some("replace")
+            && c.positional(1).and_then(|a| a.as_str()).is_some_and(|r| {
+                r.len() >= 3 && r.chars().all(|ch| ch == '*' || ch == 'x' || ch == '#')
+            })
+        {
+            return recv_t.map(|mut t| {
+                t.cleared |= clear::REDACT;
+                t
+            });
+        }
         // String building by method: `"git log {}".format(x)`, `" ".join(args)`.
         if matches!(method, Some("format" | "join" | "concat" | "format_map")) {
             let lit = match &c.callee {
@@ -1266,6 +1307,11 @@ impl<'p> Run<'p> {
                             .iter()
                             .map(|x| {
                                 x.as_str()
+                                    // `shell ?? "/bin/sh"`: the fallback names the program.
+                                    .or_else(|| match x {
+                                        Expr::Binary(BinOp::Or, _, r, _) => r.as_str(),
+                                        _ => None,
+                                    })
                                     .or_else(|| match x.path().as_deref() {
                                         Some("sys.executable") => Some("python".into()),
                                         Some("process.execPath") => Some("node".into()),
@@ -1345,6 +1391,11 @@ impl<'p> Run<'p> {
                         Some(i)
                     }
                 };
+                if let (Some(i), true) = (idx, self.is_whole_args(&a.value))
+                    && let Some(pname) = callee_fn.params.get(i).and_then(|p| p.name())
+                {
+                    self.root_args.insert(pname.to_string());
+                }
                 if let (Some(i), Some(t)) = (idx, t.clone()) {
                     let pname = callee_fn
                         .params
@@ -1462,9 +1513,11 @@ impl<'p> Run<'p> {
 
     fn data_access(&mut self, fr: &mut Frame, c: &Call, arg_ts: &[Option<Taint>], mutates: bool) {
         let mut origins = Vec::new();
+        let mut steps = None;
         for t in arg_ts.iter().flatten() {
             if t.labels & label::ARG != 0 {
                 origins.extend(t.origins.iter().cloned());
+                steps.get_or_insert_with(|| t.steps.clone());
             }
         }
         if origins.is_empty() {
@@ -1500,6 +1553,7 @@ impl<'p> Run<'p> {
             origins,
             text,
             root_site: self.root_site,
+            steps: steps.unwrap_or_default(),
         });
     }
 
@@ -1581,11 +1635,36 @@ impl<'p> Run<'p> {
         let m = fr.f.module;
         let mut calls: Vec<&Call> = Vec::new();
         let mut others: Vec<&Expr> = Vec::new();
+        let mut negated: Vec<Span> = Vec::new();
         cond.walk(&mut |x| match x {
             Expr::Call(c) => calls.push(c),
             Expr::Binary(..) | Expr::Member(..) => others.push(x),
+            Expr::Not(inner, _) => negated.push(inner.span()),
             _ => {}
         });
+        // A membership test guards when it is an allowlist: the exiting branch runs for
+        // values *not* in the list (`if (!ALLOWED.includes(x)) throw`), or the branch
+        // does not exit (the work happens inside it). `if (BLOCKED.includes(x)) throw`
+        // is a denylist: everything not listed passes.
+        let allowlist_polarity = |member_negated: bool| !exits || member_negated;
+        let denylist_name = |e: &Expr| {
+            e.path().is_some_and(|p| {
+                let l = p.to_ascii_lowercase();
+                [
+                    "block",
+                    "deny",
+                    "denied",
+                    "forbid",
+                    "banned",
+                    "dangerous",
+                    "blacklist",
+                    "disallow",
+                    "reject",
+                ]
+                .iter()
+                .any(|k| l.contains(k))
+            })
+        };
         for c in calls {
             let Expr::Member(recv, method, _) = &c.callee else {
                 continue;
@@ -1664,6 +1743,8 @@ impl<'p> Run<'p> {
                 "includes" | "has" | "indexOf" | "contains" | "__contains__" | "hasOwnProperty" => {
                     // `ALLOWED.includes(x)`: an allowlist when the collection is not tainted.
                     if rt.is_none()
+                        && allowlist_polarity(negated.contains(&c.span))
+                        && !denylist_name(recv)
                         && let Some(a) = c.positional(0)
                     {
                         let at = self.eval(fr, a);
@@ -1721,7 +1802,13 @@ impl<'p> Run<'p> {
                     let rt = self.eval(fr, r);
                     let allowlist = match op {
                         BinOp::In | BinOp::NotIn => {
-                            lt.is_some() && rt.is_none() && !matches!(r.as_ref(), Expr::Str(..))
+                            lt.is_some()
+                                && rt.is_none()
+                                && !matches!(r.as_ref(), Expr::Str(..))
+                                && allowlist_polarity(
+                                    *op == BinOp::NotIn || negated.contains(&x.span()),
+                                )
+                                && !denylist_name(r)
                         }
                         // `if (x !== "ls") throw ...` rejects everything else; `x === "~"`
                         // only picks a branch.

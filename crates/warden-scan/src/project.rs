@@ -167,11 +167,7 @@ impl Project {
         let mut cur = m;
         for _ in 0..6 {
             let module = &self.modules[cur];
-            let defined = module.functions[Module::TOP].body.iter().any(|s| {
-                matches!(s, Stmt::Assign { target: Target::Name(n, _), .. } if n == name)
-                    || matches!(s, Stmt::FuncDecl(f) if module.functions[*f].name.as_deref() == Some(name))
-            });
-            if defined {
+            if self.defines(cur, name) {
                 return cur;
             }
             let next = module
@@ -186,11 +182,11 @@ impl Project {
                         .filter(|i| i.local == "*")
                         .filter_map(|i| self.resolve_module(cur, &i.module))
                         .find(|t| {
-                            let tm = &self.modules[*t];
-                            tm.functions[Module::TOP].body.iter().any(|s| {
-                                matches!(s, Stmt::Assign { target: Target::Name(n, _), .. } if n == name)
-                                    || matches!(s, Stmt::FuncDecl(f) if tm.functions[*f].name.as_deref() == Some(name))
-                            }) || tm.imports.iter().any(|i| i.local == name || i.local == "*")
+                            self.defines(*t, name)
+                                || self.modules[*t]
+                                    .imports
+                                    .iter()
+                                    .any(|i| i.local == name || i.local == "*")
                         })
                 });
             match next {
@@ -199,6 +195,15 @@ impl Project {
             }
         }
         cur
+    }
+
+    /// Whether module `m` assigns or declares `name` at its top level.
+    fn defines(&self, m: usize, name: &str) -> bool {
+        let module = &self.modules[m];
+        module.functions[Module::TOP].body.iter().any(|s| {
+            matches!(s, Stmt::Assign { target: Target::Name(n, _), .. } if n == name)
+                || matches!(s, Stmt::FuncDecl(f) if module.functions[*f].name.as_deref() == Some(name))
+        })
     }
 
     /// The value assigned at module level to `name` in module `m`, following imports of
@@ -365,7 +370,12 @@ impl Project {
                                 None => target,
                             };
                             match &imp.member {
-                                None => return self.top_function(target, method),
+                                // `import * as handlers from "./handlers/index.js"`: the barrel
+                                // may only re-export the function.
+                                None => {
+                                    return self
+                                        .top_function(self.defining_module(target, method), method);
+                                }
                                 Some(class_name) => {
                                     let tm = &self.modules[target];
                                     if let Some(&f) =
@@ -405,6 +415,32 @@ impl Project {
                                 }
                             }
                             _ => {}
+                        }
+                    }
+                    // `terminal.run(...)` where `terminal` is a module-level `new Terminal()`,
+                    // here or in an imported module.
+                    if let Some((cm, Expr::Call(ctor))) = self.const_value(m, o)
+                        && ctor.is_new
+                        && let Some(class) = ctor.callee.path()
+                    {
+                        let class = class.rsplit('.').next().unwrap_or(&class).to_string();
+                        let home = match self.modules[cm].imports.iter().find(|i| i.local == class)
+                        {
+                            Some(imp) => self.resolve_module(cm, &imp.module).map(|t| {
+                                self.defining_module(t, imp.member.as_deref().unwrap_or(&class))
+                            }),
+                            None => Some(cm),
+                        };
+                        if let Some(hm) = home
+                            && let Some(&f) = self.named(hm, method).iter().find(|&&f| {
+                                self.modules[hm].functions[f].class.as_deref()
+                                    == Some(class.as_str())
+                            })
+                        {
+                            return Some(FnRef {
+                                module: hm,
+                                func: f,
+                            });
                         }
                     }
                     // `Class.method(...)` for a class in the same module.
@@ -454,14 +490,7 @@ impl Project {
                         return Some(a.clone());
                     }
                 }
-                if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == n) {
-                    let module = normalize_module(&imp.module);
-                    return Some(match &imp.member {
-                        Some(mem) => format!("{module}.{mem}"),
-                        None => module,
-                    });
-                }
-                Some(n.clone())
+                Some(self.qualify_import(m, n).unwrap_or_else(|| n.clone()))
             }
             Expr::Member(o, p, _) => Some(format!("{}.{p}", self.qualify_in(m, f, o)?)),
             Expr::Call(c) => self.qualify_in(m, f, &c.callee),
@@ -516,22 +545,24 @@ impl Project {
         out
     }
 
+    /// The qualified path from imports alone (used while the aliases are being built).
     fn qualify_no_alias(&self, m: usize, e: &Expr) -> Option<String> {
         match e {
-            Expr::Name(n, _) => {
-                if let Some(imp) = self.modules[m].imports.iter().find(|i| &i.local == n) {
-                    let module = normalize_module(&imp.module);
-                    return Some(match &imp.member {
-                        Some(mem) => format!("{module}.{mem}"),
-                        None => module,
-                    });
-                }
-                Some(n.clone())
-            }
+            Expr::Name(n, _) => Some(self.qualify_import(m, n).unwrap_or_else(|| n.clone())),
             Expr::Member(o, p, _) => Some(format!("{}.{p}", self.qualify_no_alias(m, o)?)),
             Expr::Call(c) => self.qualify_no_alias(m, &c.callee),
             _ => None,
         }
+    }
+
+    /// `module.member` for a name bound by an import.
+    fn qualify_import(&self, m: usize, n: &str) -> Option<String> {
+        let imp = self.modules[m].imports.iter().find(|i| i.local == n)?;
+        let module = normalize_module(&imp.module);
+        Some(match &imp.member {
+            Some(mem) => format!("{module}.{mem}"),
+            None => module,
+        })
     }
 }
 

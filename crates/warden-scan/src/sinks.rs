@@ -600,10 +600,18 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
         push(&mut out, Effect::Sql, arg0.into_iter().collect());
         return out;
     }
-    if matches!(
+    // `get`/`all`/`run` are SQL only on prepared statements (better-sqlite3, sqlite):
+    // `this.sessions.get(id)` is a Map.
+    let statement_method = matches!(name, "get" | "all" | "run")
+        && (recv.contains("prepare")
+            || recv.ends_with("stmt")
+            || recv.ends_with("statement")
+            || recv.rsplit('.').next() == Some("db"));
+    if (matches!(
         name,
-        "query" | "execute" | "raw" | "prepare" | "exec" | "run" | "all" | "get" | "unsafe"
+        "query" | "execute" | "raw" | "prepare" | "exec" | "unsafe"
     ) && dbish(q)
+        || statement_method)
         && !call.tagged
     {
         push(&mut out, Effect::Sql, arg0.into_iter().collect());
@@ -805,6 +813,14 @@ pub fn sanitizer(q: &str) -> Option<Sanitizer> {
             | "quote_literal"
             | "Identifier"
             | "escapeId"
+            | "format_query_value"
+            | "quote_identifier"
+            | "quote_name"
+            | "escape_string"
+            | "escape_literal"
+            | "escape_identifier"
+            | "sql_escape"
+            | "escape_sql"
     ) || q.ends_with("sqlstring.escape")
         || q.ends_with("mysql.escape")
         || q == "pg-format"
@@ -823,7 +839,13 @@ pub fn sanitizer(q: &str) -> Option<Sanitizer> {
     {
         return Some(Sanitizer::UntrustedMarker);
     }
-    if lower.starts_with("redact") || lower.starts_with("mask") || lower.contains("scrub") {
+    if lower.starts_with("redact")
+        || lower.starts_with("mask")
+        || lower.contains("scrub")
+        || lower.contains("obfuscat")
+        || lower.contains("anonymi")
+        || lower.contains("censor")
+    {
         return Some(Sanitizer::Redact);
     }
     if lower == "escapeshellarg" || lower == "shellquote" || lower == "quoteshellarg" {

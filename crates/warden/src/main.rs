@@ -149,7 +149,11 @@ fn progress_line(phase: &str, done: usize, total: usize) {
     } else {
         let width = 30;
         let filled = done * width / total.max(1);
-        eprint!("\x1b[2K\r{phase} [{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled));
+        eprint!(
+            "\x1b[2K\r{phase} [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            "-".repeat(width - filled)
+        );
     }
 }
 

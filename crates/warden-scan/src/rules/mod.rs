@@ -211,6 +211,61 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// Calls `f(module, statement)` for every statement of every function of the project
+/// (nested statements included, nested functions visited as functions of their own).
+pub fn each_stmt<'p>(p: &'p Project, mut f: impl FnMut(usize, &'p crate::ir::Stmt)) {
+    for (mi, m) in p.modules.iter().enumerate() {
+        for func in &m.functions {
+            for s in &func.body {
+                s.walk(&mut |s| f(mi, s));
+            }
+        }
+    }
+}
+
+/// Calls `f(module, call)` for every call expression of the project.
+pub fn each_call<'p>(p: &'p Project, mut f: impl FnMut(usize, &'p crate::ir::Call)) {
+    each_stmt(p, |mi, s| {
+        for e in s.exprs() {
+            e.walk(&mut |x| {
+                if let crate::ir::Expr::Call(c) = x {
+                    f(mi, c);
+                }
+            });
+        }
+    });
+}
+
+/// A finding at a module's span with no tool and no evidence (module-level rules).
+pub fn at_span(
+    rule: &'static Rule,
+    module: usize,
+    span: Span,
+    message: String,
+    confidence: Confidence,
+) -> Raw {
+    Raw {
+        rule,
+        module: Some(module),
+        path: None,
+        span,
+        tool: None,
+        message,
+        evidence: Vec::new(),
+        severity: rule.severity,
+        confidence,
+    }
+}
+
+/// Upper-cases the first letter of a message.
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
 /// Every rule, in id order within categories. The order is the order of the docs.
 pub fn all() -> Vec<&'static Rule> {
     vec![

@@ -1,7 +1,7 @@
 //! An ownership check that passes when the identity is missing.
 
 use crate::ir::{BinOp, Expr, Stmt};
-use crate::rules::{Cx, Raw, Rule};
+use crate::rules::{Cx, Raw, Rule, at_span, each_stmt};
 use warden_core::{Category, Confidence, Severity};
 
 pub static RULE: Rule = Rule {
@@ -67,40 +67,32 @@ fn missing_identity(e: &Expr, src: &str) -> bool {
 }
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
-    for (mi, m) in cx.p.modules.iter().enumerate() {
+    each_stmt(cx.p, |mi, s| {
         let src = &cx.p.sources[mi];
-        for f in &m.functions {
-            for s in &f.body {
-                s.walk(&mut |s| {
-                    let Stmt::If { cond, then, span, .. } = s else { return };
-                    // `missing || matches` guarding a grant, or `missing` alone returning data.
-                    let fail_open = match cond {
-                        // `!id || owner == id` grants on a match; `!id || owner != id` denies.
-                        Expr::Binary(BinOp::Or, l, r, _) => {
-                            missing_identity(l, src) && matches!(r.as_ref(), Expr::Binary(BinOp::Eq, ..)) && ownerish(r)
-                        }
-                        c => {
-                            missing_identity(c, src)
-                                && then.len() == 1
-                                && matches!(then.last(), Some(Stmt::Return(Some(Expr::Name(n, _) | Expr::Member(_, n, _)), _))
-                                    if !n.to_ascii_lowercase().contains("err"))
-                        }
-                    };
-                    if fail_open {
-                        out.push(Raw {
-                            rule: &RULE,
-                            module: Some(mi),
-                            path: None,
-                            span: *span,
-                            tool: None,
-                            message: "This ownership check passes when the caller's identity is empty or missing.".into(),
-                            evidence: Vec::new(),
-                            severity: RULE.severity,
-                            confidence: Confidence::Medium,
-                        });
-                    }
-                });
+        let Stmt::If {
+            cond, then, span, ..
+        } = s
+        else {
+            return;
+        };
+        // `missing || matches` guarding a grant, or `missing` alone returning data.
+        let fail_open = match cond {
+            // `!id || owner == id` grants on a match; `!id || owner != id` denies.
+            Expr::Binary(BinOp::Or, l, r, _) => {
+                missing_identity(l, src)
+                    && matches!(r.as_ref(), Expr::Binary(BinOp::Eq, ..))
+                    && ownerish(r)
             }
+            c => {
+                missing_identity(c, src)
+                    && then.len() == 1
+                    && matches!(then.last(), Some(Stmt::Return(Some(Expr::Name(n, _) | Expr::Member(_, n, _)), _))
+                        if !n.to_ascii_lowercase().contains("err"))
+            }
+        };
+        if fail_open {
+            let msg = "This ownership check passes when the caller's identity is empty or missing.";
+            out.push(at_span(&RULE, mi, *span, msg.into(), Confidence::Medium));
         }
-    }
+    });
 }

@@ -89,7 +89,7 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
                 span: da.span,
                 tool: tool.map(|t| t.def.name.clone()),
                 message: msg,
-                evidence: Vec::new(),
+                evidence: cx.evidence(&da.steps),
                 severity: RULE.severity,
                 confidence: Confidence::Medium,
             });

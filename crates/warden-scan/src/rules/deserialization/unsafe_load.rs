@@ -1,7 +1,7 @@
 //! Untrusted data loaded with a deserialiser that can run code.
 
 use crate::flow::{HitKind, label};
-use crate::rules::{Cx, Raw, Rule};
+use crate::rules::{Cx, Raw, Rule, capitalize};
 use crate::sinks::Effect;
 use warden_core::{Category, Confidence, Severity};
 
@@ -36,13 +36,5 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             hit.callee
         );
         out.push(cx.from_hit(&RULE, h, hit, msg, conf));
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }

@@ -1,8 +1,7 @@
 //! Literal credentials in committed MCP client configuration.
 
-use crate::ir::Span;
 use crate::rules::{Cx, Raw, Rule};
-use warden_core::{Category, Confidence, Severity};
+use warden_core::{Category, Severity};
 
 pub static RULE: Rule = Rule {
     id: "secret-in-client-config",
@@ -19,29 +18,10 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
     for s in cx.secrets.iter().filter(|s| s.client_config) {
-        out.push(Raw {
-            rule: &RULE,
-            module: None,
-            path: Some(s.path.clone()),
-            span: Span {
-                start_line: s.line,
-                start_col: s.column,
-                end_line: s.line,
-                end_col: s.column + s.len,
-                ..Span::default()
-            },
-            tool: None,
-            message: format!(
-                "{} written literally in an MCP client configuration (fingerprint {}).",
-                s.kind, s.fingerprint
-            ),
-            evidence: Vec::new(),
-            severity: RULE.severity,
-            confidence: if s.weak {
-                Confidence::Medium
-            } else {
-                Confidence::High
-            },
-        });
+        let msg = format!(
+            "{} written literally in an MCP client configuration (fingerprint {}).",
+            s.kind, s.fingerprint
+        );
+        out.push(super::secret_finding(&RULE, s, msg));
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{carries_secret, secret_names};
 use crate::flow::HitKind;
-use crate::rules::{Cx, Raw, Rule};
+use crate::rules::{Cx, Raw, Rule, capitalize};
 use crate::sinks::Effect;
 use warden_core::{Category, Confidence, Severity};
 
@@ -58,13 +58,5 @@ fn check(cx: &Cx, out: &mut Vec<Raw>) {
             raw.message = capitalize(&raw.message);
             out.push(raw);
         }
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }

@@ -27,3 +27,37 @@ pub(crate) fn secret_names(hit: &Hit) -> String {
         names.join(", ")
     }
 }
+
+/// A finding for a credential found in file text.
+pub(crate) fn secret_finding(
+    rule: &'static crate::rules::Rule,
+    s: &crate::secrets::SecretMatch,
+    message: String,
+) -> crate::rules::Raw {
+    use warden_core::{Confidence, Severity};
+    crate::rules::Raw {
+        rule,
+        module: None,
+        path: Some(s.path.clone()),
+        span: crate::ir::Span {
+            start_line: s.line,
+            start_col: s.column,
+            end_line: s.line,
+            end_col: s.column + s.len,
+            ..crate::ir::Span::default()
+        },
+        tool: None,
+        message,
+        evidence: Vec::new(),
+        severity: if s.weak && !s.client_config {
+            Severity::Medium
+        } else {
+            rule.severity
+        },
+        confidence: if s.weak {
+            Confidence::Medium
+        } else {
+            Confidence::High
+        },
+    }
+}

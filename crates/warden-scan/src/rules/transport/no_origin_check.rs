@@ -1,8 +1,7 @@
 //! An MCP HTTP transport with no Host/Origin validation (DNS rebinding).
 
 use super::{has_host_check, serves_http};
-use crate::ir::Expr;
-use crate::rules::{Cx, Raw, Rule};
+use crate::rules::{Cx, Raw, Rule, at_span, each_call};
 use warden_core::{Category, Confidence, Severity};
 
 pub static RULE: Rule = Rule {
@@ -19,51 +18,41 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
-    for (mi, m) in cx.p.modules.iter().enumerate() {
+    each_call(cx.p, |mi, c| {
         let src = &cx.p.sources[mi];
-        if !serves_http(src) || has_host_check(src) {
-            continue;
+        // A transport behind authentication cannot be driven by a page in a browser,
+        // which has no token to send.
+        if !serves_http(src) || has_host_check(src) || super::has_auth(src) {
+            return;
         }
+        // The official Python SDK (mcp >= 1.23) validates Host by default; only fastmcp 2.x
+        // apps and an explicit opt-out are open.
+        let fastmcp2 = src.contains("from fastmcp") || src.contains("import fastmcp");
         let explicit_off = src.contains("enable_dns_rebinding_protection=False")
             || src.contains("enableDnsRebindingProtection: false");
-        for f in &m.functions {
-            for s in &f.body {
-                s.walk(&mut |s| {
-                    for e in s.exprs() {
-                        e.walk(&mut |x| {
-                            let Expr::Call(c) = x else { return };
-                            let Some(path) = c.callee.path() else { return };
-                            let name = path.rsplit('.').next().unwrap_or(&path);
-                            let bad = match name {
-                                "StreamableHTTPServerTransport" | "SSEServerTransport" => c.is_new,
-                                "SseServerTransport" | "StreamableHTTPSessionManager" => true,
-                                "TransportSecuritySettings" => explicit_off,
-                                "run_http_async" | "run_sse_async" | "run_streamable_http_async" | "http_app" | "sse_app" | "streamable_http_app" => {
-                                    c.keyword("middleware").is_none()
-                                }
-                                "run" => {
-                                    c.keyword("transport").and_then(|t| t.as_str()).is_some_and(|t| t == "sse" || t == "http" || t == "streamable-http")
-                                        && src.contains("from fastmcp")
-                                }
-                                _ => false,
-                            };
-                            if bad {
-                                out.push(Raw {
-                                    rule: &RULE,
-                                    module: Some(mi),
-                                    path: None,
-                                    span: c.span,
-                                    tool: None,
-                                    message: "This MCP HTTP transport does not check the Host or Origin header, so a web page can reach it through DNS rebinding.".into(),
-                                    evidence: Vec::new(),
-                                    severity: RULE.severity,
-                                    confidence: Confidence::Medium,
-                                });
-                            }
-                        });
-                    }
-                });
+        let Some(path) = c.callee.path() else { return };
+        let name = path.rsplit('.').next().unwrap_or(&path);
+        let bad = match name {
+            "StreamableHTTPServerTransport" | "SSEServerTransport" => c.is_new,
+            "SseServerTransport" | "StreamableHTTPSessionManager" => true,
+            "TransportSecuritySettings" => explicit_off,
+            "run_http_async"
+            | "run_sse_async"
+            | "run_streamable_http_async"
+            | "http_app"
+            | "sse_app"
+            | "streamable_http_app" => fastmcp2 && c.keyword("middleware").is_none(),
+            "run" => {
+                c.keyword("transport")
+                    .and_then(|t| t.as_str())
+                    .is_some_and(|t| t == "sse" || t == "http" || t == "streamable-http")
+                    && fastmcp2
             }
+            _ => false,
+        };
+        if bad {
+            let msg = "This MCP HTTP transport does not check the Host or Origin header, so a web page can reach it through DNS rebinding.";
+            out.push(at_span(&RULE, mi, c.span, msg.into(), Confidence::Medium));
         }
-    }
+    });
 }

@@ -2,7 +2,7 @@
 
 use super::{has_auth, serves_http};
 use crate::ir::Expr;
-use crate::rules::{Cx, Raw, Rule};
+use crate::rules::{Cx, Raw, Rule, at_span, each_call};
 use warden_core::{Category, Confidence, Severity};
 
 pub static RULE: Rule = Rule {
@@ -23,50 +23,59 @@ fn all_interfaces(e: Option<&Expr>) -> bool {
         .is_some_and(|h| h == "0.0.0.0" || h == "::" || h == "[::]" || h.is_empty())
 }
 
+/// Whether `app` registers a route that looks like an MCP endpoint, or the file has one
+/// app only.
+fn serves_mcp_routes(src: &str, app: &str) -> bool {
+    if src.matches(".listen(").count() <= 1 {
+        return true;
+    }
+    src.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with(&format!("{app}."))
+            && ["mcp", "sse", "message"]
+                .iter()
+                .any(|k| l.to_ascii_lowercase().contains(k))
+    })
+}
+
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
-    for (mi, m) in cx.p.modules.iter().enumerate() {
+    each_call(cx.p, |mi, c| {
         let src = &cx.p.sources[mi];
         if !serves_http(src) || has_auth(src) {
-            continue;
+            return;
         }
-        let py = m.lang == crate::lang::Lang::Python;
-        for f in &m.functions {
-            for s in &f.body {
-                s.walk(&mut |s| {
-                    for e in s.exprs() {
-                        e.walk(&mut |x| {
-                            let Expr::Call(c) = x else { return };
-                            let Some(path) = c.callee.path() else { return };
-                            let name = path.rsplit('.').next().unwrap_or(&path);
-                            let bad = if py {
-                                matches!(name, "run" | "run_http_async" | "run_sse_async" | "run_streamable_http_async" | "FastMCP")
-                                    && all_interfaces(c.keyword("host"))
-                            } else {
-                                name == "listen"
-                                    && c.positional(0).is_some()
-                                    && match c.positional(1) {
-                                        // Node's `listen(port)` binds every interface.
-                                        None | Some(Expr::Func(..)) => true,
-                                        Some(h) => all_interfaces(Some(h)),
-                                    }
-                            };
-                            if bad {
-                                out.push(Raw {
-                                    rule: &RULE,
-                                    module: Some(mi),
-                                    path: None,
-                                    span: c.span,
-                                    tool: None,
-                                    message: "The MCP HTTP transport listens on all network interfaces and nothing authenticates callers.".into(),
-                                    evidence: Vec::new(),
-                                    severity: RULE.severity,
-                                    confidence: Confidence::Medium,
-                                });
-                            }
-                        });
-                    }
-                });
-            }
+        let Some(path) = c.callee.path() else { return };
+        let name = path.rsplit('.').next().unwrap_or(&path);
+        let bad = if cx.p.modules[mi].lang == crate::lang::Lang::Python {
+            matches!(
+                name,
+                "run"
+                    | "run_http_async"
+                    | "run_sse_async"
+                    | "run_streamable_http_async"
+                    | "FastMCP"
+            ) && all_interfaces(c.keyword("host"))
+        } else {
+            name == "listen"
+                && c.positional(0).is_some()
+                && match c.positional(1) {
+                    // Node's `listen(port)` binds every interface.
+                    None | Some(Expr::Func(..)) => true,
+                    Some(h) => all_interfaces(Some(h)),
+                }
+        };
+        // In JS, the listening app must be the one with the MCP routes (a separate health
+        // or metrics app may listen anywhere).
+        if bad
+            && let Expr::Member(recv, _, _) = &c.callee
+            && let Some(app) = recv.path()
+            && !serves_mcp_routes(src, &app)
+        {
+            return;
         }
-    }
+        if bad {
+            let msg = "The MCP HTTP transport listens on all network interfaces and nothing authenticates callers.";
+            out.push(at_span(&RULE, mi, c.span, msg.into(), Confidence::Medium));
+        }
+    });
 }

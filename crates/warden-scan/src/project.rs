@@ -373,8 +373,10 @@ impl Project {
                                 // `import * as handlers from "./handlers/index.js"`: the barrel
                                 // may only re-export the function.
                                 None => {
-                                    return self
-                                        .top_function(self.defining_module(target, method), method);
+                                    return self.top_function(
+                                        self.defining_module(target, method),
+                                        method,
+                                    );
                                 }
                                 Some(class_name) => {
                                     let tm = &self.modules[target];

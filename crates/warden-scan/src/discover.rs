@@ -332,7 +332,19 @@ impl<'p> Cx<'p> {
                     _ => None,
                 }
             }
-            // `async (p) => obj.handler(p, ...)`: the wrapper itself is the handler.
+            // `timed(async (request) => ...)`: a wrapper around the handler function.
+            Expr::Call(c) => {
+                let funcs: Vec<&Expr> = c
+                    .args
+                    .iter()
+                    .map(|a| &a.value)
+                    .filter(|v| matches!(v, Expr::Func(..)))
+                    .collect();
+                match funcs.as_slice() {
+                    [only] => self.handler_fn(m, only),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -502,6 +514,12 @@ impl<'p> Cx<'p> {
             };
             let mut objs = Vec::new();
             self.tool_objects(f.module, f.func, &mut objs);
+            if objs.is_empty() {
+                // The list is built elsewhere and passed in (`setupHandlers(server, defs())`):
+                // tool definitions are object literals with a name and a schema anywhere in
+                // the project.
+                self.project_tool_objects(&mut objs);
+            }
             for (om, obj) in objs {
                 self.tool_from_object(om, obj, "ts:list-tools");
             }
@@ -546,6 +564,30 @@ impl<'p> Cx<'p> {
                     visit(e, out, self);
                 }
             });
+        }
+    }
+
+    fn project_tool_objects(&self, out: &mut Vec<(usize, &'p Expr)>) {
+        for (mi, module) in self.p.modules.iter().enumerate() {
+            if !module.lang.is_js_family() {
+                continue;
+            }
+            for f in &module.functions {
+                for s in &f.body {
+                    s.walk(&mut |s| {
+                        for e in s.exprs() {
+                            e.walk(&mut |y| {
+                                if let Expr::Object(..) = y
+                                    && y.prop("name").is_some_and(|n| matches!(n, Expr::Str(..)))
+                                    && y.prop("inputSchema").is_some()
+                                {
+                                    out.push((mi, y));
+                                }
+                            });
+                        }
+                    });
+                }
+            }
         }
     }
 

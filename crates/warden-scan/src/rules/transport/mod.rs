@@ -62,15 +62,15 @@ pub(crate) fn serves_http(src: &str) -> bool {
         "StreamableHTTPSessionManager",
         "streamable-http",
         "streamable_http",
-        "\"sse\"",
-        "'sse'",
         "sse_app",
         "http_app",
         "run_http_async",
         "run_sse_async",
         "createMcpHandler",
-        "\"http\"",
-        "'http'",
+        "transport=\"sse\"",
+        "transport='sse'",
+        "transport=\"http\"",
+        "transport='http'",
     ]
     .iter()
     .any(|k| src.contains(k))

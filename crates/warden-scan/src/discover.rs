@@ -143,6 +143,13 @@ pub fn discover(p: &Project) -> Inventory {
                         e.walk(&mut |x| {
                             if let Expr::Call(c) = x {
                                 cx.call(mi, c);
+                                if m.lang == crate::lang::Lang::Python
+                                    && c.callee
+                                        .path()
+                                        .is_some_and(|p| p == "Tool" || p.ends_with(".Tool"))
+                                {
+                                    cx.py_tool_object(mi, fi, c);
+                                }
                             }
                         });
                     }
@@ -870,27 +877,8 @@ impl<'p> Cx<'p> {
                         },
                     ));
                 }
-                "list_tools" if is_member => {
-                    let mut calls = Vec::new();
-                    for s in &f.body {
-                        s.walk(&mut |s| {
-                            for e in s.exprs() {
-                                e.walk(&mut |x| {
-                                    if let Expr::Call(c) = x
-                                        && c.callee
-                                            .path()
-                                            .is_some_and(|p| p == "Tool" || p.ends_with(".Tool"))
-                                    {
-                                        calls.push(c.as_ref());
-                                    }
-                                });
-                            }
-                        });
-                    }
-                    for c in calls {
-                        self.py_tool_object(m, c);
-                    }
-                }
+                // `Tool(...)` objects are found wherever they are built (see `call`).
+                "list_tools" if is_member => {}
                 "read_resource" if is_member => {
                     let mut tool = self.new_tool(
                         m,
@@ -1027,11 +1015,27 @@ impl<'p> Cx<'p> {
     }
 
     /// `types.Tool(name=..., description=..., inputSchema={...})` in a list-tools handler.
-    fn py_tool_object(&mut self, m: usize, c: &'p Call) {
-        let Some(name) = c.keyword("name").and_then(|n| self.string(m, n)) else {
+    fn py_tool_object(&mut self, m: usize, fi: FuncId, c: &'p Call) {
+        let class = self.p.modules[m].functions[fi].class.clone();
+        let name = c.keyword("name").and_then(|n| {
+            self.string(m, n).or_else(|| match (n, &class) {
+                // `Tool(name=self.name)` in a handler class.
+                (Expr::Member(o, attr, _), Some(cls)) if matches!(o.as_ref(), Expr::Name(s, _) if s == "self" || s == "cls") => {
+                    self.class_attr(m, cls, attr, 0)
+                }
+                _ => None,
+            })
+        });
+        let Some(name) = name else {
             self.unresolved(m, c.span, "tool name is not a constant");
             return;
         };
+        if self.inv.tools.iter().any(|t| {
+            t.def.location.path == self.p.modules[m].path
+                && t.def.location.start_line == c.span.start_line
+        }) {
+            return;
+        }
         let mut tool = self.new_tool(m, c.span, name, "py:list-tools");
         if let Some(d) = c.keyword("description") {
             self.set_description(&mut tool, m, d);
@@ -1045,7 +1049,97 @@ impl<'p> Cx<'p> {
         if let Some(a) = c.keyword("annotations") {
             tool.def.annotations = self.annotations(m, a);
         }
+        // A handler class: the method that runs the tool takes the arguments dict.
+        if let Some(cls) = &class {
+            let module = &self.p.modules[m];
+            let run = module.functions.iter().enumerate().find(|(_, f)| {
+                f.class.as_deref() == Some(cls.as_str())
+                    && f.params.len() >= 2
+                    && f.name.as_deref().is_some_and(|n| {
+                        matches!(
+                            n,
+                            "run_tool"
+                                | "run"
+                                | "call"
+                                | "execute"
+                                | "handle"
+                                | "__call__"
+                                | "call_tool"
+                                | "invoke"
+                        )
+                    })
+            });
+            if let Some((rf, f)) = run {
+                let h = self.inv.handler(
+                    FnRef {
+                        module: m,
+                        func: rf,
+                    },
+                    ArgBinding::Each { params: vec![1] },
+                );
+                tool.handler = Some(h);
+                tool.def.handler = Some(location(self.p, m, f.span));
+            }
+        }
         self.inv.tools.push(tool);
+    }
+
+    /// The value of `self.<attr>` for instances of `class`: a class attribute, an
+    /// assignment in `__init__`, or an argument passed up through `super().__init__`.
+    fn class_attr(&self, m: usize, class: &str, attr: &str, depth: u32) -> Option<String> {
+        if depth > 3 {
+            return None;
+        }
+        let module = &self.p.modules[m];
+        let key = format!("{class}.{attr}");
+        let mut found = None;
+        for s in &module.functions[Module::TOP].body {
+            s.walk(&mut |s| {
+                if let Stmt::Assign {
+                    target: Target::Path(p, _),
+                    value,
+                    ..
+                } = s
+                    && p == &key
+                    && found.is_none()
+                {
+                    found = self.string(m, value);
+                }
+            });
+        }
+        if found.is_some() {
+            return found;
+        }
+        for f in module
+            .functions
+            .iter()
+            .filter(|f| f.class.as_deref() == Some(class) && f.name.as_deref() == Some("__init__"))
+        {
+            for s in &f.body {
+                s.walk(&mut |s| match s {
+                    Stmt::Assign {
+                        target: Target::Path(p, _),
+                        value,
+                        ..
+                    } if p == &format!("self.{attr}") && found.is_none() => {
+                        found = self.string(m, value);
+                    }
+                    Stmt::Expr(Expr::Call(c))
+                        if found.is_none()
+                            && c.callee.path().is_some_and(|p| {
+                                p.ends_with("super().__init__") || p.ends_with("__init__")
+                            }) =>
+                    {
+                        // `super().__init__(TOOL_NAME)`: the parent stores it.
+                        if let Some(arg) = c.positional(0) {
+                            found = self.string(m, arg);
+                        }
+                    }
+                    _ => {}
+                });
+            }
+        }
+        found
     }
 
     fn py_params(&self, m: usize, fi: FuncId) -> (Vec<Param>, Vec<(String, u8)>) {
@@ -1096,7 +1190,7 @@ impl<'p> Cx<'p> {
                 .inv
                 .tools
                 .iter()
-                .any(|t| t.handler.is_none() && t.def.sdk.contains("list-tools"));
+                .any(|t| t.def.sdk.contains("list-tools"));
             if branches.is_empty() && !listed {
                 // A call handler that names no tool: tools come from data at run time
                 // (an OpenAPI spec, a registry), which source reading cannot list.

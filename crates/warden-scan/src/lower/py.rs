@@ -292,7 +292,17 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
             let name = n
                 .child_by_field_name("name")
                 .map(|c| cx.text(c).to_string());
-            let body = block_of(cx, n.child_by_field_name("body"), name.as_deref());
+            let mut body = block_of(cx, n.child_by_field_name("body"), name.as_deref());
+            // Class attributes (`name = "disk_usage"`) are `Class.name`, not module names.
+            if let Some(cls) = &name {
+                for st in body.iter_mut() {
+                    if let Stmt::Assign { target, .. } = st
+                        && let Target::Name(attr, sp) = target
+                    {
+                        *target = Target::Path(format!("{cls}.{attr}"), *sp);
+                    }
+                }
+            }
             out.push(Stmt::Block(body, sp));
         }
         "block" => {

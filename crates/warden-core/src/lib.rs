@@ -8,6 +8,7 @@
 
 mod finding;
 mod grade;
+pub mod jcs;
 mod tool;
 mod vocab;
 

@@ -1489,7 +1489,14 @@ impl<'p> Run<'p> {
         {
             t.partial = true;
         }
-        if creates_client(c, &q) {
+        // A credential handed over as a keyword, a spread or an object field
+        // (`make(**params)`, `factory({ password })`) configures what is built; unless
+        // the call only serialises or formats its input, the result is not the secret.
+        let secret_as_config = c.args.iter().zip(arg_ts.iter()).any(|(a, t)| {
+            t.as_ref().is_some_and(|t| t.labels & label::SECRET != 0)
+                && (a.name.is_some() || a.spread || matches!(a.value, Expr::Object(..)))
+        });
+        if creates_client(c, &q) || (secret_as_config && !serializes(&q)) {
             // A client built from a credential (`connect(password=...)`, `new Stripe(key)`)
             // is not the credential: what it returns is data, not the secret.
             return result.and_then(|mut t| {
@@ -1893,6 +1900,33 @@ impl<'p> Run<'p> {
         // zod: `z.string().regex(/^...$/)` in a schema is handled by discovery; a
         // `.parse(x)` of a strict schema is not assumed to sanitise.
     }
+}
+
+/// Calls that turn their input into text or plain data, keeping what is in it.
+fn serializes(q: &str) -> bool {
+    let leaf = q.rsplit('.').next().unwrap_or(q);
+    matches!(
+        leaf,
+        "dumps"
+            | "dump"
+            | "stringify"
+            | "str"
+            | "repr"
+            | "String"
+            | "format"
+            | "dict"
+            | "list"
+            | "toString"
+            | "encode"
+            | "b64encode"
+            | "urlencode"
+            | "jsonify"
+            | "JSONResponse"
+            | "TextContent"
+            | "print"
+            | "join"
+            | "f"
+    )
 }
 
 /// Calls that construct a client, connection or session object.

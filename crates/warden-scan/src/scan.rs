@@ -193,12 +193,21 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
         .filter(|(m, _)| m.has_errors)
         .map(|(m, _)| m.path.clone())
         .collect();
+    let timing = std::env::var_os("WARDEN_DEBUG_TIME").is_some();
+    let phase = |name: &str| {
+        if timing {
+            eprintln!("{name:>12}: {} ms", started.elapsed().as_millis());
+        }
+    };
+    phase("parsed");
     let mut project = Project::new(parsed);
     if let Ok(tsconfig) = std::fs::read_to_string(root.join("tsconfig.json")) {
         project.set_tsconfig(&tsconfig);
     }
 
+    phase("project");
     let inv = discover::discover(&project);
+    phase("discovered");
     if let Some(report) = opts.progress {
         report("analysing tools", 0, inv.handlers.len());
     }
@@ -231,6 +240,7 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
             eprintln!("  guards {:?}", r.guards.cleared);
         }
     }
+    phase("tool runs");
     let module_runs: Vec<RunResult> = (0..project.modules.len())
         .into_par_iter()
         .map(|m| Run::analyze_module(&project, m))
@@ -245,6 +255,7 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
         })
         .flat_map_iter(|(e, t)| crate::secrets::scan_text(&e.rel, t))
         .collect();
+    phase("secrets");
     let manifest_files: Vec<(String, String)> = files
         .iter()
         .filter(|(e, _)| e.kind == Kind::Manifest)
@@ -253,10 +264,21 @@ fn scan_in_pool(root: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError
     let manifests = crate::manifest::collect(&manifest_files);
 
     let cx = rules::Cx::new(&project, &inv, &runs, &module_runs, &secrets, &manifests);
+    phase("module runs");
     let mut raws: Vec<Raw> = Vec::new();
     for rule in rules::all() {
+        let t = std::time::Instant::now();
         (rule.check)(&cx, &mut raws);
+        if timing && t.elapsed().as_millis() > 50 {
+            eprintln!(
+                "{:>12}  rule {} took {} ms",
+                "",
+                rule.id,
+                t.elapsed().as_millis()
+            );
+        }
     }
+    phase("rules");
     let texts: HashMap<&str, &str> = files
         .iter()
         .map(|(e, t)| (e.rel.as_str(), t.as_str()))

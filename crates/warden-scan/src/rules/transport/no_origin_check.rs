@@ -18,13 +18,18 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
+    // Per module, once. A transport behind authentication cannot be driven by a page in
+    // a browser, which has no token to send.
+    let candidate: Vec<bool> =
+        cx.p.sources
+            .iter()
+            .map(|src| serves_http(src) && !has_host_check(src) && !super::has_auth(src))
+            .collect();
     each_call(cx.p, |mi, c| {
-        let src = &cx.p.sources[mi];
-        // A transport behind authentication cannot be driven by a page in a browser,
-        // which has no token to send.
-        if !serves_http(src) || has_host_check(src) || super::has_auth(src) {
+        if !candidate[mi] {
             return;
         }
+        let src = &cx.p.sources[mi];
         // The official Python SDK (mcp >= 1.23) validates Host by default; only fastmcp 2.x
         // apps and an explicit opt-out are open.
         let fastmcp2 = src.contains("from fastmcp") || src.contains("import fastmcp");

@@ -39,11 +39,17 @@ fn serves_mcp_routes(src: &str, app: &str) -> bool {
 }
 
 fn check(cx: &Cx, out: &mut Vec<Raw>) {
+    // Per module, once: whether it serves MCP over HTTP with no authentication.
+    let candidate: Vec<bool> =
+        cx.p.sources
+            .iter()
+            .map(|src| serves_http(src) && !has_auth(src))
+            .collect();
     each_call(cx.p, |mi, c| {
-        let src = &cx.p.sources[mi];
-        if !serves_http(src) || has_auth(src) {
+        if !candidate[mi] {
             return;
         }
+        let src = &cx.p.sources[mi];
         let Some(path) = c.callee.path() else { return };
         let name = path.rsplit('.').next().unwrap_or(&path);
         let bad = if cx.p.modules[mi].lang == crate::lang::Lang::Python {

@@ -368,6 +368,7 @@ impl<'p> Cx<'p> {
         let lang_py = self.p.modules[m].lang == crate::lang::Lang::Python;
         match method.as_str() {
             "registerTool" if !lang_py => self.ts_register_tool(m, c),
+            "addTool" if !lang_py => self.ts_add_tool(m, c),
             "tool" if !lang_py => self.ts_legacy_tool(m, c),
             "resource" | "registerResource" if !lang_py => self.ts_resource(m, c),
             "setRequestHandler" if !lang_py => self.ts_set_request_handler(m, c),
@@ -402,6 +403,33 @@ impl<'p> Cx<'p> {
             }
         }
         self.attach_handler(&mut tool, m, handler_e, ArgBinding::Object { index: 0 });
+        self.inv.tools.push(tool);
+    }
+
+    /// The TypeScript `fastmcp` framework: `server.addTool({ name, description,
+    /// parameters: z.object({...}), annotations, execute: async (args) => ... })`.
+    fn ts_add_tool(&mut self, m: usize, c: &'p Call) {
+        let Some((om, obj)) = c.positional(0).and_then(|a| self.resolve(m, a, 0)) else {
+            return;
+        };
+        let Some(execute) = obj.prop("execute") else {
+            return;
+        };
+        let Some(name) = obj.prop("name").and_then(|n| self.string(om, n)) else {
+            self.unresolved(m, c.span, "tool name is not a constant");
+            return;
+        };
+        let mut tool = self.new_tool(m, c.span, name, "ts:fastmcp-addTool");
+        if let Some(d) = obj.prop("description") {
+            self.set_description(&mut tool, om, d);
+        }
+        if let Some(p) = obj.prop("parameters") {
+            self.ts_schema(&mut tool, om, p);
+        }
+        if let Some(a) = obj.prop("annotations") {
+            tool.def.annotations = self.annotations(om, a);
+        }
+        self.attach_handler(&mut tool, om, execute, ArgBinding::Object { index: 0 });
         self.inv.tools.push(tool);
     }
 

@@ -411,7 +411,7 @@ impl<'p> Run<'p> {
                 target,
                 value,
                 span,
-                ..
+                augmented,
             } => {
                 // `parsed = Schema.parse(args)`: a validated copy of the arguments object.
                 if let (Target::Name(n, _), Expr::Call(c)) = (target, value)
@@ -424,7 +424,12 @@ impl<'p> Run<'p> {
                     // `const ok = p.startsWith(root + sep)` guards as much as an `if` does.
                     self.note_guards(fr, value);
                 }
-                let t = t.map(|t| t.with_step(m, *span, assign_note(target)));
+                let mut t = t.map(|t| t.with_step(m, *span, assign_note(target)));
+                // `url += "?q=" + x` appends: the start of the string, and so its host,
+                // is whatever it was.
+                if *augmented && let (Some(new), Target::Name(n, _)) = (t.as_mut(), target) {
+                    new.host_fixed = fr.env.get(n).is_none_or(|old| old.host_fixed);
+                }
                 self.bind(fr, target, t);
             }
             Stmt::Expr(e) => {
@@ -640,9 +645,9 @@ impl<'p> Run<'p> {
                     } else {
                         let t = self.eval(fr, p);
                         if i == 0 {
-                            // A leading untainted value (`${BASE_URL}/...`) is the server's
-                            // own configuration, not the attacker's choice.
-                            host_fixed = t.is_none();
+                            // A leading value the tool's input does not reach
+                            // (`${BASE_URL}/...`) is the server's own configuration.
+                            host_fixed = t.as_ref().is_none_or(|t| t.labels & label::ARG == 0);
                         }
                         acc = Taint::union(acc, t);
                     }
@@ -833,7 +838,9 @@ impl<'p> Run<'p> {
                             .collect();
                         let host_fixed = match l.as_str() {
                             Some(s) => fixes_host(&s),
-                            None => lt.as_ref().is_none_or(|t| t.host_fixed),
+                            None => lt
+                                .as_ref()
+                                .is_none_or(|t| t.host_fixed || t.labels & label::ARG == 0),
                         };
                         Taint::union(lt, rt).map(|mut t| {
                             t.built = true;

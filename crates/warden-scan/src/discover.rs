@@ -158,6 +158,7 @@ pub fn discover(p: &Project) -> Inventory {
         }
     }
     cx.link_dispatch();
+    cx.tool_registries();
     cx.inv.tools.sort_by(|a, b| {
         (&a.def.location.path, a.def.location.start_line, &a.def.name).cmp(&(
             &b.def.location.path,
@@ -599,6 +600,85 @@ impl<'p> Cx<'p> {
                     visit(e, out, self);
                 }
             });
+        }
+    }
+
+    /// Tool registries written as data: `{ name, description, inputSchema, handler }`
+    /// objects, and helper calls keyed by a property (`{ list_tables: tool({
+    /// description, parameters, execute }) }`). Only objects with a handler function
+    /// count, and only in files that import an MCP package or a tool helper.
+    fn tool_registries(&mut self) {
+        let p = self.p;
+        for (mi, module) in p.modules.iter().enumerate() {
+            if !module.lang.is_js_family()
+                || !module
+                    .imports
+                    .iter()
+                    .any(|i| is_mcp_module(&i.module) || i.module.contains("mcp"))
+            {
+                continue;
+            }
+            let mut found: Vec<(String, &'p Expr, Span)> = Vec::new();
+            for f in &module.functions {
+                for s in &f.body {
+                    s.walk(&mut |s| {
+                        for e in s.exprs() {
+                            e.walk(&mut |y| {
+                                let Expr::Object(props, _) = y else { return };
+                                for prop in props {
+                                    // `key: tool({...})`
+                                    if let (Some(k), Expr::Call(c)) = (&prop.key, &prop.value)
+                                        && c.callee.path().is_some_and(|cp| {
+                                            let l = cp
+                                                .rsplit('.')
+                                                .next()
+                                                .unwrap_or(&cp)
+                                                .to_ascii_lowercase();
+                                            l == "tool" || l == "definetool" || l == "createtool"
+                                        })
+                                        && let Some(obj @ Expr::Object(..)) = c.positional(0)
+                                        && (obj.prop("execute").is_some()
+                                            || obj.prop("handler").is_some())
+                                    {
+                                        let name = obj
+                                            .prop("name")
+                                            .and_then(|n| n.as_str())
+                                            .unwrap_or_else(|| k.clone());
+                                        found.push((name, obj, c.span));
+                                    }
+                                }
+                                // `{ name: "x", inputSchema, handler }`
+                                if let Some(Expr::Str(name, _)) = y.prop("name")
+                                    && (y.prop("inputSchema").is_some()
+                                        || y.prop("parameters").is_some())
+                                    && (y.prop("handler").is_some() || y.prop("execute").is_some())
+                                {
+                                    found.push((name.clone(), y, y.span()));
+                                }
+                            });
+                        }
+                    });
+                }
+            }
+            for (name, obj, sp) in found {
+                if self.inv.tools.iter().any(|t| t.def.name == name) {
+                    continue;
+                }
+                let mut tool = self.new_tool(mi, sp, name, "ts:tool-object");
+                if let Some(d) = obj.prop("description") {
+                    self.set_description(&mut tool, mi, d);
+                }
+                if let Some(sc) = obj.prop("inputSchema").or_else(|| obj.prop("parameters")) {
+                    self.ts_schema(&mut tool, mi, sc);
+                }
+                if let Some(a) = obj.prop("annotations") {
+                    tool.def.annotations = self.annotations(mi, a);
+                }
+                if let Some(h) = obj.prop("execute").or_else(|| obj.prop("handler")) {
+                    self.attach_handler(&mut tool, mi, h, ArgBinding::Object { index: 0 });
+                }
+                self.inv.tools.push(tool);
+            }
         }
     }
 

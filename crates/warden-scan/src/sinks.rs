@@ -82,7 +82,6 @@ fn dbish(q: &str) -> bool {
         "db",
         "database",
         "pool",
-        "client",
         "session",
         "engine",
         "knex",

@@ -337,6 +337,10 @@ impl<'p> Cx<'p> {
                         module: rm,
                         func: *id,
                     }),
+                    // `find_foo = find`: an alias of a function defined by name.
+                    Expr::Name(..) | Expr::Member(..) if !std::ptr::eq(v, e) => {
+                        self.p.resolve_call(rm, None, v)
+                    }
                     _ => None,
                 }
             }

@@ -1128,7 +1128,6 @@ impl<'p> Run<'p> {
                 .as_ref()
                 .is_some_and(|t| t.labels & label::ENV_ALL != 0))
         {
-            self.touch(Effect::Log, false, false, true);
             return c
                 .positional(0)
                 .and_then(|a| a.as_str())
@@ -1245,29 +1244,20 @@ impl<'p> Run<'p> {
         let uses = sinks::classify(&q, c, text, py);
         let mut result_external: Option<&'static str> = None;
         for u in &uses {
-            let destroys = matches!(u.effect, Effect::FsDelete)
-                || (matches!(u.effect, Effect::Sql)
-                    && u.inputs
-                        .first()
-                        .and_then(|e| e.as_str())
-                        .is_some_and(|s| sql_destroys(&s)));
+            // SQL text (literal, or what a variable was built from) tells reads from writes.
+            let sql_text = match u.effect {
+                Effect::Sql => u.inputs.first().and_then(|e| self.literal_text(fr, e)),
+                _ => None,
+            };
+            let destroys =
+                u.effect == Effect::FsDelete || sql_text.as_deref().is_some_and(sql_destroys);
             let mutates = u.mutates
                 || matches!(
                     u.effect,
                     Effect::FsWrite | Effect::FsDelete | Effect::Shell | Effect::Process
                 )
-                || (matches!(u.effect, Effect::Sql)
-                    && u.inputs
-                        .first()
-                        .and_then(|e| self.literal_text(fr, e))
-                        .is_some_and(|s| sql_mutates(&s)));
-            let destroys = destroys
-                || (matches!(u.effect, Effect::Sql)
-                    && u.inputs
-                        .first()
-                        .and_then(|e| self.literal_text(fr, e))
-                        .is_some_and(|s| sql_destroys(&s)));
-            self.touch(u.effect, mutates, destroys, false);
+                || sql_text.as_deref().is_some_and(sql_mutates);
+            self.touch(u.effect, mutates, destroys);
             match u.effect {
                 Effect::Http => result_external = Some("an HTTP response from a fixed service"),
                 Effect::FsRead
@@ -1571,12 +1561,9 @@ impl<'p> Run<'p> {
         });
     }
 
-    fn touch(&mut self, effect: Effect, mutates: bool, destroys: bool, env: bool) {
-        let effect = if env { Effect::Log } else { effect };
-        if env {
-            // Environment reads are tracked through names_read; nothing to add here.
-            return;
-        }
+    /// Records what a handler run does (for the inventory and the permission rules).
+    /// Environment reads are seen through `names_read`, not here.
+    fn touch(&mut self, effect: Effect, mutates: bool, destroys: bool) {
         let e = EffectSeen {
             effect,
             mutates,

@@ -397,18 +397,24 @@ impl<'p> Cx<'p> {
         };
         let mut tool = self.new_tool(m, c.span, name, "ts:registerTool");
         if let Some((cm, cfg)) = config {
-            if let Some(d) = cfg.prop("description") {
-                self.set_description(&mut tool, cm, d);
-            }
-            if let Some(s) = cfg.prop("inputSchema") {
-                self.ts_schema(&mut tool, cm, s);
-            }
-            if let Some(a) = cfg.prop("annotations") {
-                tool.def.annotations = self.annotations(cm, a);
-            }
+            self.apply_config(&mut tool, cm, cfg);
         }
         self.attach_handler(&mut tool, m, handler_e, ArgBinding::Object { index: 0 });
         self.inv.tools.push(tool);
+    }
+
+    /// Description, input schema (`inputSchema` or `parameters`) and annotations from a
+    /// tool's configuration object.
+    fn apply_config(&self, tool: &mut FoundTool, m: usize, cfg: &'p Expr) {
+        if let Some(d) = cfg.prop("description") {
+            self.set_description(tool, m, d);
+        }
+        if let Some(s) = cfg.prop("inputSchema").or_else(|| cfg.prop("parameters")) {
+            self.ts_schema(tool, m, s);
+        }
+        if let Some(a) = cfg.prop("annotations") {
+            tool.def.annotations = self.annotations(m, a);
+        }
     }
 
     /// The TypeScript `fastmcp` framework: `server.addTool({ name, description,
@@ -425,15 +431,7 @@ impl<'p> Cx<'p> {
             return;
         };
         let mut tool = self.new_tool(m, c.span, name, "ts:fastmcp-addTool");
-        if let Some(d) = obj.prop("description") {
-            self.set_description(&mut tool, om, d);
-        }
-        if let Some(p) = obj.prop("parameters") {
-            self.ts_schema(&mut tool, om, p);
-        }
-        if let Some(a) = obj.prop("annotations") {
-            tool.def.annotations = self.annotations(om, a);
-        }
+        self.apply_config(&mut tool, om, obj);
         self.attach_handler(&mut tool, om, execute, ArgBinding::Object { index: 0 });
         self.inv.tools.push(tool);
     }
@@ -669,15 +667,7 @@ impl<'p> Cx<'p> {
                     continue;
                 }
                 let mut tool = self.new_tool(mi, sp, name, "ts:tool-object");
-                if let Some(d) = obj.prop("description") {
-                    self.set_description(&mut tool, mi, d);
-                }
-                if let Some(sc) = obj.prop("inputSchema").or_else(|| obj.prop("parameters")) {
-                    self.ts_schema(&mut tool, mi, sc);
-                }
-                if let Some(a) = obj.prop("annotations") {
-                    tool.def.annotations = self.annotations(mi, a);
-                }
+                self.apply_config(&mut tool, mi, obj);
                 if let Some(h) = obj.prop("execute").or_else(|| obj.prop("handler")) {
                     self.attach_handler(&mut tool, mi, h, ArgBinding::Object { index: 0 });
                 }

@@ -149,7 +149,7 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                 if is_truthy_lit(call.keyword("shell"), text) {
                     push(&mut out, Effect::Shell, cmd.into_iter().collect());
                 } else if let Some(cmd) = cmd {
-                    out.push(process_use(cmd, &[]));
+                    out.push(process_use(cmd));
                 }
             }
             "asyncio.create_subprocess_exec"
@@ -284,17 +284,14 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             | "requests.Session.get"
             | "requests.Session.post" => {
                 let url = arg0.or_else(|| call.keyword("url"));
-                let mutates = matches!(name, "post" | "put" | "delete" | "patch");
-                out.push(SinkUse {
-                    effect: Effect::Http,
-                    inputs: url.into_iter().collect(),
-                    argv: Vec::new(),
-                    mutates,
-                });
+                out.push(http(url, mutating_verb(name)));
             }
             "requests.request" | "httpx.request" => {
+                // `requests.request("POST", url)`: the verb is the first argument.
+                let verb = arg0.or_else(|| call.keyword("method"));
+                let verb = verb.and_then(|v| v.as_str()).unwrap_or_default();
                 let url = call.positional(1).or_else(|| call.keyword("url"));
-                push(&mut out, Effect::Http, url.into_iter().collect())
+                out.push(http(url, mutating_verb(&verb.to_ascii_lowercase())))
             }
             _ => {}
         }
@@ -325,23 +322,13 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                 arg0
             }
             .or_else(|| call.keyword("url"));
-            out.push(SinkUse {
-                effect: Effect::Http,
-                inputs: url.into_iter().collect(),
-                argv: Vec::new(),
-                mutates: matches!(name, "post" | "put" | "delete" | "patch"),
-            });
+            out.push(http(url, mutating_verb(name)));
             return out;
         }
         if (recv.contains("smtp") || recv.contains("SMTP"))
             && matches!(name, "send_message" | "sendmail" | "send")
         {
-            out.push(SinkUse {
-                effect: Effect::Http,
-                inputs: Vec::new(),
-                argv: Vec::new(),
-                mutates: true,
-            });
+            out.push(http(None, true));
             return out;
         }
         if name == "extractall" && (recv.starts_with("tarfile") || recv.starts_with("zipfile")) {
@@ -512,13 +499,8 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
                 .and_then(|o| o.prop("method"))
                 .and_then(|m| m.as_str())
                 .unwrap_or_default()
-                .to_ascii_uppercase();
-            out.push(SinkUse {
-                effect: Effect::Http,
-                inputs: url.into_iter().collect(),
-                argv: Vec::new(),
-                mutates: matches!(method.as_str(), "POST" | "PUT" | "DELETE" | "PATCH"),
-            });
+                .to_ascii_lowercase();
+            out.push(http(url, mutating_verb(&method)));
         }
         _ => {}
     }
@@ -538,28 +520,18 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
             Some(o @ Expr::Object(..)) => o.prop("url"),
             other => other,
         };
-        out.push(SinkUse {
-            effect: Effect::Http,
-            inputs: url.into_iter().collect(),
-            argv: Vec::new(),
-            mutates: matches!(name, "post" | "put" | "delete" | "patch"),
-        });
+        out.push(http(url, mutating_verb(name)));
         return out;
     }
     if name == "sendMail"
         || (recv.to_ascii_lowercase().contains("mail") && name.starts_with("send"))
     {
         // E-mail is an outbound channel like a POST.
-        out.push(SinkUse {
-            effect: Effect::Http,
-            inputs: Vec::new(),
-            argv: Vec::new(),
-            mutates: true,
-        });
+        out.push(http(None, true));
         return out;
     }
     if name == "goto" && recv.to_ascii_lowercase().contains("page") {
-        push(&mut out, Effect::Http, arg0.into_iter().collect());
+        out.push(http(arg0, false));
         return out;
     }
     if root == "fs" || recv == "fs.promises" {
@@ -664,8 +636,24 @@ pub fn classify<'a>(q: &str, call: &'a Call, text: &str, py: bool) -> Vec<SinkUs
     out
 }
 
+/// An outbound request to `url` (none when the destination is not an argument, as
+/// for mail); `mutates` when it changes state on the far side.
+fn http(url: Option<&Expr>, mutates: bool) -> SinkUse<'_> {
+    SinkUse {
+        effect: Effect::Http,
+        inputs: url.into_iter().collect(),
+        argv: Vec::new(),
+        mutates,
+    }
+}
+
+/// Whether an HTTP verb (lower case) changes state on the server.
+fn mutating_verb(verb: &str) -> bool {
+    matches!(verb, "post" | "put" | "delete" | "patch")
+}
+
 /// An argv-form process call: `subprocess.run([prog, a, b])` or `run(cmd_list)`.
-fn process_use<'a>(cmd: &'a Expr, _extra: &[&'a Expr]) -> SinkUse<'a> {
+fn process_use(cmd: &Expr) -> SinkUse<'_> {
     match cmd {
         Expr::List(items, _) if !items.is_empty() => SinkUse {
             effect: Effect::Process,
@@ -885,4 +873,53 @@ pub fn external_content(q: &str) -> Option<&'static str> {
         return Some("web page content");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Arg, Span};
+
+    fn call(args: &[(Option<&str>, &str)]) -> Call {
+        let arg = |(name, value): &(Option<&str>, &str)| Arg {
+            name: name.map(str::to_string),
+            value: Expr::Str(value.to_string(), Span::default()),
+            spread: false,
+        };
+        Call {
+            callee: Expr::Name("f".into(), Span::default()),
+            args: args.iter().map(arg).collect(),
+            is_new: false,
+            tagged: false,
+            span: Span::default(),
+        }
+    }
+
+    fn http_mutates(q: &str, c: &Call, py: bool) -> Vec<bool> {
+        classify(q, c, "", py)
+            .iter()
+            .filter(|u| u.effect == Effect::Http)
+            .map(|u| u.mutates)
+            .collect()
+    }
+
+    #[test]
+    fn generic_request_reads_its_verb_argument() {
+        let post = call(&[(None, "POST"), (None, "https://x.example")]);
+        let get = call(&[(None, "get"), (None, "https://x.example")]);
+        let kw = call(&[(Some("method"), "DELETE"), (Some("url"), "https://x")]);
+        assert_eq!(http_mutates("requests.request", &post, true), [true]);
+        assert_eq!(http_mutates("httpx.request", &get, true), [false]);
+        assert_eq!(http_mutates("requests.request", &kw, true), [true]);
+    }
+
+    #[test]
+    fn verb_methods_and_mail_mutate_plain_reads_do_not() {
+        let url = call(&[(None, "https://x.example")]);
+        assert_eq!(http_mutates("requests.post", &url, true), [true]);
+        assert_eq!(http_mutates("requests.get", &url, true), [false]);
+        assert_eq!(http_mutates("axios.put", &url, false), [true]);
+        assert_eq!(http_mutates("transporter.sendMail", &url, false), [true]);
+        assert_eq!(http_mutates("smtp.send_message", &url, true), [true]);
+    }
 }

@@ -172,12 +172,8 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                             if b.kind() == "as_pattern"
                                 && let Some(alias) = b.child_by_field_name("alias")
                             {
-                                let target = children(alias)
-                                    .first()
-                                    .map(|t| pattern(cx, *t))
-                                    .unwrap_or_else(|| pattern(cx, alias));
                                 body.push(Stmt::Assign {
-                                    target,
+                                    target: alias_target(cx, alias),
                                     value: Expr::Name(super::ts::THROWN.into(), span(b)),
                                     augmented: false,
                                     span: span(b),
@@ -209,12 +205,8 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                         let value = children(v).first().map(|x| expr(cx, *x));
                         let alias = v.child_by_field_name("alias");
                         if let (Some(value), Some(alias)) = (value, alias) {
-                            let target = children(alias)
-                                .first()
-                                .map(|t| pattern(cx, *t))
-                                .unwrap_or_else(|| pattern(cx, alias));
                             body.push(Stmt::Assign {
-                                target,
+                                target: alias_target(cx, alias),
                                 value,
                                 augmented: false,
                                 span: span(item),
@@ -446,6 +438,15 @@ fn param(cx: &mut Cx, p: Node) -> Option<ParamDecl> {
         default: default.map(|d| expr(cx, d)),
         span: sp,
     })
+}
+
+/// The target bound by `as` in `except E as e` and `with x as (a, b)`: the grammar
+/// wraps it in an `as_pattern_target` node whose child is the real pattern.
+fn alias_target(cx: &mut Cx, alias: Node) -> Target {
+    match children(alias).first() {
+        Some(t) => pattern(cx, *t),
+        None => pattern(cx, alias),
+    }
 }
 
 fn pattern(cx: &mut Cx, n: Node) -> Target {

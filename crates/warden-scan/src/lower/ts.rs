@@ -36,18 +36,7 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                 let mut any = false;
                 for c in children(n) {
                     if c.kind() == "export_clause" {
-                        for spec in children(c) {
-                            let Some(name) = spec.child_by_field_name("name") else {
-                                continue;
-                            };
-                            let local = spec.child_by_field_name("alias").unwrap_or(name);
-                            cx.imports.push(Import {
-                                local: cx.text(local).to_string(),
-                                module: module.clone(),
-                                member: Some(cx.text(name).to_string()),
-                            });
-                            any = true;
-                        }
+                        any |= import_specifiers(cx, c, &module);
                     }
                 }
                 if !any {
@@ -287,6 +276,26 @@ fn expr_stmt(cx: &mut Cx, e: Node, out: &mut Vec<Stmt>) {
 }
 
 /// `import x from "m"`, `import * as x from "m"`, `import { a as b } from "m"`.
+/// Records each `name as alias` of an import or re-export list as a binding of
+/// `module`'s member; returns whether there was any. String names
+/// (`import { "a-b" as c }`) lose their quotes.
+fn import_specifiers(cx: &mut Cx, list: Node, module: &str) -> bool {
+    let mut any = false;
+    for spec in children(list) {
+        let Some(name) = spec.child_by_field_name("name") else {
+            continue;
+        };
+        let local = spec.child_by_field_name("alias").unwrap_or(name);
+        cx.imports.push(Import {
+            local: cx.text(local).to_string(),
+            module: module.to_string(),
+            member: Some(cx.text(name).trim_matches(['"', '\'']).to_string()),
+        });
+        any = true;
+    }
+    any
+}
+
 fn import(cx: &mut Cx, n: Node) {
     let Some(src) = n.child_by_field_name("source") else {
         return;
@@ -313,17 +322,7 @@ fn import(cx: &mut Cx, n: Node) {
                     }
                 }
                 "named_imports" => {
-                    for spec in children(part) {
-                        let Some(name) = spec.child_by_field_name("name") else {
-                            continue;
-                        };
-                        let local = spec.child_by_field_name("alias").unwrap_or(name);
-                        cx.imports.push(Import {
-                            local: cx.text(local).to_string(),
-                            module: module.clone(),
-                            member: Some(cx.text(name).trim_matches(['"', '\'']).to_string()),
-                        });
-                    }
+                    import_specifiers(cx, part, &module);
                 }
                 _ => {}
             }

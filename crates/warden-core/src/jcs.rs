@@ -19,20 +19,58 @@ pub enum JcsError {
 /// The canonical form of `v`.
 pub fn to_string(v: &Value) -> Result<String, JcsError> {
     let mut out = String::new();
-    write_value(&mut out, v)?;
+    write_value(&mut out, v, Numbers::Strict)?;
     Ok(out)
 }
 
-fn write_value(out: &mut String, v: &Value) -> Result<(), JcsError> {
+/// The canonical form of `v`, with every 64-bit integer written exactly.
+///
+/// RFC 8785 renders numbers as ECMAScript doubles, which are exact only within ±2^53;
+/// Unix-nanosecond times (≈1.8·10^18) are past that. The ledger stores its canonical
+/// bytes and verifiers hash those bytes, never a re-serialisation, so an exact decimal
+/// integer is both deterministic and lossless. Floats are still refused.
+pub fn to_string_wide_ints(v: &Value) -> Result<String, JcsError> {
+    let mut out = String::new();
+    write_value(&mut out, v, Numbers::WideInts)?;
+    Ok(out)
+}
+
+/// The canonical form of arbitrary JSON, for digests of tool arguments (which may hold
+/// floats). Integers are exact; other numbers use Rust's shortest round-trip rendering,
+/// which is deterministic, so equal values always give equal digests.
+pub fn to_string_any_numbers(v: &Value) -> String {
+    let mut out = String::new();
+    // Infallible in this mode: only the number branch can fail, and it does not here.
+    let _ = write_value(&mut out, v, Numbers::Any);
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    /// Integers within ±2^53 (RFC 8785's exact range).
+    Strict,
+    /// Every 64-bit integer.
+    WideInts,
+    /// Anything, floats included.
+    Any,
+}
+
+fn write_value(out: &mut String, v: &Value, mode: Numbers) -> Result<(), JcsError> {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            const LIMIT: u64 = 1 << 53;
-            if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= LIMIT) {
+            let limit: u64 = if mode == Numbers::Strict {
+                1 << 53
+            } else {
+                u64::MAX
+            };
+            if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= limit) {
                 let _ = write!(out, "{i}");
-            } else if let Some(u) = n.as_u64().filter(|u| *u <= LIMIT) {
+            } else if let Some(u) = n.as_u64().filter(|u| *u <= limit) {
                 let _ = write!(out, "{u}");
+            } else if mode == Numbers::Any {
+                let _ = write!(out, "{n}");
             } else {
                 return Err(JcsError::Number(n.to_string()));
             }
@@ -44,7 +82,7 @@ fn write_value(out: &mut String, v: &Value) -> Result<(), JcsError> {
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(out, item)?;
+                write_value(out, item, mode)?;
             }
             out.push(']');
         }
@@ -59,7 +97,7 @@ fn write_value(out: &mut String, v: &Value) -> Result<(), JcsError> {
                 }
                 write_string(out, k);
                 out.push(':');
-                write_value(out, val)?;
+                write_value(out, val, mode)?;
             }
             out.push('}');
         }
@@ -125,5 +163,15 @@ mod tests {
             to_string(&json!(-9_007_199_254_740_992i64)).unwrap_or_default(),
             "-9007199254740992"
         );
+    }
+
+    #[test]
+    fn wide_mode_writes_64_bit_integers_exactly_and_still_refuses_floats() {
+        let v = json!({"t": 1_764_081_278_123_456_789u64, "n": i64::MIN, "m": u64::MAX});
+        assert_eq!(
+            to_string_wide_ints(&v).unwrap_or_default(),
+            "{\"m\":18446744073709551615,\"n\":-9223372036854775808,\"t\":1764081278123456789}"
+        );
+        assert!(to_string_wide_ints(&json!([0.5])).is_err());
     }
 }

@@ -59,10 +59,13 @@ pub enum ProofError {
 /// An append-only Merkle tree over leaf hashes.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
-    leaves: Vec<Hash>,
+    /// `levels[h][i]` is the root of the complete subtree of 2^h leaves starting at leaf
+    /// `i·2^h`; `levels[0]` are the leaves. Twice the leaves' memory buys O(log n)
+    /// historical roots and proofs (a checkpoint every second must not rehash the log).
+    levels: Vec<Vec<Hash>>,
     /// Roots of the complete subtrees of the current tree, largest first (the binary
     /// decomposition of the size), so the current root costs O(log n).
-    frontier: Vec<(u64, Hash)>,
+    frontier: CompactRange,
 }
 
 impl Tree {
@@ -73,22 +76,27 @@ impl Tree {
 
     /// Number of leaves.
     pub fn size(&self) -> u64 {
-        self.leaves.len() as u64
+        self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
     /// Appends a leaf hash and returns its index.
     pub fn push_hash(&mut self, leaf: Hash) -> u64 {
         let index = self.size();
-        self.leaves.push(leaf);
-        let mut node = (1u64, leaf);
-        while let Some(&(size, top)) = self.frontier.last() {
-            if size != node.0 {
+        let mut h = 0;
+        let mut carry = leaf;
+        loop {
+            if self.levels.len() == h {
+                self.levels.push(Vec::new());
+            }
+            let level = &mut self.levels[h];
+            level.push(carry);
+            if level.len() % 2 == 1 {
                 break;
             }
-            self.frontier.pop();
-            node = (size * 2, node_hash(&top, &node.1));
+            carry = node_hash(&level[level.len() - 2], &level[level.len() - 1]);
+            h += 1;
         }
-        self.frontier.push(node);
+        self.frontier.push(leaf);
         index
     }
 
@@ -99,16 +107,12 @@ impl Tree {
 
     /// The leaf hash at `index`.
     pub fn leaf(&self, index: u64) -> Option<&Hash> {
-        self.leaves.get(usize::try_from(index).ok()?)
+        self.levels.first()?.get(usize::try_from(index).ok()?)
     }
 
     /// The root of the whole tree.
     pub fn root(&self) -> Hash {
-        let mut it = self.frontier.iter().rev();
-        match it.next() {
-            None => empty_root(),
-            Some(&(_, first)) => it.fold(first, |acc, (_, h)| node_hash(h, &acc)),
-        }
+        self.frontier.root()
     }
 
     /// The root of the tree as it was at `size` leaves.
@@ -125,10 +129,37 @@ impl Tree {
         Ok(self.subtree(0, size))
     }
 
+    /// The compact range of the first `size` leaves: what a verifier that holds only
+    /// later leaves needs to recompute roots (sent with incremental exports).
+    pub fn frontier_at(&self, size: u64) -> Result<CompactRange, ProofError> {
+        if size > self.size() {
+            return Err(ProofError::SizeOutOfRange {
+                size,
+                have: self.size(),
+            });
+        }
+        let mut nodes = Vec::new();
+        let mut start = 0;
+        for bit in (0..64).rev() {
+            let len = 1u64 << bit;
+            if size & len != 0 {
+                nodes.push((len, self.subtree(start, len)));
+                start += len;
+            }
+        }
+        Ok(CompactRange { nodes })
+    }
+
     /// MTH of leaves `[start, start + len)`.
     fn subtree(&self, start: u64, len: u64) -> Hash {
-        if len == 1 {
-            return self.leaves[start as usize];
+        if len.is_power_of_two() && start.is_multiple_of(len) {
+            let stored = self
+                .levels
+                .get(len.trailing_zeros() as usize)
+                .and_then(|level| level.get((start / len) as usize));
+            if let Some(h) = stored {
+                return *h;
+            }
         }
         let k = split(len);
         node_hash(&self.subtree(start, k), &self.subtree(start + k, len - k))
@@ -196,6 +227,64 @@ impl Tree {
         } else {
             self.subproof(m - k, start + k, n - k, false, out);
             out.push(self.subtree(start, k));
+        }
+    }
+}
+
+/// The roots of the complete subtrees that make up a tree's first leaves, largest first
+/// (the binary decomposition of its size): enough to append leaves and compute roots in
+/// O(log n) memory, which is how `verify` streams a log without holding it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactRange {
+    nodes: Vec<(u64, Hash)>,
+}
+
+impl CompactRange {
+    /// The empty range.
+    pub fn new() -> CompactRange {
+        CompactRange::default()
+    }
+
+    /// A range from `(subtree size, root)` pairs; the sizes must be distinct powers of
+    /// two, largest first.
+    pub fn from_nodes(nodes: Vec<(u64, Hash)>) -> Result<CompactRange, ProofError> {
+        let ok = nodes.iter().all(|(n, _)| n.is_power_of_two())
+            && nodes.windows(2).all(|w| w[0].0 > w[1].0);
+        if !ok {
+            return Err(ProofError::WrongLength);
+        }
+        Ok(CompactRange { nodes })
+    }
+
+    /// The `(size, root)` pairs.
+    pub fn nodes(&self) -> &[(u64, Hash)] {
+        &self.nodes
+    }
+
+    /// Leaves covered.
+    pub fn size(&self) -> u64 {
+        self.nodes.iter().map(|(n, _)| n).sum()
+    }
+
+    /// Appends a leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut node = (1u64, leaf);
+        while let Some(&(size, top)) = self.nodes.last() {
+            if size != node.0 {
+                break;
+            }
+            self.nodes.pop();
+            node = (size * 2, node_hash(&top, &node.1));
+        }
+        self.nodes.push(node);
+    }
+
+    /// The root of the tree of [`CompactRange::size`] leaves.
+    pub fn root(&self) -> Hash {
+        let mut it = self.nodes.iter().rev();
+        match it.next() {
+            None => empty_root(),
+            Some(&(_, first)) => it.fold(first, |acc, (_, h)| node_hash(h, &acc)),
         }
     }
 }
@@ -508,5 +597,25 @@ mod tests {
             verify_consistency(3, 3, &empty_root(), &leaf_hash(b""), &[]),
             Err(ProofError::RootMismatch)
         );
+    }
+
+    #[test]
+    fn compact_range_from_any_prefix_reaches_every_later_root() {
+        let (t, leaves) = tree_of(64);
+        for k in 0..=64u64 {
+            let mut range = t.frontier_at(k).unwrap_or_default();
+            assert_eq!(range.size(), k);
+            assert_eq!(range.root(), naive_root(&leaves[..k as usize]));
+            for n in k..64 {
+                range.push(leaves[n as usize]);
+                assert_eq!(
+                    range.root(),
+                    naive_root(&leaves[..=n as usize]),
+                    "k={k} n={n}"
+                );
+            }
+        }
+        assert!(CompactRange::from_nodes(vec![(2, [0; 32]), (4, [0; 32])]).is_err());
+        assert!(CompactRange::from_nodes(vec![(3, [0; 32])]).is_err());
     }
 }

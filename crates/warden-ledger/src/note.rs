@@ -10,6 +10,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use crate::hmac::hex;
+
 /// Ed25519's signature type byte in key ids and verifier keys.
 const ED25519: u8 = 0x01;
 /// Signature lines accepted per note (the spec asks verifiers to accept at least 16).
@@ -108,10 +110,6 @@ impl NoteSigner {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn check_text(text: &str) -> Result<(), NoteError> {
     if !text.ends_with('\n') || text.chars().any(|c| c.is_control() && c != '\n') {
         return Err(NoteError::BadText);
@@ -132,8 +130,9 @@ impl NoteVerifier {
     /// one the name and key imply.
     pub fn parse(vkey: &str) -> Result<NoteVerifier, NoteError> {
         let bad = || NoteError::BadVerifierKey(vkey.to_string());
-        let mut parts = vkey.trim().rsplitn(3, '+');
-        let (Some(b64), Some(id_hex), Some(name)) = (parts.next(), parts.next(), parts.next())
+        // Names cannot contain '+' but base64 can: split from the left.
+        let mut parts = vkey.trim().splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(bad());
         };
@@ -425,5 +424,15 @@ mod tests {
         let (name, _) = name_id.rsplit_once('+').unwrap_or_default();
         assert!(NoteVerifier::parse(&format!("{name}+00000000+{b64}")).is_err());
         assert!(NoteVerifier::parse(&vkey).is_ok());
+    }
+
+    #[test]
+    fn verifier_keys_whose_base64_holds_a_plus_sign_parse() {
+        // Found on the first real key: base64 uses '+', names cannot.
+        for seed in 0u8..64 {
+            let signer = NoteSigner::from_seed("log.example/a", &[seed; 32]).expect("signer");
+            let vkey = signer.verifier_key();
+            assert!(NoteVerifier::parse(&vkey).is_ok(), "{vkey}");
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `warden`: the command line. Wiring only: argument parsing, choosing a renderer,
 //! exit codes. The work is done by the library crates.
 
+mod log;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -33,6 +35,8 @@ enum Command {
     Baseline(BaselineArgs),
     /// List the rules, or write their reference pages.
     Rules(RulesArgs),
+    /// The tamper-evident audit log: init, append, verify, prove, export.
+    Log(log::LogArgs),
 }
 
 #[derive(Args)]
@@ -254,6 +258,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Log(a) => log::run(a),
         Command::Rules(a) => {
             match a.write_docs {
                 Some(dir) => {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Starts moto's S3 server (PyPI `moto[server]`, pinned) on loopback, for the Object
+# Lock export tests. Prints the environment the tests read, as `export` lines:
+#
+#   eval "$(bash scripts/start-moto.sh)"      # then: cargo nextest run --workspace
+#
+# The venv is cached under target/ (≈20 s to create the first time). The server's pid
+# goes to target/moto.pid so a caller can stop it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV="$PWD/target/moto-venv"
+PORT="${MOTO_PORT:-5055}"
+if [[ ! -x "$VENV/bin/moto_server" ]]; then
+  python3 -m venv "$VENV" >&2
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' >&2
+fi
+if [[ -f target/moto.pid ]] && kill -0 "$(cat target/moto.pid)" 2>/dev/null; then
+  kill "$(cat target/moto.pid)" 2>/dev/null || true
+  sleep 0.5
+fi
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >target/moto.log 2>&1 &
+echo $! > target/moto.pid
+for _ in $(seq 1 100); do
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+       "http://127.0.0.1:$PORT/" >/dev/null 2>&1; then
+    cat <<ENV
+export WARDEN_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1
+ENV
+    exit 0
+  fi
+  sleep 0.2
+done
+echo "moto_server did not start on port $PORT; see target/moto.log" >&2
+tail -20 target/moto.log >&2 || true
+exit 1

@@ -252,8 +252,6 @@ struct Shared {
     digester: ArgsDigester,
     faults: Option<Arc<dyn Faults>>,
     state: Mutex<State>,
-    /// Appenders wait here for their sync.
-    durable_cv: Condvar,
     /// The checkpointer waits here.
     checkpoint_cv: Condvar,
     writer: Mutex<SegmentWriter>,
@@ -279,9 +277,46 @@ struct State {
     closing: bool,
     /// Sizes that need a checkpoint of their own (segment ends).
     seal_sizes: Vec<u64>,
+    /// Appenders parked until `durable` reaches their target. Parking with targeted
+    /// wake-ups (rather than a condition variable's broadcast) spares every woken
+    /// appender a trip through the state lock: on two cores that convoy cost more than
+    /// the fsync.
+    waiters: Vec<Waiter>,
     /// When the oldest unsigned durable record was acknowledged.
     unsigned_since: Option<Instant>,
     signed: u64,
+}
+
+struct Waiter {
+    target: u64,
+    thread: std::thread::Thread,
+}
+
+impl State {
+    /// Removes and returns the waiters to wake: those whose records are durable (all of
+    /// them once poisoned), plus one that is not, to lead the next flush.
+    fn wakeable(&mut self) -> Vec<std::thread::Thread> {
+        if self.poisoned.is_some() {
+            return self.waiters.drain(..).map(|w| w.thread).collect();
+        }
+        let durable = self.durable;
+        let mut wake = Vec::new();
+        let mut next_leader = None;
+        self.waiters.retain(|w| {
+            if w.target <= durable {
+                wake.push(w.thread.clone());
+                false
+            } else {
+                if next_leader.is_none() && !self.leader {
+                    next_leader = Some(w.thread.clone());
+                    return false;
+                }
+                true
+            }
+        });
+        wake.extend(next_leader);
+        wake
+    }
 }
 
 struct SegmentWriter {
@@ -479,10 +514,10 @@ impl Ledger {
                 poisoned: None,
                 closing: false,
                 seal_sizes: Vec::new(),
+                waiters: Vec::new(),
                 unsigned_since: (size > signed).then(Instant::now),
                 signed,
             }),
-            durable_cv: Condvar::new(),
             checkpoint_cv: Condvar::new(),
             writer: Mutex::new(writer),
             checkpoints: Mutex::new(CheckpointWriter {
@@ -640,10 +675,14 @@ impl Ledger {
                 return Err(LedgerError::Poisoned(why.clone()));
             }
             if st.leader {
-                st = sh
-                    .durable_cv
-                    .wait(st)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let me = std::thread::current();
+                if !st.waiters.iter().any(|w| w.thread.id() == me.id()) {
+                    st.waiters.push(Waiter { target, thread: me });
+                }
+                drop(st);
+                // A wake-up that came before this call makes park return at once.
+                std::thread::park();
+                st = lock_ok(&sh.state);
                 continue;
             }
             st.leader = true;
@@ -672,7 +711,14 @@ impl Ledger {
                 }
                 Err(e) => st.poisoned = Some(e.to_string()),
             }
-            sh.durable_cv.notify_all();
+            let wake = st.wakeable();
+            if !wake.is_empty() {
+                drop(st);
+                for t in wake {
+                    t.unpark();
+                }
+                st = lock_ok(&sh.state);
+            }
         }
     }
 
@@ -1246,8 +1292,14 @@ fn sign_due(sh: &Shared, force: bool) -> Result<(), LedgerError> {
         });
         if let Err(e) = result {
             let why = format!("writing checkpoint {size}: {e}");
-            lock_ok(&sh.state).poisoned = Some(why.clone());
-            sh.durable_cv.notify_all();
+            let wake = {
+                let mut st = lock_ok(&sh.state);
+                st.poisoned = Some(why.clone());
+                st.wakeable()
+            };
+            for t in wake {
+                t.unpark();
+            }
             return Err(LedgerError::Poisoned(why));
         }
         cw.next_ordinal += 1;

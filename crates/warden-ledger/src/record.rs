@@ -33,30 +33,37 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// One ledger record.
+///
+/// Fields are declared in RFC 8785 order (by UTF-16 code units of their serialised
+/// names), so serialising the struct directly yields the canonical form; the free-form
+/// maps are sorted on the way out by [`sorted`]. A test checks the result against the
+/// general canonicalizer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
-    /// Schema version ([`SCHEMA_VERSION`]).
-    pub v: u64,
-    /// `tool.intent`, `tool.result`, `admin.*`, or `app.*` for lines a server wrote.
-    pub kind: String,
-    /// When the event happened, Unix nanoseconds.
-    pub time_unix_nano: u64,
+    /// Details of an `admin.*` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "sorted")]
+    pub admin: Option<Map<String, Value>>,
+    /// `hmac-sha256:<hex>` or `sha256:<hex>` of the canonical arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args_digest: Option<String>,
+    /// Which argument key made an `hmac-sha256` digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args_key_id: Option<String>,
+    /// Anything else the producer supplied (integers, strings, booleans, nesting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "sorted")]
+    pub attributes: Option<Map<String, Value>>,
     /// Links a tool call's intent and result (session and JSON-RPC id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     #[serde(
-        rename = "mcp.method.name",
+        rename = "client.address",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub method: Option<String>,
-    #[serde(
-        rename = "mcp.session.id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub session_id: Option<String>,
+    pub client_address: Option<String>,
     #[serde(
         rename = "gen_ai.tool.name",
         default,
@@ -69,6 +76,14 @@ pub struct Record {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_id: Option<String>,
+    /// `tool.intent`, `tool.result`, `admin.*`, or `app.*` for lines a server wrote.
+    pub kind: String,
+    #[serde(
+        rename = "mcp.method.name",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub method: Option<String>,
     #[serde(
         rename = "mcp.protocol.version",
         default,
@@ -76,58 +91,50 @@ pub struct Record {
     )]
     pub protocol_version: Option<String>,
     #[serde(
-        rename = "client.address",
+        rename = "mcp.session.id",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub client_address: Option<String>,
+    pub session_id: Option<String>,
     #[serde(
         rename = "network.transport",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub network_transport: Option<String>,
-    /// `hmac-sha256:<hex>` or `sha256:<hex>` of the canonical arguments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args_digest: Option<String>,
-    /// Which argument key made an `hmac-sha256` digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args_key_id: Option<String>,
     /// What a tool call returned (on `tool.result`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<ResultSummary>,
-    /// Details of an `admin.*` event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin: Option<Map<String, Value>>,
-    /// Anything else the producer supplied (integers, strings, booleans, nesting).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Map<String, Value>>,
+    /// When the event happened, Unix nanoseconds.
+    pub time_unix_nano: u64,
+    /// Schema version ([`SCHEMA_VERSION`]).
+    pub v: u64,
 }
 
 /// The summary of a tool call's result. Later layers (the proxy) fill the extracted ids.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResultSummary {
-    /// `ok`, `error` (the tool reported an error), `denied` (policy) or `failed`
-    /// (transport / JSON-RPC error).
-    pub status: String,
+    /// Size of the result in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_classes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_nano: Option<u64>,
     #[serde(
         rename = "error.type",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub error_type: Option<String>,
-    /// Size of the result in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_nano: Option<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resource_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outbound_hosts: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data_classes: Vec<String>,
+    pub resource_ids: Vec<String>,
+    /// `ok`, `error` (the tool reported an error), `denied` (policy) or `failed`
+    /// (transport / JSON-RPC error).
+    pub status: String,
 }
 
 /// Why a record could not be built or read.
@@ -170,8 +177,17 @@ impl Record {
     /// The canonical bytes stored in the ledger (and hashed into the tree).
     pub fn to_canonical(&self) -> Result<Vec<u8>, RecordError> {
         check_kind(&self.kind)?;
-        let value = serde_json::to_value(self).map_err(|e| RecordError::Json(e.to_string()))?;
-        Ok(warden_core::jcs::to_string_wide_ints(&value)?.into_bytes())
+        let mut out = Vec::with_capacity(512);
+        serde_json::to_writer(&mut out, self).map_err(|e| {
+            let msg = e.to_string();
+            match msg.strip_prefix(FLOAT_REFUSED) {
+                Some(n) => {
+                    RecordError::Canonical(warden_core::jcs::JcsError::Number(n.trim().to_string()))
+                }
+                None => RecordError::Json(msg),
+            }
+        })?;
+        Ok(out)
     }
 
     /// Reads stored canonical bytes.
@@ -293,6 +309,53 @@ impl Record {
         }
         check_kind(&record.kind)?;
         Ok(record)
+    }
+}
+
+const FLOAT_REFUSED: &str = "float refused:";
+
+/// Serialises a free-form map with its members (and nested objects' members) in RFC 8785
+/// order, refusing floats.
+fn sorted<S: serde::Serializer>(map: &Option<Map<String, Value>>, s: S) -> Result<S::Ok, S::Error> {
+    match map {
+        Some(m) => s.serialize_some(&CanonObject(m)),
+        None => s.serialize_none(),
+    }
+}
+
+struct CanonObject<'a>(&'a Map<String, Value>);
+struct Canon<'a>(&'a Value);
+
+impl Serialize for CanonObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut members: Vec<(&String, &Value)> = self.0.iter().collect();
+        members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+        let mut out = s.serialize_map(Some(members.len()))?;
+        for (k, v) in members {
+            out.serialize_entry(k, &Canon(v))?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for Canon<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        match self.0 {
+            Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+                Err(S::Error::custom(format!("{FLOAT_REFUSED} {n}")))
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Canon(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(m) => CanonObject(m).serialize(s),
+            other => other.serialize(s),
+        }
     }
 }
 
@@ -438,7 +501,41 @@ mod tests {
         assert!(err(json!({"arguments": {}, "args_digest": "x"})).contains("not both"));
         let float = Record::from_producer(json!({"latency": 1.5}), &hmac(), 1)
             .and_then(|r| r.to_canonical());
-        assert!(matches!(float, Err(RecordError::Canonical(_))));
+        assert!(matches!(float, Err(RecordError::Canonical(_))), "{float:?}");
+    }
+
+    #[test]
+    fn direct_serialisation_equals_the_general_canonicalizer() {
+        let mut records = vec![Record::new("tool.intent", 1), Record::default()];
+        records[1].kind = "app.x".into();
+        let mut full = Record::from_producer(
+            json!({
+                "kind": "tool.result", "time_unix_nano": u64::MAX, "call_id": "c\u{1f}\"\\é😀",
+                "mcp.method.name": "tools/call", "mcp.session.id": "s", "gen_ai.tool.name": "t",
+                "jsonrpc.request.id": -3, "mcp.protocol.version": "2025-11-25",
+                "client.address": "::1", "network.transport": "pipe",
+                "result": {"status": "error", "error.type": "tool_error", "bytes": 5, "duration_nano": 9,
+                           "resource_ids": ["a"], "outbound_hosts": ["h"], "data_classes": ["email"]},
+                "admin": {"z": 1, "a": {"\u{20ac}": [1, {"y": true, "b": null}], "\r": "x"}},
+                "zeta": [], "alpha": {"k": -9_007_199_254_740_993i64}, "arguments": {"q": 1.5}
+            }),
+            &hmac(),
+            0,
+        )
+        .unwrap_or_default();
+        records.push(full.clone());
+        full.attributes = None;
+        records.push(full);
+        for r in records {
+            let general = serde_json::to_value(&r)
+                .ok()
+                .and_then(|v| warden_core::jcs::to_string_wide_ints(&v).ok())
+                .unwrap_or_default();
+            let direct =
+                String::from_utf8(r.to_canonical().unwrap_or_default()).unwrap_or_default();
+            assert_eq!(direct, general);
+            assert!(!direct.is_empty());
+        }
     }
 
     #[test]

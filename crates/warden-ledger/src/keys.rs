@@ -202,4 +202,24 @@ mod tests {
             assert_eq!(mode.ok().map(|m| m & 0o777), Some(0o600));
         }
     }
+
+    #[test]
+    fn go_sumdb_note_private_key_and_signature_known_answer() {
+        // The example key of golang.org/x/mod/sumdb/note: our private-key text form is
+        // Go's, and Ed25519 signing is deterministic, so the signature line must match.
+        let skey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+        let key = SigningKeyFile::decode(skey, "go").expect("Go private key");
+        assert_eq!(key.encode().trim(), skey);
+        let signer = key.signer().expect("signer");
+        assert_eq!(
+            signer.verifier_key(),
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        );
+        let text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+        let signed = signer.sign(text).expect("sign");
+        assert!(
+            signed.ends_with("\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"),
+            "{signed}"
+        );
+    }
 }

@@ -293,8 +293,8 @@ struct Waiter {
 }
 
 impl State {
-    /// Removes and returns the waiters to wake: those whose records are durable (all of
-    /// them once poisoned), plus one that is not, to lead the next flush.
+    /// Removes and returns the waiters to wake: one whose records are not durable yet, to
+    /// lead the next flush, then those whose records are (all of them once poisoned).
     fn wakeable(&mut self) -> Vec<std::thread::Thread> {
         if self.poisoned.is_some() {
             return self.waiters.drain(..).map(|w| w.thread).collect();
@@ -314,8 +314,8 @@ impl State {
                 true
             }
         });
-        wake.extend(next_leader);
-        wake
+        // The next leader first: its flush overlaps the remaining wake-ups.
+        next_leader.into_iter().chain(wake).collect()
     }
 }
 
@@ -573,6 +573,14 @@ impl Ledger {
     /// The digester for tool arguments (`args_digest`).
     pub fn digester(&self) -> &ArgsDigester {
         &self.shared.digester
+    }
+
+    /// Verifies this ledger's files against `trusted` keys (see [`crate::verify`]).
+    pub fn verify(
+        &self,
+        trusted: &[NoteVerifier],
+    ) -> Result<crate::verify::Report, crate::verify::VerifyError> {
+        crate::verify::verify(&self.shared.dir, trusted)
     }
 
     /// Records acknowledged so far (durable).
@@ -987,15 +995,14 @@ fn recover_segments(
                         ));
                     }
                     truncate(&path, end)?;
-                    let mut r = Map::new();
-                    r.insert("reason".into(), "torn tail truncated".into());
-                    r.insert("segment".into(), name.clone().into());
-                    r.insert("offset".into(), Value::from(at as u64));
-                    r.insert(
-                        "bytes_dropped".into(),
-                        Value::from((bytes.len() - at) as u64),
-                    );
-                    recovery.repairs.push(r);
+                    recovery.repairs.push(repair(
+                        "torn tail truncated",
+                        &[
+                            ("segment", name.clone().into()),
+                            ("offset", Value::from(at as u64)),
+                            ("bytes_dropped", Value::from((bytes.len() - at) as u64)),
+                        ],
+                    ));
                     if !is_last {
                         cut_from(
                             &mut files,
@@ -1020,11 +1027,13 @@ fn recover_segments(
                 // ever acknowledged (the header is synced before any record).
                 std::fs::remove_file(&path).map_err(io_err(&path))?;
                 sync_dir(seg_dir).map_err(io_err(seg_dir))?;
-                let mut r = Map::new();
-                r.insert("reason".into(), "unfinished segment removed".into());
-                r.insert("segment".into(), name.clone().into());
-                r.insert("bytes_dropped".into(), Value::from(n as u64));
-                recovery.repairs.push(r);
+                recovery.repairs.push(repair(
+                    "unfinished segment removed",
+                    &[
+                        ("segment", name.clone().into()),
+                        ("bytes_dropped", Value::from(n as u64)),
+                    ],
+                ));
             }
             Err((e, header_len)) => {
                 let offset = e.offset(header_len).unwrap_or(0);
@@ -1035,62 +1044,60 @@ fn recover_segments(
                 if !opts.repair {
                     return Err(corrupt(offset, index, e.to_string()));
                 }
-                // Keep the good frames before the damage, drop the rest.
-                if let Ok((header, hl)) = Header::decode(&bytes) {
-                    let body = &bytes[hl..offset.max(hl)];
-                    if let Ok((frames, _)) = frame::scan(body, header.base_index) {
-                        for f in &frames {
-                            tree.push_hash(leaf_hash(f.payload));
+                // Keep the bytes as evidence, then keep the good frames before the
+                // damage and set everything after it aside.
+                let evidence = path.with_extension("damaged");
+                std::fs::copy(&path, &evidence).map_err(io_err(&path))?;
+                match Header::decode(&bytes) {
+                    Ok((header, hl)) => {
+                        let keep = offset.max(hl);
+                        if let Ok((frames, _)) = frame::scan(&bytes[hl..keep], header.base_index) {
+                            for f in &frames {
+                                tree.push_hash(leaf_hash(f.payload));
+                            }
                         }
+                        truncate(&path, keep as u64)?;
+                        active = Some(ActiveSegment {
+                            base,
+                            path: path.clone(),
+                            len: keep as u64,
+                        });
                     }
-                    let keep = offset.max(hl) as u64;
-                    truncate(&path, keep)?;
-                    cut_from(
-                        &mut files,
-                        i + 1,
-                        seg_dir,
-                        recovery,
-                        "after damage",
-                        tree.size(),
-                    )?;
-                    let mut r = Map::new();
-                    r.insert(
-                        "reason".into(),
-                        format!("damage cut by --repair: {e}").into(),
-                    );
-                    r.insert("segment".into(), name.clone().into());
-                    r.insert("offset".into(), Value::from(offset as u64));
-                    r.insert("records_kept".into(), Value::from(tree.size()));
-                    recovery.repairs.push(r);
-                    active = Some(ActiveSegment {
-                        base,
-                        path: path.clone(),
-                        len: keep,
-                    });
-                } else {
-                    std::fs::remove_file(&path).map_err(io_err(&path))?;
-                    cut_from(
-                        &mut files,
-                        i + 1,
-                        seg_dir,
-                        recovery,
-                        "after damage",
-                        tree.size(),
-                    )?;
-                    let mut r = Map::new();
-                    r.insert(
-                        "reason".into(),
-                        format!("damaged segment removed by --repair: {e}").into(),
-                    );
-                    r.insert("segment".into(), name.clone().into());
-                    recovery.repairs.push(r);
+                    Err(_) => std::fs::remove_file(&path).map_err(io_err(&path))?,
                 }
+                recovery.repairs.push(repair(
+                    format!("damage cut by --repair: {e}"),
+                    &[
+                        ("segment", name.clone().into()),
+                        ("offset", Value::from(offset as u64)),
+                        ("records_kept", Value::from(tree.size())),
+                        ("evidence", evidence.display().to_string().into()),
+                    ],
+                ));
+                cut_from(
+                    &mut files,
+                    i + 1,
+                    seg_dir,
+                    recovery,
+                    "after damage",
+                    tree.size(),
+                )?;
                 break;
             }
         }
         i += 1;
     }
     Ok((tree, active))
+}
+
+/// One `admin.repair` detail object: the reason, then named fields.
+fn repair(reason: impl Into<String>, fields: &[(&str, Value)]) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert("reason".into(), Value::String(reason.into()));
+    for (k, v) in fields {
+        r.insert((*k).to_string(), v.clone());
+    }
+    r
 }
 
 /// `--repair`: moves segments from `files[from..]` aside (renamed `*.damaged`).
@@ -1105,17 +1112,17 @@ fn cut_from(
     for (_, path) in files.drain(from..) {
         let aside = path.with_extension("damaged");
         std::fs::rename(&path, &aside).map_err(io_err(&path))?;
-        let mut r = Map::new();
-        r.insert("reason".into(), format!("segment set aside {why}").into());
-        r.insert(
-            "segment".into(),
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-                .into(),
-        );
-        r.insert("records_kept".into(), Value::from(kept));
-        recovery.repairs.push(r);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        recovery.repairs.push(repair(
+            format!("segment set aside {why}"),
+            &[
+                ("segment", name.into()),
+                ("records_kept", Value::from(kept)),
+            ],
+        ));
     }
     sync_dir(seg_dir).map_err(io_err(seg_dir))
 }
@@ -1162,13 +1169,10 @@ fn recover_checkpoints(
             }
             if let Tail::Torn { offset } = tail {
                 truncate(&log_path, offset as u64)?;
-                let mut r = Map::new();
-                r.insert(
-                    "reason".into(),
-                    "torn tail of the checkpoint log truncated".into(),
-                );
-                r.insert("offset".into(), Value::from(offset as u64));
-                recovery.repairs.push(r);
+                recovery.repairs.push(repair(
+                    "torn tail of the checkpoint log truncated",
+                    &[("offset", Value::from(offset as u64))],
+                ));
             }
         }
         Err(e) if !opts.repair => {
@@ -1209,9 +1213,9 @@ fn recover_checkpoints(
             if !opts.repair {
                 return Err(LedgerError::CheckpointMismatch(p));
             }
-            let mut r = Map::new();
-            r.insert("reason".into(), format!("opened despite: {p}").into());
-            recovery.repairs.push(r);
+            recovery
+                .repairs
+                .push(repair(format!("opened despite: {p}"), &[]));
             // The next checkpoint starts the repaired history.
             newest = None;
         }

@@ -435,4 +435,22 @@ mod tests {
             assert!(NoteVerifier::parse(&vkey).is_ok(), "{vkey}");
         }
     }
+
+    #[test]
+    fn c2sp_signed_note_spec_example_verifies() {
+        // The worked example of c2sp.org/signed-note.
+        let vkey = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+        let note = "This is an example message.\n\n\u{2014} example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+        let verifier = NoteVerifier::parse(vkey).expect("spec verifier key");
+        assert_eq!(verifier.id, [0x53, 0x0d, 0x90, 0x3a]);
+        let parsed = Note::parse(note).expect("spec note");
+        assert_eq!(parsed.text, "This is an example message.\n");
+        assert_eq!(
+            parsed.verify(std::slice::from_ref(&verifier)).ok(),
+            Some(vec!["example.com/foo".to_string()])
+        );
+        let altered = note.replace("example message", "example massage");
+        let altered = Note::parse(&altered).expect("parses");
+        assert!(altered.verify(&[verifier]).is_err());
+    }
 }

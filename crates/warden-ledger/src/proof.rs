@@ -45,17 +45,11 @@ pub fn inclusion(
     checkpoint: &Checkpoint,
 ) -> Result<String, crate::merkle::ProofError> {
     let path = tree.inclusion_proof(index, checkpoint.size)?;
-    let mut out = format!(
+    let head = format!(
         "{TLOG_PROOF}\nextra {}\nindex {index}\n",
         B64.encode(record)
     );
-    for h in path {
-        out.push_str(&B64.encode(h));
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(note);
-    Ok(out)
+    Ok(with_path(head, &path, note))
 }
 
 /// Checks an inclusion proof against trusted keys.
@@ -105,14 +99,7 @@ pub fn consistency(
     checkpoint: &Checkpoint,
 ) -> Result<String, crate::merkle::ProofError> {
     let path = tree.consistency_proof(old, checkpoint.size)?;
-    let mut out = format!("old {old}\n");
-    for h in path {
-        out.push_str(&B64.encode(h));
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(note);
-    Ok(out)
+    Ok(with_path(format!("old {old}\n"), &path, note))
 }
 
 /// Checks a consistency proof against the older signed checkpoint the verifier kept;
@@ -156,6 +143,17 @@ pub fn check_consistency(
         ))
     })?;
     Ok((old, new))
+}
+
+/// `head`, one base64 hash per line, a blank line, the signed checkpoint.
+fn with_path(mut out: String, path: &[Hash], note: &str) -> String {
+    for h in path {
+        out.push_str(&B64.encode(h));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(note);
+    out
 }
 
 fn parse_hashes<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Vec<Hash>, ProofCheckError> {

@@ -50,66 +50,90 @@ impl LogFiles {
         Ok(LogFiles { segments })
     }
 
-    /// Calls `f(index, payload)` for every record from `from` on, in order.
+    /// Calls `f(index, payload)` for every record from `from` on, in order; returns one
+    /// past the last index read.
     pub fn for_each(&self, from: u64, mut f: impl FnMut(u64, &[u8])) -> Result<u64, ReadError> {
-        let start = self
-            .segments
-            .partition_point(|(b, _)| *b <= from)
-            .saturating_sub(1);
         let mut end = self.segments.first().map_or(0, |(b, _)| *b);
-        let n = self.segments.len();
-        for (i, (base, path)) in self.segments.iter().enumerate().skip(start) {
-            let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let name = segment::file_name(*base);
-            let scan = match segment::scan(&bytes, *base) {
-                // A segment whose creation a crash interrupted holds no records.
-                Err((segment::SegmentError::Header(segment::HeaderError::Incomplete(_)), _))
-                    if i + 1 == n =>
-                {
-                    continue;
-                }
-                other => other,
-            };
-            let scan = scan.map_err(|(e, hl)| ReadError::Damaged {
-                segment: name.clone(),
-                offset: e.offset(hl).unwrap_or(0),
-                reason: e.to_string(),
-            })?;
-            if let Tail::Torn { offset } = scan.tail
-                && i + 1 != n
-            {
-                return Err(ReadError::Damaged {
-                    segment: name,
-                    offset: scan.header_len + offset,
-                    reason: "a sealed segment ends in a damaged frame".into(),
-                });
-            }
-            for fr in &scan.frames {
-                if fr.index >= from {
-                    f(fr.index, fr.payload);
-                }
-            }
-            end = base + scan.frames.len() as u64;
+        for i in self.first_segment(from)..self.segments.len() {
+            end = self.segment_records(i, from, &mut f)?;
         }
         Ok(end)
     }
 
+    fn first_segment(&self, from: u64) -> usize {
+        self.segments
+            .partition_point(|(b, _)| *b <= from)
+            .saturating_sub(1)
+    }
+
+    /// Reads segment `i` (strictly: only the ledger's last segment may end torn or be an
+    /// unfinished stub); returns one past its last index.
+    fn segment_records(
+        &self,
+        i: usize,
+        from: u64,
+        f: &mut impl FnMut(u64, &[u8]),
+    ) -> Result<u64, ReadError> {
+        let (base, path) = &self.segments[i];
+        let last = i + 1 == self.segments.len();
+        let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let name = segment::file_name(*base);
+        let scan = match segment::scan(&bytes, *base) {
+            // A segment whose creation a crash interrupted holds no records.
+            Err((segment::SegmentError::Header(segment::HeaderError::Incomplete(_)), _))
+                if last =>
+            {
+                return Ok(*base);
+            }
+            other => other.map_err(|(e, hl)| ReadError::Damaged {
+                segment: name.clone(),
+                offset: e.offset(hl).unwrap_or(0),
+                reason: e.to_string(),
+            })?,
+        };
+        if let Tail::Torn { offset } = scan.tail
+            && !last
+        {
+            return Err(ReadError::Damaged {
+                segment: name,
+                offset: scan.header_len + offset,
+                reason: "a sealed segment ends in a damaged frame".into(),
+            });
+        }
+        for fr in &scan.frames {
+            if fr.index >= from {
+                f(fr.index, fr.payload);
+            }
+        }
+        Ok(base + scan.frames.len() as u64)
+    }
+
+    /// The records from index `from` on, in order, as `(index, canonical bytes)`; one
+    /// segment is read at a time. Damage ends the iteration with an error.
+    pub fn records(&self, from: u64) -> Records<'_> {
+        Records {
+            files: self,
+            next_segment: self.first_segment(from),
+            from,
+            buffered: std::collections::VecDeque::new(),
+            failed: false,
+        }
+    }
+
     /// The canonical bytes of record `index`.
     pub fn record(&self, index: u64) -> Result<Vec<u8>, ReadError> {
-        let mut found = None;
-        let end = self.for_each(index, |i, p| {
-            if i == index && found.is_none() {
-                found = Some(p.to_vec());
-            }
-        })?;
-        found.ok_or(ReadError::NoSuchRecord {
-            index,
-            first: self.segments.first().map_or(0, |(b, _)| *b),
-            end,
-        })
+        match self.records(index).next() {
+            Some(Ok((i, payload))) if i == index => Ok(payload),
+            Some(Err(e)) => Err(e),
+            _ => Err(ReadError::NoSuchRecord {
+                index,
+                first: self.segments.first().map_or(0, |(b, _)| *b),
+                end: self.for_each(u64::MAX, |_, _| {})?,
+            }),
+        }
     }
 
     /// The Merkle tree of every record (the ledger must start at index 0).
@@ -119,5 +143,39 @@ impl LogFiles {
             tree.push_hash(leaf_hash(p));
         })?;
         Ok(tree)
+    }
+}
+
+/// Iterator over a ledger's records ([`LogFiles::records`]).
+pub struct Records<'a> {
+    files: &'a LogFiles,
+    next_segment: usize,
+    from: u64,
+    buffered: std::collections::VecDeque<(u64, Vec<u8>)>,
+    failed: bool,
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<(u64, Vec<u8>), ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = self.buffered.pop_front() {
+                return Some(Ok(r));
+            }
+            if self.failed || self.next_segment >= self.files.segments.len() {
+                return None;
+            }
+            let i = self.next_segment;
+            self.next_segment += 1;
+            let buffered = &mut self.buffered;
+            let result = self.files.segment_records(i, self.from, &mut |idx, p| {
+                buffered.push_back((idx, p.to_vec()))
+            });
+            if let Err(e) = result {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
     }
 }

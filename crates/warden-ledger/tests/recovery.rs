@@ -48,14 +48,24 @@ fn open(dir: &Path) -> Result<Ledger, LedgerError> {
 
 /// `seq` attribute of every record, by index.
 fn seqs(dir: &Path) -> Vec<(u64, Option<u64>)> {
+    let files = LogFiles::open(dir).expect("files");
     let mut out = Vec::new();
-    LogFiles::open(dir)
-        .expect("files")
+    files
         .for_each(0, |i, p| {
             let v: Value = serde_json::from_slice(p).expect("json");
             out.push((i, v["attributes"]["seq"].as_u64()));
         })
         .expect("read");
+    // The iterator sees exactly what the callback does.
+    let iterated: Vec<(u64, Option<u64>)> = files
+        .records(0)
+        .map(|r| {
+            let (i, p) = r.expect("record");
+            let v: Value = serde_json::from_slice(&p).expect("json");
+            (i, v["attributes"]["seq"].as_u64())
+        })
+        .collect();
+    assert_eq!(iterated, out);
     out
 }
 

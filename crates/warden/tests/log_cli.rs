@@ -78,6 +78,28 @@ fn ledger(root: &Path, records: u64) -> (PathBuf, PathBuf) {
     (dir.clone(), dir.join("ledger.pub"))
 }
 
+/// Another history under the same origin and signing key as `dir` (what an attacker with
+/// the key could sign): `n` records from `seq`.
+fn fork_of(dir: &Path, fork: &Path, seq: u64, n: u64) -> PathBuf {
+    let key = dir.join("keys/checkpoint.key");
+    let r = run(
+        &[
+            "log",
+            "init",
+            p(fork),
+            "--origin",
+            "test.local/cli",
+            "--signing-key",
+            p(&key),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["log", "append", p(fork)], Some(&lines(seq, n)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    fork.to_path_buf()
+}
+
 fn verify(dir: &Path, key: &Path) -> Run {
     run(&["log", "verify", p(dir), "--key", p(key)], None)
 }
@@ -185,22 +207,7 @@ fn tamper_suite() {
 
     // A forked checkpoint signed by the same key: another history, same origin.
     let d = case("fork");
-    let fork = root.path().join("fork-ledger");
-    let r = run(
-        &[
-            "log",
-            "init",
-            p(&fork),
-            "--origin",
-            "test.local/cli",
-            "--signing-key",
-            p(&dir.join("keys/checkpoint.key")),
-        ],
-        None,
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = run(&["log", "append", p(&fork)], Some(&lines(5000, 20)));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let fork = fork_of(&dir, &root.path().join("fork-ledger"), 5000, 20);
     std::fs::copy(fork.join("checkpoint"), d.join("checkpoint")).expect("substitute");
     assert_invalid(&verify(&d, &key), "inconsistent checkpoint (fork)");
 
@@ -330,20 +337,7 @@ fn proofs_verify_offline_and_reject_tampering() {
         r.stdout
     );
     // Against a checkpoint from another history, the proof fails.
-    let fork = root.path().join("fork");
-    run(
-        &[
-            "log",
-            "init",
-            p(&fork),
-            "--origin",
-            "test.local/cli",
-            "--signing-key",
-            p(&dir.join("keys/checkpoint.key")),
-        ],
-        None,
-    );
-    run(&["log", "append", p(&fork)], Some(&lines(900, 40)));
+    let fork = fork_of(&dir, &root.path().join("fork"), 900, 40);
     let r = run(
         &[
             "log",

@@ -193,9 +193,7 @@ pub fn build(dir: &Path, signing_key: Option<&Path>) -> Result<Bundle, ExportErr
     if end <= state.end_index {
         return Err(ExportError::Nothing(state.end_index));
     }
-    let verifier = NoteVerifier::parse(&config.verifier_key)
-        .map_err(|e| ExportError::Invalid(format!("verifier_key: {e}")))?;
-    let covering = find_checkpoint(dir, end, &verifier)?;
+    let covering = find_checkpoint(dir, end, &config.verifiers()?)?;
 
     let mut prefix = CompactRange::new();
     let mut out_files = Vec::new();
@@ -349,13 +347,17 @@ fn set_read_only(path: &Path) -> Result<(), ExportError> {
 }
 
 /// The signed checkpoint of exactly `size` records from the checkpoint log.
-fn find_checkpoint(dir: &Path, size: u64, verifier: &NoteVerifier) -> Result<Vec<u8>, ExportError> {
+fn find_checkpoint(
+    dir: &Path,
+    size: u64,
+    verifiers: &[NoteVerifier],
+) -> Result<Vec<u8>, ExportError> {
     let path = dir.join(CHECKPOINT_LOG);
     let bytes = std::fs::read(&path).map_err(io(&path))?;
     let (frames, _) = crate::frame::scan(&bytes, 0)
         .map_err(|e| ExportError::Invalid(format!("{}: {e}", path.display())))?;
     for f in frames.iter().rev() {
-        if let Ok(cp) = check_signature(f.payload, std::slice::from_ref(verifier))
+        if let Ok(cp) = check_signature(f.payload, verifiers)
             && cp.size == size
         {
             return Ok(f.payload.to_vec());

@@ -36,7 +36,7 @@ use crate::frame::{self, Tail};
 use crate::keys::{self, KeyError, SigningKeyFile};
 use crate::merkle::{Hash, ProofError, Tree, leaf_hash};
 use crate::note::{Checkpoint, Note, NoteSigner, NoteVerifier};
-use crate::record::{ArgsDigester, Record, RecordError};
+use crate::record::{ArgsDigester, Canonical, Record, RecordError};
 use crate::segment::{self, Header, SegmentError};
 
 /// The name of the configuration file in a ledger directory.
@@ -96,6 +96,22 @@ pub struct Config {
     /// Where the argument key lives (for `hmac-sha256`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args_key_file: Option<PathBuf>,
+    /// Keys that signed earlier checkpoints, oldest first (see [`Ledger::rotate_key`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_verifier_keys: Vec<String>,
+}
+
+impl Config {
+    /// Every key this ledger's checkpoints were ever signed with.
+    pub fn verifiers(&self) -> Result<Vec<NoteVerifier>, LedgerError> {
+        std::iter::once(&self.verifier_key)
+            .chain(&self.previous_verifier_keys)
+            .map(|k| {
+                NoteVerifier::parse(k)
+                    .map_err(|e| LedgerError::Config(format!("verifier key `{k}`: {e}")))
+            })
+            .collect()
+    }
 }
 
 /// Choices for [`Ledger::init`].
@@ -227,9 +243,17 @@ pub fn now_unix_nano() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
+/// A change recovery makes to the files, applied only once opening is decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fix {
+    Truncate(PathBuf, u64),
+    Remove(PathBuf),
+}
+
 /// What recovery did on open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovery {
+    fixes: Vec<Fix>,
     /// Repairs made (torn tails truncated, unfinished segments removed, damage cut).
     pub repairs: Vec<Map<String, Value>>,
     /// Records present after recovery.
@@ -392,11 +416,47 @@ impl Ledger {
             args_digest: opts.args_digest,
             signing_key_file,
             args_key_file,
+            previous_verifier_keys: Vec::new(),
         };
         let text = serde_json::to_string_pretty(&config)
             .map_err(|e| LedgerError::Config(e.to_string()))?;
         write_atomic(dir, CONFIG_FILE, text.as_bytes()).map_err(io_err(dir))?;
         Ok(verifier_key)
+    }
+
+    /// Replaces the checkpoint signing key (after a suspected compromise, or on
+    /// schedule). The old key signs an `admin.key_rotation` record naming the new one,
+    /// then the new key signs every later checkpoint; the old verifier key stays in
+    /// `previous_verifier_keys`. Verifiers need both keys (`--key OLD --key NEW`).
+    /// Returns the new verifier key.
+    pub fn rotate_key(dir: &Path, new_key: &Path, reason: &str) -> Result<String, LedgerError> {
+        let mut config = Ledger::read_config(dir)?;
+        let next = SigningKeyFile::read(new_key)?.signer()?.verifier_key();
+        if next == config.verifier_key {
+            return Err(LedgerError::Config(
+                "the new key is the key in use; make one with `warden log keygen`".into(),
+            ));
+        }
+        let ledger = Ledger::open(dir, OpenOptions::default())?;
+        let mut details = Map::new();
+        details.insert("previous_key".into(), config.verifier_key.clone().into());
+        details.insert("next_key".into(), next.clone().into());
+        details.insert("reason".into(), reason.into());
+        ledger.append(&Record::admin(
+            "admin.key_rotation",
+            now_unix_nano(),
+            details,
+        ))?;
+        ledger.close()?;
+        let previous = std::mem::replace(&mut config.verifier_key, next.clone());
+        config.previous_verifier_keys.push(previous);
+        config.signing_key_file = std::path::absolute(new_key).map_err(io_err(new_key))?;
+        let text = serde_json::to_string_pretty(&config)
+            .map_err(|e| LedgerError::Config(e.to_string()))?;
+        write_atomic(dir, CONFIG_FILE, text.as_bytes()).map_err(io_err(dir))?;
+        // The first checkpoint under the new key.
+        Ledger::open(dir, OpenOptions::default())?.close()?;
+        Ok(next)
     }
 
     /// Reads `DIR/ledger.json`.
@@ -475,6 +535,17 @@ impl Ledger {
         let (tree, active) = recover_segments(&seg_dir, &config, &opts, &mut recovery)?;
         let (checkpoints, last_cp) =
             recover_checkpoints(dir, &config, &tree, &opts, &mut recovery)?;
+        // Only now, with the records found consistent with the signed checkpoint, are
+        // torn tails cut: a refusal leaves every byte as it was, for the investigation.
+        for fix in std::mem::take(&mut recovery.fixes) {
+            match fix {
+                Fix::Truncate(path, len) => truncate(&path, len)?,
+                Fix::Remove(path) => {
+                    std::fs::remove_file(&path).map_err(io_err(&path))?;
+                    sync_dir(&seg_dir).map_err(io_err(&seg_dir))?;
+                }
+            }
+        }
         recovery.size = tree.size();
         recovery.checkpoint_size = last_cp.as_ref().map(|c| c.size);
 
@@ -623,20 +694,21 @@ impl Ledger {
     pub fn append_batch(&self, records: &[Record]) -> Result<Range<u64>, LedgerError> {
         let payloads = records
             .iter()
-            .map(Record::to_canonical)
+            .map(Record::canonical)
             .collect::<Result<Vec<_>, _>>()?;
         self.append_canonical(&payloads)
     }
 
-    /// Appends already-canonical record bytes (checked to be a valid record).
-    pub fn append_canonical(&self, payloads: &[Vec<u8>]) -> Result<Range<u64>, LedgerError> {
+    /// Appends records already in canonical form (encoded outside any lock, e.g. by the
+    /// producer's own thread); returns their indices once all are durable.
+    pub fn append_canonical(&self, payloads: &[Canonical]) -> Result<Range<u64>, LedgerError> {
         for p in payloads {
-            if p.len() > frame::MAX_PAYLOAD {
-                return Err(LedgerError::TooLarge(p.len()));
+            if p.as_bytes().len() > frame::MAX_PAYLOAD {
+                return Err(LedgerError::TooLarge(p.as_bytes().len()));
             }
         }
         // Hash outside the lock: that is most of the CPU an append costs.
-        let leaves: Vec<Hash> = payloads.iter().map(|p| leaf_hash(p)).collect();
+        let leaves: Vec<Hash> = payloads.iter().map(|p| leaf_hash(p.as_bytes())).collect();
         let sh = &*self.shared;
         let header_len = Header::encoded_len(&sh.config.origin) as u64;
         let mut st = lock_ok(&sh.state);
@@ -645,6 +717,7 @@ impl Ledger {
         }
         let first = st.next;
         for (payload, leaf) in payloads.iter().zip(leaves) {
+            let payload = payload.as_bytes();
             let index = st.next;
             let len = frame::frame_len(payload.len()) as u64;
             if st.segment_fill + len > sh.config.segment_bytes && st.segment_fill > header_len {
@@ -994,7 +1067,7 @@ fn recover_segments(
                             "a sealed segment ends in a damaged frame".into(),
                         ));
                     }
-                    truncate(&path, end)?;
+                    recovery.fixes.push(Fix::Truncate(path.clone(), end));
                     recovery.repairs.push(repair(
                         "torn tail truncated",
                         &[
@@ -1025,8 +1098,7 @@ fn recover_segments(
             Err((SegmentError::Header(segment::HeaderError::Incomplete(n)), _)) if is_last => {
                 // The crash hit while the segment was being created: nothing in it was
                 // ever acknowledged (the header is synced before any record).
-                std::fs::remove_file(&path).map_err(io_err(&path))?;
-                sync_dir(seg_dir).map_err(io_err(seg_dir))?;
+                recovery.fixes.push(Fix::Remove(path.clone()));
                 recovery.repairs.push(repair(
                     "unfinished segment removed",
                     &[
@@ -1145,8 +1217,7 @@ fn recover_checkpoints(
     opts: &OpenOptions,
     recovery: &mut Recovery,
 ) -> Result<(File, Option<Checkpoint>), LedgerError> {
-    let verifier = NoteVerifier::parse(&config.verifier_key)
-        .map_err(|e| LedgerError::Config(format!("verifier_key: {e}")))?;
+    let verifiers = config.verifiers()?;
     let log_path = dir.join(CHECKPOINT_LOG);
     let bytes = match std::fs::read(&log_path) {
         Ok(b) => b,
@@ -1159,7 +1230,7 @@ fn recover_checkpoints(
             // The newest is the last one written (after a `--repair` it may be smaller
             // than earlier ones: the history was cut, and verify reports that).
             for f in &frames {
-                let cp = parse_signed_checkpoint(f.payload, &verifier, config).map_err(|why| {
+                let cp = parse_signed_checkpoint(f.payload, &verifiers, config).map_err(|why| {
                     LedgerError::CheckpointMismatch(format!(
                         "checkpoint {} in {CHECKPOINT_LOG}: {why}",
                         f.index
@@ -1168,7 +1239,9 @@ fn recover_checkpoints(
                 newest = Some(cp);
             }
             if let Tail::Torn { offset } = tail {
-                truncate(&log_path, offset as u64)?;
+                recovery
+                    .fixes
+                    .push(Fix::Truncate(log_path.clone(), offset as u64));
                 recovery.repairs.push(repair(
                     "torn tail of the checkpoint log truncated",
                     &[("offset", Value::from(offset as u64))],
@@ -1183,11 +1256,19 @@ fn recover_checkpoints(
                 reason: e.to_string(),
             });
         }
-        Err(_) => {}
+        Err(e) => {
+            // --repair: keep the damaged log as evidence and start a new one.
+            let aside = dir.join(format!("{CHECKPOINT_LOG}.damaged"));
+            std::fs::rename(&log_path, &aside).map_err(io_err(&log_path))?;
+            recovery.repairs.push(repair(
+                format!("damaged checkpoint log set aside by --repair: {e}"),
+                &[("evidence", aside.display().to_string().into())],
+            ));
+        }
     }
     let cp_path = dir.join(CHECKPOINT_FILE);
     if let Ok(text) = std::fs::read(&cp_path) {
-        let cp = parse_signed_checkpoint(&text, &verifier, config)
+        let cp = parse_signed_checkpoint(&text, &verifiers, config)
             .map_err(|why| LedgerError::CheckpointMismatch(format!("{CHECKPOINT_FILE}: {why}")))?;
         // Written after the log entry, so it is only newer if the log lost its tail.
         if newest.is_none() {
@@ -1225,13 +1306,12 @@ fn recover_checkpoints(
 
 fn parse_signed_checkpoint(
     text: &[u8],
-    verifier: &NoteVerifier,
+    verifiers: &[NoteVerifier],
     config: &Config,
 ) -> Result<Checkpoint, String> {
     let text = std::str::from_utf8(text).map_err(|_| "not UTF-8".to_string())?;
     let note = Note::parse(text).map_err(|e| e.to_string())?;
-    note.verify(std::slice::from_ref(verifier))
-        .map_err(|e| e.to_string())?;
+    note.verify(verifiers).map_err(|e| e.to_string())?;
     let cp = Checkpoint::parse(&note.text).map_err(|e| e.to_string())?;
     if cp.origin != config.origin {
         return Err(format!("origin `{}` is not this ledger's", cp.origin));

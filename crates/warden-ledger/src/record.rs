@@ -111,6 +111,18 @@ pub struct Record {
     pub v: u64,
 }
 
+/// A record's canonical bytes. Only [`Record::canonical`] makes one, so the writer can
+/// never be handed bytes that are not a valid record of this schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical(Vec<u8>);
+
+impl Canonical {
+    /// The bytes stored and hashed.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// The summary of a tool call's result. Later layers (the proxy) fill the extracted ids.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,6 +200,11 @@ impl Record {
             }
         })?;
         Ok(out)
+    }
+
+    /// The canonical form, typed for [`crate::Ledger::append_canonical`].
+    pub fn canonical(&self) -> Result<Canonical, RecordError> {
+        self.to_canonical().map(Canonical)
     }
 
     /// Reads stored canonical bytes.

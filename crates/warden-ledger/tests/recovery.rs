@@ -319,7 +319,7 @@ fn a_flipped_bit_mid_segment_refuses_to_open_and_names_the_place() {
 }
 
 #[test]
-fn zeroed_sectors_fail_closed_unless_they_are_the_tail() {
+fn zeroed_sectors_fail_closed_with_their_location() {
     let (dir, _) = filled(400, 1 << 20);
     let seg = last_segment(dir.path());
     let orig = std::fs::read(&seg).expect("read");
@@ -344,6 +344,22 @@ fn zeroed_sectors_fail_closed_unless_they_are_the_tail() {
         );
         std::fs::write(&seg, &orig).expect("restore");
     }
+    // The last sector zeroed looks like a torn tail, but the records in it were signed:
+    // truncating them would lose acknowledged data, so open refuses.
+    let mut bytes = orig.clone();
+    let n = bytes.len();
+    bytes[n - 512..].fill(0);
+    std::fs::write(&seg, &bytes).expect("write");
+    let err = open(dir.path())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("truncated below a checkpoint"), "{err}");
+    assert_eq!(
+        std::fs::read(&seg).expect("read"),
+        bytes,
+        "a refused open changes nothing"
+    );
 }
 
 #[test]
@@ -669,4 +685,45 @@ fn a_second_writer_is_refused() {
     let _first = open(dir.path()).expect("open");
     let err = open(dir.path()).err().expect("second writer");
     assert!(matches!(err, LedgerError::Locked(_)), "{err}");
+}
+
+#[test]
+fn a_damaged_checkpoint_log_refuses_to_open_and_repair_sets_it_aside() {
+    let (dir, vkey) = filled(300, 8 * 1024);
+    let log = dir.path().join("checkpoints.log");
+    let mut bytes = std::fs::read(&log).expect("read");
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x40;
+    std::fs::write(&log, &bytes).expect("write");
+    let err = open(dir.path())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("checkpoints.log") && err.contains("CRC mismatch"),
+        "{err}"
+    );
+    let (code, lines) = verify_code(dir.path(), &vkey);
+    assert_eq!(code, 1, "{lines:?}");
+    let ledger = Ledger::open(
+        dir.path(),
+        OpenOptions {
+            repair: true,
+            ..OpenOptions::default()
+        },
+    )
+    .expect("repair opens");
+    assert!(ledger.recovery().repairs.iter().any(|r| {
+        r["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("damaged checkpoint log set aside"))
+    }));
+    drop(ledger);
+    assert!(
+        dir.path().join("checkpoints.log.damaged").exists(),
+        "kept as evidence"
+    );
+    // A fresh log under the same key: the records verify again.
+    assert_eq!(verify_code(dir.path(), &vkey).0, 0);
+    open(dir.path()).expect("opens without --repair afterwards");
 }

@@ -1,6 +1,7 @@
 //! Uploads ledger export bundles to S3 or an S3-compatible store with Object Lock.
 //!
-//! Every object is written once (an existing key is refused, never overwritten), with
+//! Every object is written once (an existing key with other content is refused, never
+//! overwritten; the same content, left by an export that stopped half-way, is kept), with
 //! `x-amz-object-lock-mode` / `-retain-until-date` and an `x-amz-checksum-sha256` the
 //! server must verify; after each PUT a HEAD reads back the lock and the checksum and
 //! compares them. Retention changes go through
@@ -45,7 +46,9 @@ pub enum S3Error {
         op: &'static str,
         message: String,
     },
-    #[error("s3://{bucket}/{key} already exists; exports never overwrite objects")]
+    #[error(
+        "s3://{bucket}/{key} already exists with other content; exports never overwrite objects"
+    )]
     Exists { bucket: String, key: String },
     #[error("s3://{bucket}/{key}: read back {what} `{got}`, expected `{want}`")]
     Mismatch {
@@ -173,13 +176,24 @@ pub fn upload(
         let mut keys = Vec::new();
         for (rel, bytes) in &bundle.files {
             let key = target.key(&bundle.name, rel);
-            if head(&c, target, &key).await?.is_some() {
-                return Err(S3Error::Exists {
-                    bucket: target.bucket.clone(),
-                    key,
-                });
-            }
             let sha = B64.encode(Sha256::digest(bytes));
+            if let Some((lock, checksum)) = head(&c, target, &key).await? {
+                // The same bytes from an export that stopped half-way: keep them, and
+                // make their lock at least as strong as asked (never weaker).
+                if checksum.as_deref() != Some(sha.as_str()) || lock.is_none() {
+                    return Err(S3Error::Exists {
+                        bucket: target.bucket.clone(),
+                        key,
+                    });
+                }
+                if check_retention(lock, (mode, retain_until_unix)).is_ok()
+                    && lock != Some((mode, retain_until_unix))
+                {
+                    put_retention(&c, target, &key, mode, retain_until_unix).await?;
+                }
+                keys.push(key);
+                continue;
+            }
             c.put_object()
                 .bucket(&target.bucket)
                 .key(&key)
@@ -246,22 +260,33 @@ pub fn set_retention(
             })?;
         check_retention(current.0, (mode, retain_until_unix))
             .map_err(|e| S3Error::Refused(format!("s3://{}/{key}: {e}", target.bucket)))?;
-        let retention = ObjectLockRetention::builder()
-            .mode(match mode {
-                LockMode::Compliance => ObjectLockRetentionMode::Compliance,
-                LockMode::Governance => ObjectLockRetentionMode::Governance,
-            })
-            .retain_until_date(DateTime::from_secs(retain_until_unix))
-            .build();
-        c.put_object_retention()
-            .bucket(&target.bucket)
-            .key(key)
-            .retention(retention)
-            .send()
-            .await
-            .map_err(|e| {
-                err(target, key, "PutObjectRetention")(aws_sdk_s3::error::DisplayErrorContext(e))
-            })?;
-        Ok(())
+        put_retention(&c, target, key, mode, retain_until_unix).await
     })
+}
+
+/// PutObjectRetention, for callers that have already applied the guard.
+async fn put_retention(
+    c: &Client,
+    target: &Target,
+    key: &str,
+    mode: LockMode,
+    retain_until_unix: i64,
+) -> Result<(), S3Error> {
+    let retention = ObjectLockRetention::builder()
+        .mode(match mode {
+            LockMode::Compliance => ObjectLockRetentionMode::Compliance,
+            LockMode::Governance => ObjectLockRetentionMode::Governance,
+        })
+        .retain_until_date(DateTime::from_secs(retain_until_unix))
+        .build();
+    c.put_object_retention()
+        .bucket(&target.bucket)
+        .key(key)
+        .retention(retention)
+        .send()
+        .await
+        .map_err(|e| {
+            err(target, key, "PutObjectRetention")(aws_sdk_s3::error::DisplayErrorContext(e))
+        })?;
+    Ok(())
 }

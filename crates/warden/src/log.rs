@@ -101,6 +101,17 @@ enum LogCommand {
     },
     /// Sign a checkpoint of everything recorded now.
     Checkpoint { dir: PathBuf },
+    /// Replace the checkpoint signing key: the old key signs a record naming the new one.
+    /// Verifiers then need both keys.
+    RotateKey {
+        dir: PathBuf,
+        /// The new signing key (from `warden log keygen`).
+        #[arg(long)]
+        new_key: PathBuf,
+        /// Why (recorded in the ledger).
+        #[arg(long, default_value = "scheduled rotation")]
+        reason: String,
+    },
     /// Export sealed segments, the covering checkpoint and a signed manifest.
     Export(ExportArgs),
 }
@@ -348,6 +359,25 @@ pub fn run(args: LogArgs) -> Result<ExitCode> {
             println!("{}", cp.text().trim_end());
             Ok(ExitCode::SUCCESS)
         }
+        LogCommand::RotateKey {
+            dir,
+            new_key,
+            reason,
+        } => {
+            let vkey = Ledger::rotate_key(&dir, &new_key, &reason)?;
+            let pub_path = dir.join("ledger.pub");
+            let old = std::fs::read_to_string(&pub_path).unwrap_or_default();
+            std::fs::write(&pub_path, format!("{vkey}\n"))
+                .with_context(|| format!("cannot write {}", pub_path.display()))?;
+            eprintln!(
+                "warden: {} now signs with the new key; verify with both keys: --key {} --key {}",
+                dir.display(),
+                old.trim(),
+                vkey
+            );
+            println!("{vkey}");
+            Ok(ExitCode::SUCCESS)
+        }
         LogCommand::Export(a) => export_cmd(a),
     }
 }
@@ -433,11 +463,13 @@ fn append(
     // Our own buffer, so "is more input already here?" can be asked without blocking.
     let mut input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
     let mut out = std::io::stdout().lock();
-    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let mut batch: Vec<warden_ledger::record::Canonical> = Vec::new();
     let mut line_no = 0u64;
     let mut line = String::new();
     let mut total = 0u64;
-    let mut flush = |batch: &mut Vec<Vec<u8>>, out: &mut std::io::StdoutLock| -> Result<()> {
+    let mut flush = |batch: &mut Vec<warden_ledger::record::Canonical>,
+                     out: &mut std::io::StdoutLock|
+     -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -468,7 +500,7 @@ fn append(
                 .map_err(|e| anyhow::anyhow!("not valid JSON: {e}"))
                 .and_then(|v| {
                     let r = Record::from_producer(v, ledger.digester(), now_unix_nano())?;
-                    Ok(r.to_canonical()?)
+                    Ok(r.canonical()?)
                 });
             match parsed {
                 Ok(r) => batch.push(r),

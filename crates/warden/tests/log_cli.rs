@@ -645,3 +645,67 @@ fn tokio_free_create_bucket(endpoint: &str, bucket: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+#[test]
+fn key_rotation_is_recorded_and_verifies_with_both_keys() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, key) = ledger(root.path(), 20);
+    let old_key = root.path().join("old.pub");
+    std::fs::copy(&key, &old_key).expect("keep the old key");
+    let new = root.path().join("next");
+    let r = run(
+        &[
+            "log",
+            "keygen",
+            "--name",
+            "test.local/cli",
+            "--out",
+            p(&new),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let new_key = new.with_extension("key");
+    let r = run(
+        &[
+            "log",
+            "rotate-key",
+            p(&dir),
+            "--new-key",
+            p(&new_key),
+            "--reason",
+            "suspected compromise",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["log", "append", p(&dir)], Some(&lines(20, 5)));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let both = run(
+        &[
+            "log",
+            "verify",
+            p(&dir),
+            "--key",
+            p(&old_key),
+            "--key",
+            p(&new.with_extension("pub")),
+        ],
+        None,
+    );
+    assert_eq!(both.code, 0, "{}", both.stdout);
+    let only_new = verify(&dir, &new.with_extension("pub"));
+    assert_invalid(&only_new, "unknown key");
+    let tail = run(&["log", "tail", p(&dir), "-n", "20"], None);
+    assert!(
+        tail.stdout.contains("admin.key_rotation") && tail.stdout.contains("suspected compromise"),
+        "{}",
+        tail.stdout
+    );
+    // Exports still find the old key's segment-end checkpoints.
+    let r = run(
+        &["log", "export", p(&dir), "--to", p(&root.path().join("x"))],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

@@ -133,8 +133,20 @@ pub fn scan(body: &[u8], base: u64) -> Result<(Vec<Frame<'_>>, Tail), FrameError
             index,
             payload,
         });
-        expected += 1;
         off += total;
+        let Some(next) = expected.checked_add(1) else {
+            // Index u64::MAX was the last one possible.
+            return if off < body.len() {
+                Err(FrameError::IndexGap {
+                    offset: off,
+                    expected: u64::MAX,
+                    found: u64::MAX,
+                })
+            } else {
+                Ok((frames, Tail::Clean))
+            };
+        };
+        expected = next;
     }
     Ok((frames, Tail::Clean))
 }

@@ -1095,7 +1095,13 @@ fn recover_segments(
                     });
                 }
             }
-            Err((SegmentError::Header(segment::HeaderError::Incomplete(n)), _)) if is_last => {
+            // Only a file that is all zeros or shorter than a header: anything with data
+            // in it is damage to report, not a stub to remove.
+            Err((SegmentError::Header(segment::HeaderError::Incomplete(n)), _))
+                if is_last
+                    && (bytes.iter().all(|b| *b == 0)
+                        || bytes.len() < Header::encoded_len(&config.origin)) =>
+            {
                 // The crash hit while the segment was being created: nothing in it was
                 // ever acknowledged (the header is synced before any record).
                 recovery.fixes.push(Fix::Remove(path.clone()));
@@ -1270,8 +1276,9 @@ fn recover_checkpoints(
     if let Ok(text) = std::fs::read(&cp_path) {
         let cp = parse_signed_checkpoint(&text, &verifiers, config)
             .map_err(|why| LedgerError::CheckpointMismatch(format!("{CHECKPOINT_FILE}: {why}")))?;
-        // Written after the log entry, so it is only newer if the log lost its tail.
-        if newest.is_none() {
+        // Written after the log entry, so it is never newer than the log's last entry
+        // unless the log was cut back: then the file is the stronger claim.
+        if newest.as_ref().is_none_or(|n| cp.size > n.size) {
             newest = Some(cp);
         }
     }
@@ -1334,8 +1341,12 @@ fn sign_due(sh: &Shared, force: bool) -> Result<(), LedgerError> {
         if let Some(why) = &st.poisoned {
             return Err(LedgerError::Poisoned(why.clone()));
         }
-        let mut sizes: Vec<u64> = std::mem::take(&mut st.seal_sizes);
-        sizes.retain(|s| *s <= st.durable);
+        // Segment ends not yet durable stay queued for a later round.
+        let durable_now = st.durable;
+        let (mut sizes, later): (Vec<u64>, Vec<u64>) = std::mem::take(&mut st.seal_sizes)
+            .into_iter()
+            .partition(|s| *s <= durable_now);
+        st.seal_sizes = later;
         let last = cw.last.as_ref().map(|c| c.size);
         let due = force
             || st.durable.saturating_sub(st.signed) >= sh.config.checkpoint_every
@@ -1407,6 +1418,9 @@ fn checkpointer(sh: &Shared) {
     loop {
         {
             let st = lock_ok(&sh.state);
+            if st.closing || st.poisoned.is_some() {
+                return;
+            }
             let (st, _) = sh
                 .checkpoint_cv
                 .wait_timeout(st, interval)

@@ -274,7 +274,7 @@ impl CompactRange {
                 break;
             }
             self.nodes.pop();
-            node = (size * 2, node_hash(&top, &node.1));
+            node = (size.saturating_mul(2), node_hash(&top, &node.1));
         }
         self.nodes.push(node);
     }

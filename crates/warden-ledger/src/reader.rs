@@ -53,11 +53,26 @@ impl LogFiles {
     /// Calls `f(index, payload)` for every record from `from` on, in order; returns one
     /// past the last index read.
     pub fn for_each(&self, from: u64, mut f: impl FnMut(u64, &[u8])) -> Result<u64, ReadError> {
-        let mut end = self.segments.first().map_or(0, |(b, _)| *b);
-        for i in self.first_segment(from)..self.segments.len() {
+        let first = self.first_segment(from);
+        let mut end = self.segments.get(first).map_or(0, |(b, _)| *b);
+        for i in first..self.segments.len() {
+            self.check_base(i, end)?;
             end = self.segment_records(i, from, &mut f)?;
         }
         Ok(end)
+    }
+
+    /// Segment `i` must start where the previous one ended.
+    fn check_base(&self, i: usize, expected: u64) -> Result<(), ReadError> {
+        let (base, _) = &self.segments[i];
+        if *base != expected {
+            return Err(ReadError::Damaged {
+                segment: segment::file_name(*base),
+                offset: 0,
+                reason: format!("index gap: the previous segment ends at {expected}"),
+            });
+        }
+        Ok(())
     }
 
     fn first_segment(&self, from: u64) -> usize {
@@ -108,7 +123,7 @@ impl LogFiles {
                 f(fr.index, fr.payload);
             }
         }
-        Ok(base + scan.frames.len() as u64)
+        Ok(base.saturating_add(scan.frames.len() as u64))
     }
 
     /// The records from index `from` on, in order, as `(index, canonical bytes)`; one
@@ -117,6 +132,7 @@ impl LogFiles {
         Records {
             files: self,
             next_segment: self.first_segment(from),
+            end: None,
             from,
             buffered: std::collections::VecDeque::new(),
             failed: false,
@@ -150,6 +166,8 @@ impl LogFiles {
 pub struct Records<'a> {
     files: &'a LogFiles,
     next_segment: usize,
+    /// Where the previous segment ended.
+    end: Option<u64>,
     from: u64,
     buffered: std::collections::VecDeque<(u64, Vec<u8>)>,
     failed: bool,
@@ -168,13 +186,22 @@ impl Iterator for Records<'_> {
             }
             let i = self.next_segment;
             self.next_segment += 1;
+            if let Some(end) = self.end
+                && let Err(e) = self.files.check_base(i, end)
+            {
+                self.failed = true;
+                return Some(Err(e));
+            }
             let buffered = &mut self.buffered;
             let result = self.files.segment_records(i, self.from, &mut |idx, p| {
                 buffered.push_back((idx, p.to_vec()))
             });
-            if let Err(e) = result {
-                self.failed = true;
-                return Some(Err(e));
+            match result {
+                Ok(end) => self.end = Some(end),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
             }
         }
     }

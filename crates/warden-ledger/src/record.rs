@@ -23,6 +23,7 @@ const ARGS_DOMAIN: &[u8] = b"warden-ledger/args/v1\n";
 pub const KINDS: &[&str] = &[
     "tool.intent",
     "tool.result",
+    "rpc.call",
     "admin.open",
     "admin.fence",
     "admin.unfence",
@@ -76,7 +77,8 @@ pub struct Record {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_id: Option<String>,
-    /// `tool.intent`, `tool.result`, `admin.*`, or `app.*` for lines a server wrote.
+    /// `tool.intent`, `tool.result`, `rpc.call` (any other MCP request, recorded with
+    /// its response), `admin.*`, or `app.*` for lines a server wrote.
     pub kind: String,
     #[serde(
         rename = "mcp.method.name",

@@ -135,6 +135,7 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
             continue;
         };
         if stem.len() == 20
+            && stem.bytes().all(|b| b.is_ascii_digit())
             && let Ok(base) = stem.parse::<u64>()
         {
             out.push((base, path));

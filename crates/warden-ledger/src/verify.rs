@@ -140,21 +140,42 @@ pub fn verify(dir: &Path, trusted: &[NoteVerifier]) -> Result<Report, VerifyErro
         return Err(VerifyError::NotALog(dir.display().to_string()));
     }
     let mut report = Report::default();
-    let bundle = dir.join(SUMS_FILE).exists();
+    // Any one of the bundle's files makes it a bundle, so deleting SHA256SUMS cannot turn
+    // a bundle into a "ledger directory" that skips the manifest checks.
+    let bundle = [SUMS_FILE, MANIFEST_FILE, crate::export::MANIFEST_SIG]
+        .iter()
+        .any(|f| dir.join(f).exists());
     let mut range = CompactRange::new();
     if bundle {
-        check_sums(dir, &mut report)?;
+        if !dir.join(SUMS_FILE).exists() {
+            report.push(
+                format!("file {SUMS_FILE}"),
+                Status::Invalid("not found".into()),
+            );
+        } else {
+            check_sums(dir, &mut report)?;
+        }
         let status = match crate::export::check_manifest_signature(dir, trusted) {
             Ok(()) => Status::Valid,
             Err(why) => Status::Invalid(why),
         };
         report.push(format!("manifest {MANIFEST_FILE}"), status);
-        range = crate::export::read_prefix(dir).map_err(VerifyError::Manifest)?;
+        range = match crate::export::read_prefix(dir) {
+            Ok(r) => r,
+            Err(why) => {
+                report.push(format!("manifest {MANIFEST_FILE}"), Status::Invalid(why));
+                CompactRange::new()
+            }
+        };
     }
     report.summary.first_index = range.size();
 
     // Checkpoints first, so the roots at their sizes can be captured while streaming.
-    let found = collect_checkpoints(dir)?;
+    let mut torn_log = Vec::new();
+    let found = collect_checkpoints(dir, &mut torn_log)?;
+    for w in torn_log {
+        report.push(CHECKPOINT_LOG, Status::Warning(w));
+    }
     let mut parsed: Vec<(String, Result<Checkpoint, String>)> = Vec::new();
     for f in found {
         let result = check_signature(&f.text, trusted);
@@ -364,17 +385,22 @@ fn describe(e: &SegmentError, name: &str, header_len: usize) -> String {
     }
 }
 
-fn collect_checkpoints(dir: &Path) -> Result<Vec<Found>, VerifyError> {
+fn collect_checkpoints(dir: &Path, torn: &mut Vec<String>) -> Result<Vec<Found>, VerifyError> {
     let mut out = Vec::new();
     let log = dir.join(CHECKPOINT_LOG);
     match std::fs::read(&log) {
         Ok(bytes) => match crate::frame::scan(&bytes, 0) {
-            Ok((frames, _)) => {
+            Ok((frames, tail)) => {
                 for f in frames {
                     out.push(Found {
                         label: format!("checkpoint #{} ({CHECKPOINT_LOG})", f.index),
                         text: f.payload.to_vec(),
                     });
+                }
+                if let crate::frame::Tail::Torn { offset } = tail {
+                    torn.push(format!(
+                        "{CHECKPOINT_LOG} ends in a torn entry at offset {offset} (a crash mid-write; the writer truncates it on open)"
+                    ));
                 }
             }
             Err(e) => out.push(Found {

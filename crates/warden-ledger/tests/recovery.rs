@@ -727,3 +727,18 @@ fn a_damaged_checkpoint_log_refuses_to_open_and_repair_sets_it_aside() {
     assert_eq!(verify_code(dir.path(), &vkey).0, 0);
     open(dir.path()).expect("opens without --repair afterwards");
 }
+
+#[test]
+fn a_zeroed_header_with_records_after_it_is_damage_not_a_stub() {
+    let (dir, _) = filled(30, 1 << 20);
+    let seg = last_segment(dir.path());
+    let mut bytes = std::fs::read(&seg).expect("read");
+    bytes[..40].fill(0);
+    std::fs::write(&seg, &bytes).expect("write");
+    let err = open(dir.path())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("header"), "{err}");
+    assert_eq!(std::fs::read(&seg).expect("read"), bytes, "not removed");
+}

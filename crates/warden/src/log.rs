@@ -300,6 +300,12 @@ pub fn run(args: LogArgs) -> Result<ExitCode> {
             }
             let files = LogFiles::open(&dir)?;
             let tree = files.tree()?;
+            if tree.root_at(cp.size).ok() != Some(cp.root) {
+                bail!(
+                    "the records in {} do not produce the root its latest checkpoint signs; run `warden log verify` before proving anything",
+                    dir.display()
+                );
+            }
             let record = files.record(index)?;
             let text = proof::inclusion(&tree, index, &record, &note, &cp)?;
             write_out(output.as_deref(), &text)

@@ -2,6 +2,7 @@
 //! exit codes. The work is done by the library crates.
 
 mod log;
+mod proxy;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -37,6 +38,8 @@ enum Command {
     Rules(RulesArgs),
     /// The tamper-evident audit log: init, append, verify, prove, export.
     Log(log::LogArgs),
+    /// Run an MCP server behind a recording, policy-enforcing, fenceable front.
+    Proxy(proxy::ProxyArgs),
 }
 
 #[derive(Args)]
@@ -259,6 +262,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Log(a) => log::run(a),
+        Command::Proxy(a) => proxy::run(a),
         Command::Rules(a) => {
             match a.write_docs {
                 Some(dir) => {

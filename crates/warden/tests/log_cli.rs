@@ -406,6 +406,13 @@ fn export_makes_a_verifiable_read_only_chained_bundle() {
     assert_eq!(m3["first_index"], m2["end_index"]);
     assert_eq!(m3["sequence"], 3);
 
+    // Deleting SHA256SUMS does not turn a bundle into a plain ledger directory.
+    let nosums = root.path().join("no-sums");
+    copy_dir(&first, &nosums);
+    make_writable(&nosums);
+    std::fs::remove_file(nosums.join("SHA256SUMS")).expect("rm");
+    assert_invalid(&verify(&nosums, &key), "not found");
+
     // Tampering with a bundle file is caught by the manifest.
     let bad = root.path().join("bad-bundle");
     copy_dir(&second, &bad);

@@ -1,0 +1,140 @@
+//! The admin endpoint: a Unix socket (mode 0600, so only the proxy's user can reach it)
+//! taking one JSON request per line and answering one JSON line. Requests:
+//!
+//! ```text
+//! {"op":"fence","tools":["name",…]?,"reason":"…"}   no tools = the whole server
+//! {"op":"unfence","reason":"…"}
+//! {"op":"status"}
+//! ```
+//!
+//! Every change is recorded in the ledger (`admin.fence`, `admin.unfence`) and applied
+//! even if recording fails: a containment lever must not depend on the disk.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixListener;
+use warden_ledger::ledger::now_unix_nano;
+use warden_ledger::record::Record;
+
+use crate::stdio::{Fence, Shared, apply_fence, status};
+
+/// Largest admin request.
+const MAX_REQUEST: u64 = 64 * 1024;
+
+/// Binds `path` and serves requests in the background.
+pub(crate) fn serve(path: &Path, shared: Arc<Shared>) -> std::io::Result<()> {
+    if path.exists() {
+        // A stale socket from a previous run; refuse anything that is not a socket.
+        use std::os::unix::fs::FileTypeExt;
+        if std::fs::symlink_metadata(path)?.file_type().is_socket() {
+            std::fs::remove_file(path)?;
+        } else {
+            return Err(std::io::Error::other(
+                "exists and is not a socket; refusing to replace it",
+            ));
+        }
+    }
+    let listener = UnixListener::bind(path)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut line = String::new();
+                let mut reader = BufReader::new(tokio::io::AsyncReadExt::take(read, MAX_REQUEST));
+                if reader.read_line(&mut line).await.is_err() {
+                    return;
+                }
+                let reply = handle(&shared, &line).await;
+                let mut out = serde_json::to_vec(&reply).unwrap_or_default();
+                out.push(b'\n');
+                let _ = write.write_all(&out).await;
+            });
+        }
+    });
+    Ok(())
+}
+
+async fn handle(shared: &Shared, line: &str) -> Value {
+    let req: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return json!({"ok": false, "error": format!("not JSON: {e}")}),
+    };
+    let reason = req
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("no reason given")
+        .to_string();
+    match req.get("op").and_then(Value::as_str) {
+        Some("status") => json!({"ok": true, "status": status(shared)}),
+        Some("fence") => {
+            let tools: Vec<String> = req
+                .get("tools")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let fence = Fence {
+                all: tools.is_empty(),
+                tools: tools.clone(),
+                reason: reason.clone(),
+            };
+            let t0 = std::time::Instant::now();
+            let cancelled = apply_fence(shared, fence).await;
+            let took_us = t0.elapsed().as_micros() as u64;
+            let mut details = Map::new();
+            details.insert(
+                "scope".into(),
+                if tools.is_empty() {
+                    json!("server")
+                } else {
+                    json!(tools)
+                },
+            );
+            details.insert("reason".into(), json!(reason));
+            details.insert("cancelled_in_flight".into(), json!(cancelled));
+            let recorded = shared
+                .audit
+                .record_durable(&Record::admin("admin.fence", now_unix_nano(), details))
+                .await;
+            json!({"ok": true, "cancelled_in_flight": cancelled, "applied_in_us": took_us,
+                   "recorded": recorded.is_ok(), "record_error": recorded.err()})
+        }
+        Some("unfence") => {
+            apply_fence(shared, Fence::default()).await;
+            let mut details = Map::new();
+            details.insert("reason".into(), json!(reason));
+            let recorded = shared
+                .audit
+                .record_durable(&Record::admin("admin.unfence", now_unix_nano(), details))
+                .await;
+            json!({"ok": true, "recorded": recorded.is_ok(), "record_error": recorded.err()})
+        }
+        other => {
+            json!({"ok": false, "error": format!("unknown op {other:?}; use fence, unfence or status")})
+        }
+    }
+}
+
+/// Sends one request to a running proxy's admin socket and returns its reply (for the
+/// `warden proxy fence|unfence|status` commands).
+pub async fn request(path: &Path, req: &Value) -> std::io::Result<Value> {
+    let stream = tokio::net::UnixStream::connect(path).await?;
+    let (read, mut write) = stream.into_split();
+    let mut out = serde_json::to_vec(req).map_err(std::io::Error::other)?;
+    out.push(b'\n');
+    write.write_all(&out).await?;
+    let mut line = String::new();
+    BufReader::new(read).read_line(&mut line).await?;
+    serde_json::from_str(&line).map_err(std::io::Error::other)
+}

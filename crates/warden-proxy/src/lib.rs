@@ -1,0 +1,18 @@
+//! `warden proxy`: an MCP server behind a recording, policy-enforcing, fenceable front.
+//!
+//! - [`stdio`]: the stdio transport (the server is a child process);
+//! - [`audit`]: the ledger writer the proxy records through (audit-before-forward or
+//!   async group commit, failing closed);
+//! - [`policy`]: the TOML policy (allow/deny, destructive tools, fail-open);
+//! - [`admin`]: the admin socket behind `warden proxy fence|unfence|status`;
+//! - [`extract`]: ids, e-mail addresses and hosts found in arguments and results;
+//! - [`jsonrpc`]: message classification and error responses.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod audit;
+pub mod extract;
+pub mod jsonrpc;
+pub mod policy;
+pub mod stdio;

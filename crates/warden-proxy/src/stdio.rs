@@ -1,0 +1,643 @@
+//! The stdio proxy: the MCP server runs as a child; the proxy speaks stdio to the client
+//! and forwards newline-delimited JSON-RPC both ways, recording every call, enforcing
+//! the policy and the fence. Original bytes are forwarded untouched (a message is only
+//! re-serialised when the proxy changes it, e.g. a filtered `tools/list`); each message
+//! is parsed once; queues are bounded so a slow reader pushes back on the writer.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+use warden_ledger::ledger::now_unix_nano;
+use warden_ledger::record::{Record, ResultSummary};
+
+use crate::audit::Audit;
+use crate::extract::{self, Found};
+use crate::jsonrpc::{self, Kind, code};
+use crate::policy::{self, Policy};
+
+/// Messages queued toward one side before the reader of the other side waits.
+const QUEUE: usize = 256;
+
+/// Proxy settings.
+pub struct Options {
+    /// The server command and its arguments.
+    pub command: Vec<String>,
+    pub policy: Policy,
+    /// Largest message accepted, in bytes (a line of JSON).
+    pub max_message: usize,
+    /// The admin socket (fence, status), if any.
+    pub admin_socket: Option<PathBuf>,
+}
+
+/// Why the proxy could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("cannot start the server `{command}`: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "no server command given; put it after `--`, e.g. `warden proxy --ledger L -- npx -y @modelcontextprotocol/server-everything`"
+    )]
+    NoCommand,
+    #[error("admin socket {path}: {source}")]
+    Admin {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A request the proxy forwarded and has not seen the answer to.
+struct InFlight {
+    method: String,
+    tool: Option<String>,
+    call_id: String,
+    id: Value,
+    start: Instant,
+    found: Found,
+    /// The proxy already answered the client (fenced while in flight).
+    answered: bool,
+}
+
+/// What the operator has fenced.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Fence {
+    pub all: bool,
+    pub tools: Vec<String>,
+    pub reason: String,
+}
+
+impl Fence {
+    fn covers(&self, tool: &str) -> bool {
+        self.all || self.tools.iter().any(|t| t == tool)
+    }
+}
+
+/// State shared by the two directions and the admin endpoint.
+pub(crate) struct Shared {
+    pub(crate) audit: Audit,
+    policy: Policy,
+    session: String,
+    pub(crate) fence: Mutex<Fence>,
+    in_flight: Mutex<HashMap<String, InFlight>>,
+    destructive: Mutex<HashMap<String, bool>>,
+    protocol_version: Mutex<Option<String>>,
+    to_client: mpsc::Sender<Vec<u8>>,
+    /// Taken (closing the server's stdin) when the client goes away.
+    to_server: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    pub(crate) started: Instant,
+    pub(crate) calls: std::sync::atomic::AtomicU64,
+    pub(crate) refused: std::sync::atomic::AtomicU64,
+}
+
+impl Shared {
+    /// Queues a message for the server (dropped if the server side is closed).
+    async fn send_server(&self, msg: Vec<u8>) {
+        let tx = lock(&self.to_server).clone();
+        if let Some(tx) = tx {
+            let _ = tx.send(msg).await;
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One line read with a size bound.
+enum Line {
+    Message(Vec<u8>),
+    TooLong(usize),
+    Eof,
+}
+
+/// Reads one `\n`-terminated line of at most `max` bytes; a longer line is consumed and
+/// reported, never buffered whole.
+async fn read_line<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+    max: usize,
+) -> std::io::Result<Line> {
+    let mut buf = Vec::new();
+    let mut dropped = 0usize;
+    loop {
+        let chunk = reader.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(if buf.is_empty() && dropped == 0 {
+                Line::Eof
+            } else if dropped > 0 {
+                Line::TooLong(dropped + buf.len())
+            } else {
+                Line::Message(buf)
+            });
+        }
+        let (take, done) = match memchr_newline(chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if dropped == 0 && buf.len() + take <= max + 1 {
+            buf.extend_from_slice(&chunk[..take]);
+        } else {
+            dropped += buf.len() + take;
+            buf.clear();
+        }
+        reader.consume(take);
+        if done {
+            if dropped > 0 {
+                return Ok(Line::TooLong(dropped));
+            }
+            while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                buf.pop();
+            }
+            return Ok(Line::Message(buf));
+        }
+    }
+}
+
+fn memchr_newline(b: &[u8]) -> Option<usize> {
+    b.iter().position(|c| *c == b'\n')
+}
+
+/// Forwards queued messages to a writer until the queue closes.
+async fn pump<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Vec<u8>>, mut w: W) {
+    while let Some(mut msg) = rx.recv().await {
+        if msg.last() != Some(&b'\n') {
+            msg.push(b'\n');
+        }
+        if w.write_all(&msg).await.is_err() {
+            break;
+        }
+        // Flush when nothing else is waiting, so bursts go out in one write.
+        if rx.is_empty() && w.flush().await.is_err() {
+            break;
+        }
+    }
+    let _ = w.shutdown().await;
+}
+
+/// Runs the proxy until the client or the server goes away; returns the server's exit
+/// code (or 1 if it was killed by a signal).
+pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
+    let (program, args) = opts.command.split_first().ok_or(ProxyError::NoCommand)?;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| ProxyError::Spawn {
+            command: opts.command.join(" "),
+            source,
+        })?;
+    let (Some(child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(ProxyError::Io(std::io::Error::other("child pipes missing")));
+    };
+    let (to_client, client_rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+    let (to_server, server_rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+    let mut session = [0u8; 8];
+    // Unique, not secret: the clock will do if the OS generator is unavailable.
+    if getrandom::fill(&mut session).is_err() {
+        session = now_unix_nano().to_le_bytes();
+    }
+    let shared = Arc::new(Shared {
+        audit,
+        policy: opts.policy,
+        session: warden_ledger::hmac::hex(&session),
+        fence: Mutex::new(Fence::default()),
+        in_flight: Mutex::new(HashMap::new()),
+        destructive: Mutex::new(HashMap::new()),
+        protocol_version: Mutex::new(None),
+        to_client,
+        to_server: Mutex::new(Some(to_server)),
+        started: Instant::now(),
+        calls: Default::default(),
+        refused: Default::default(),
+    });
+    let client_writer = tokio::spawn(pump(client_rx, tokio::io::stdout()));
+    let server_writer = tokio::spawn(pump(server_rx, child_in));
+    if let Some(path) = &opts.admin_socket {
+        crate::admin::serve(path, shared.clone()).map_err(|source| ProxyError::Admin {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let max = opts.max_message;
+    let mut upstream = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut reader = BufReader::with_capacity(1 << 16, child_out);
+            loop {
+                match read_line(&mut reader, max).await {
+                    Ok(Line::Message(m)) => from_server(&shared, m).await,
+                    Ok(Line::TooLong(n)) => eprintln!(
+                        "warden proxy: dropped a {n}-byte message from the server (limit {max})"
+                    ),
+                    Ok(Line::Eof) | Err(_) => break,
+                }
+            }
+        })
+    };
+    let mut downstream = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());
+            loop {
+                match read_line(&mut reader, max).await {
+                    Ok(Line::Message(m)) => from_client(&shared, m).await,
+                    Ok(Line::TooLong(n)) => {
+                        let msg =
+                            format!("message of {n} bytes is over the proxy's {max}-byte limit");
+                        let _ = shared
+                            .to_client
+                            .send(jsonrpc::error_response(
+                                &Value::Null,
+                                code::INVALID_REQUEST,
+                                &msg,
+                                None,
+                            ))
+                            .await;
+                    }
+                    Ok(Line::Eof) | Err(_) => break,
+                }
+            }
+        })
+    };
+    // Whichever side ends first ends the session.
+    let status = tokio::select! {
+        _ = &mut downstream => {
+            // The client is gone: close the server's stdin and let it exit.
+            lock(&shared.to_server).take();
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut upstream).await;
+            tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await.ok().and_then(Result::ok)
+        }
+        _ = &mut upstream => {
+            downstream.abort();
+            upstream_gone(&shared).await;
+            child.wait().await.ok()
+        }
+    };
+    drop(shared);
+    let _ = server_writer.await;
+    let _ = client_writer.await;
+    Ok(status.and_then(|s| s.code()).unwrap_or(1))
+}
+
+/// The server exited: answer every call still waiting with an error.
+async fn upstream_gone(shared: &Shared) {
+    let pending: Vec<(String, InFlight)> = lock(&shared.in_flight).drain().collect();
+    for (_, call) in pending {
+        if call.answered {
+            continue;
+        }
+        let _ = shared
+            .to_client
+            .send(jsonrpc::error_response(
+                &call.id,
+                code::UPSTREAM_GONE,
+                "the MCP server exited before answering",
+                None,
+            ))
+            .await;
+        if call.tool.is_some() {
+            let r = result_record(shared, &call, "failed", Some("upstream_gone"), 0, None);
+            let _ = shared.audit.record(&r).await;
+        }
+    }
+}
+
+/// `jsonrpc.request.id` as OTel writes it: the string, or the integer in decimal.
+fn request_id_text(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn base_record(shared: &Shared, kind: &str) -> Record {
+    Record {
+        session_id: Some(shared.session.clone()),
+        network_transport: Some("pipe".into()),
+        protocol_version: lock(&shared.protocol_version).clone(),
+        ..Record::new(kind, now_unix_nano())
+    }
+}
+
+fn result_record(
+    shared: &Shared,
+    call: &InFlight,
+    status: &str,
+    error_type: Option<&str>,
+    bytes: u64,
+    content_types: Option<Vec<String>>,
+) -> Record {
+    let kind = if call.tool.is_some() {
+        "tool.result"
+    } else {
+        "rpc.call"
+    };
+    let mut attrs = Map::new();
+    if let Some(types) = content_types
+        && !types.is_empty()
+    {
+        attrs.insert("content_types".into(), json!(types));
+    }
+    if !call.found.emails.is_empty() {
+        attrs.insert("emails".into(), json!(call.found.emails));
+    }
+    Record {
+        call_id: Some(call.call_id.clone()),
+        method: Some(call.method.clone()),
+        tool_name: call.tool.clone(),
+        request_id: Some(request_id_text(&call.id)),
+        result: Some(ResultSummary {
+            status: status.into(),
+            error_type: error_type.map(str::to_string),
+            bytes: Some(bytes),
+            duration_nano: Some(u64::try_from(call.start.elapsed().as_nanos()).unwrap_or(u64::MAX)),
+            resource_ids: call.found.ids.clone(),
+            outbound_hosts: call.found.hosts.clone(),
+            data_classes: call.found.data_classes(),
+        }),
+        attributes: (!attrs.is_empty()).then_some(attrs),
+        ..base_record(shared, kind)
+    }
+}
+
+/// A message from the client.
+async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
+    let value: Value = match serde_json::from_slice(&line) {
+        Ok(v) => v,
+        Err(e) => {
+            let msg = format!("not valid JSON (UTF-8): {e}");
+            let _ = shared
+                .to_client
+                .send(jsonrpc::error_response(
+                    &Value::Null,
+                    code::PARSE_ERROR,
+                    &msg,
+                    None,
+                ))
+                .await;
+            return;
+        }
+    };
+    match jsonrpc::classify(&value) {
+        Kind::Invalid(why) => {
+            let id = value.get("id").cloned().unwrap_or(Value::Null);
+            let _ = shared
+                .to_client
+                .send(jsonrpc::error_response(
+                    &id,
+                    code::INVALID_REQUEST,
+                    why,
+                    None,
+                ))
+                .await;
+        }
+        Kind::Request { id, method } => {
+            let key = jsonrpc::id_key(id);
+            if method == "initialize"
+                && let Some(v) = value
+                    .pointer("/params/protocolVersion")
+                    .and_then(Value::as_str)
+            {
+                *lock(&shared.protocol_version) = Some(v.to_string());
+            }
+            let call_id = format!("{}/{}", shared.session, key);
+            let mut call = InFlight {
+                method: method.to_string(),
+                tool: None,
+                call_id,
+                id: id.clone(),
+                start: Instant::now(),
+                found: Found::default(),
+                answered: false,
+            };
+            if method == "tools/call" {
+                shared
+                    .calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(tool) = value.pointer("/params/name").and_then(Value::as_str) else {
+                    let _ = shared
+                        .to_client
+                        .send(jsonrpc::error_response(
+                            id,
+                            -32602,
+                            "tools/call needs params.name (a string)",
+                            None,
+                        ))
+                        .await;
+                    return;
+                };
+                call.tool = Some(tool.to_string());
+                let args = value
+                    .pointer("/params/arguments")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                extract::scan(&args, &mut call.found);
+                let (digest, key_id) = shared.audit.digester().digest(&args);
+                let intent = Record {
+                    call_id: Some(call.call_id.clone()),
+                    method: Some(method.to_string()),
+                    tool_name: Some(tool.to_string()),
+                    request_id: Some(request_id_text(&call.id)),
+                    args_digest: Some(digest),
+                    args_key_id: key_id,
+                    ..base_record(shared, "tool.intent")
+                };
+                let refusal = {
+                    let fence = lock(&shared.fence);
+                    if fence.covers(tool) {
+                        Some(format!("fenced by the operator: {}", fence.reason))
+                    } else {
+                        let destructive = lock(&shared.destructive)
+                            .get(tool)
+                            .copied()
+                            .unwrap_or(false);
+                        shared.policy.check_tool(tool, destructive).err()
+                    }
+                };
+                if let Some(reason) = refusal {
+                    shared
+                        .refused
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let _ = shared.audit.record_durable(&intent).await;
+                    let denied = result_record(shared, &call, "denied", Some("policy"), 0, None);
+                    let _ = shared.audit.record_durable(&denied).await;
+                    let _ = shared
+                        .to_client
+                        .send(jsonrpc::error_response(
+                            id,
+                            code::REFUSED,
+                            &format!("refused by warden proxy: {reason}"),
+                            Some(json!({ "reason": reason })),
+                        ))
+                        .await;
+                    return;
+                }
+                if let Err(e) = shared.audit.record(&intent).await
+                    && !shared.policy.audit.fail_open
+                {
+                    let _ = shared
+                        .to_client
+                        .send(jsonrpc::error_response(
+                            id,
+                            code::AUDIT_UNAVAILABLE,
+                            &format!("not forwarded: the call could not be recorded ({e})"),
+                            None,
+                        ))
+                        .await;
+                    return;
+                }
+            }
+            lock(&shared.in_flight).insert(key, call);
+            shared.send_server(line).await;
+        }
+        Kind::Notification { .. } | Kind::Response { .. } => {
+            shared.send_server(line).await;
+        }
+    }
+}
+
+/// A message from the server.
+async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) {
+    let Ok(mut value) = serde_json::from_slice::<Value>(&line) else {
+        eprintln!(
+            "warden proxy: the server wrote a line that is not JSON ({} bytes); dropped",
+            line.len()
+        );
+        return;
+    };
+    let Kind::Response { id } = jsonrpc::classify(&value) else {
+        let _ = shared.to_client.send(line).await;
+        return;
+    };
+    let key = jsonrpc::id_key(id);
+    let Some(mut call) = lock(&shared.in_flight).remove(&key) else {
+        let _ = shared.to_client.send(line).await;
+        return;
+    };
+    if call.answered {
+        return;
+    }
+    let bytes = line.len() as u64;
+    let (status, error_type) = if let Some(code) = value.pointer("/error/code") {
+        ("failed", Some(code.to_string()))
+    } else if value.pointer("/result/isError").and_then(Value::as_bool) == Some(true) {
+        ("error", Some("tool_error".to_string()))
+    } else {
+        ("ok", None)
+    };
+    let mut out = line;
+    if call.method == "tools/list"
+        && let Some(result) = value.get_mut("result")
+    {
+        if let Some(tools) = result.get("tools").and_then(Value::as_array) {
+            let mut cache = lock(&shared.destructive);
+            for t in tools {
+                if let Some(name) = t.get("name").and_then(Value::as_str) {
+                    cache.insert(name.to_string(), policy::destructive_hint(t));
+                }
+            }
+        }
+        if shared.policy.filter_tools_list(result) {
+            out = serde_json::to_vec(&value).unwrap_or(out);
+        }
+    }
+    let content_types = value
+        .pointer("/result/content")
+        .and_then(Value::as_array)
+        .map(|c| {
+            let mut types: Vec<String> = Vec::new();
+            for item in c {
+                if let Some(t) = item.get("type").and_then(Value::as_str)
+                    && !types.iter().any(|x| x == t)
+                {
+                    types.push(t.to_string());
+                }
+            }
+            types
+        });
+    if call.tool.is_some()
+        && let Some(result) = value.get("result")
+    {
+        extract::scan(result, &mut call.found);
+    }
+    let record = result_record(
+        shared,
+        &call,
+        status,
+        error_type.as_deref(),
+        bytes,
+        content_types,
+    );
+    if let Err(e) = shared.audit.record(&record).await {
+        eprintln!(
+            "warden proxy: could not record the result of {}: {e}",
+            call.call_id
+        );
+    }
+    let _ = shared.to_client.send(out).await;
+}
+
+/// Fences `fence` now: answers calls in flight that it covers with an error, and tells
+/// the server to cancel them. Returns how many calls were cancelled.
+pub(crate) async fn apply_fence(shared: &Shared, fence: Fence) -> usize {
+    let cancelled: Vec<(Value, String)> = {
+        let mut in_flight = lock(&shared.in_flight);
+        *lock(&shared.fence) = fence.clone();
+        in_flight
+            .values_mut()
+            .filter(|c| !c.answered && c.tool.as_deref().is_some_and(|t| fence.covers(t)))
+            .map(|c| {
+                c.answered = true;
+                (c.id.clone(), c.call_id.clone())
+            })
+            .collect()
+    };
+    for (id, _) in &cancelled {
+        let note = json!({
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": { "requestId": id, "reason": "fenced by the operator" }
+        });
+        shared
+            .send_server(serde_json::to_vec(&note).unwrap_or_default())
+            .await;
+        let _ = shared
+            .to_client
+            .send(jsonrpc::error_response(
+                id,
+                code::REFUSED,
+                &format!(
+                    "cancelled by warden proxy: fenced by the operator: {}",
+                    fence.reason
+                ),
+                None,
+            ))
+            .await;
+    }
+    cancelled.len()
+}
+
+/// A snapshot for `status`.
+pub(crate) fn status(shared: &Shared) -> Value {
+    json!({
+        "session": shared.session,
+        "fence": *lock(&shared.fence),
+        "in_flight": lock(&shared.in_flight).len(),
+        "tool_calls": shared.calls.load(std::sync::atomic::Ordering::Relaxed),
+        "refused": shared.refused.load(std::sync::atomic::Ordering::Relaxed),
+        "uptime_ms": u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "audit_failed": shared.audit.failed(),
+    })
+}

@@ -1,0 +1,40 @@
+"""An MCP client built on the official Python SDK, for the proxy's integration tests.
+
+Usage: py_client.py COMMAND [ARGS...]   (the server to spawn over stdio)
+Reads a JSON list of steps on stdin: {"list": true} or {"call": NAME, "args": {...}}.
+Prints one JSON line per step: the tool list (names) or the call result (content text,
+isError, structuredContent) or {"error": message} when the call raised.
+"""
+import asyncio
+import json
+import sys
+
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+
+async def main() -> None:
+    steps = json.load(sys.stdin)
+    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:])
+    async with stdio_client(params) as streams:
+        read, write = streams[0], streams[1]
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            for step in steps:
+                try:
+                    if step.get("list"):
+                        tools = await session.list_tools()
+                        out = {"tools": sorted(t.name for t in tools.tools)}
+                    else:
+                        r = await session.call_tool(step["call"], step.get("args", {}))
+                        out = {
+                            "isError": bool(r.is_error),
+                            "text": [c.text for c in r.content if getattr(c, "type", "") == "text"],
+                            "structured": r.structured_content,
+                        }
+                except Exception as e:  # the test compares errors too
+                    out = {"error": str(e)}
+                print(json.dumps(out, sort_keys=True), flush=True)
+
+
+asyncio.run(main())

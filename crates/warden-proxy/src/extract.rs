@@ -85,12 +85,13 @@ fn walk(v: &Value, key: Option<&str>, found: &mut Found, depth: usize) {
 fn scan_text(s: &str, found: &mut Found) {
     let bytes = s.as_bytes();
     // URLs: scheme://host
+    let mut authorities: Vec<std::ops::Range<usize>> = Vec::new();
     let mut from = 0;
     while let Some(pos) = s[from..].find("://") {
         let at = from + pos;
-        let scheme_start = s[..at]
-            .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '+' && c != '-' && c != '.')
-            .map_or(0, |i| i + 1);
+        let scheme_start = start_of_run(&s[..at], |c| {
+            c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'
+        });
         let scheme = &s[scheme_start..at];
         let host_start = at + 3;
         let host_end = s[host_start..]
@@ -110,6 +111,7 @@ fn scan_text(s: &str, found: &mut Found) {
         } else {
             host.split(':').next().unwrap_or(host)
         };
+        authorities.push(host_start..host_end);
         if !scheme.is_empty() && !host.is_empty() && host.len() <= 253 {
             push(&mut found.hosts, &host.to_ascii_lowercase());
         }
@@ -122,17 +124,20 @@ fn scan_text(s: &str, found: &mut Found) {
     let mut i = 0;
     while let Some(pos) = s[i..].find('@') {
         let at = i + pos;
-        let local_start = s[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "._%+-".contains(c)))
-            .map_or(0, |k| k + 1);
+        let local_start = start_of_run(&s[..at], |c| {
+            c.is_ascii_alphanumeric() || "._%+-".contains(c)
+        });
         let domain_end = s[at + 1..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
             .map_or(s.len(), |k| at + 1 + k);
         let local = &s[local_start..at];
         let domain = s[at + 1..domain_end].trim_end_matches('.');
         let preceded_by_scheme = local_start >= 3 && &bytes[local_start - 3..local_start] == b"://";
+        // `user:pw@host` inside a URL is credentials, not an address.
+        let in_url = authorities.iter().any(|r| r.contains(&at));
         if !local.is_empty()
             && !preceded_by_scheme
+            && !in_url
             && domain.contains('.')
             && domain
                 .rsplit('.')
@@ -149,6 +154,15 @@ fn scan_text(s: &str, found: &mut Found) {
             break;
         }
     }
+}
+
+/// Where the run of characters satisfying `ok` that ends `s` starts (a byte index on a
+/// character boundary).
+fn start_of_run(s: &str, ok: impl Fn(char) -> bool) -> usize {
+    s.char_indices()
+        .rev()
+        .find(|(_, c)| !ok(*c))
+        .map_or(0, |(k, c)| k + c.len_utf8())
 }
 
 #[cfg(test)]

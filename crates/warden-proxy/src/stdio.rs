@@ -457,21 +457,25 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
                 let refusal = {
                     let fence = lock(&shared.fence);
                     if fence.covers(tool) {
-                        Some(format!("fenced by the operator: {}", fence.reason))
+                        Some(("fence", format!("fenced by the operator: {}", fence.reason)))
                     } else {
                         let destructive = lock(&shared.destructive)
                             .get(tool)
                             .copied()
                             .unwrap_or(false);
-                        shared.policy.check_tool(tool, destructive).err()
+                        shared
+                            .policy
+                            .check_tool(tool, destructive)
+                            .err()
+                            .map(|r| ("policy", r))
                     }
                 };
-                if let Some(reason) = refusal {
+                if let Some((by, reason)) = refusal {
                     shared
                         .refused
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = shared.audit.record_durable(&intent).await;
-                    let denied = result_record(shared, &call, "denied", Some("policy"), 0, None);
+                    let denied = result_record(shared, &call, "denied", Some(by), 0, None);
                     let _ = shared.audit.record_durable(&denied).await;
                     let _ = shared
                         .to_client

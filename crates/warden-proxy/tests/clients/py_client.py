@@ -1,7 +1,8 @@
 """An MCP client built on the official Python SDK, for the proxy's integration tests.
 
 Usage: py_client.py COMMAND [ARGS...]   (the server to spawn over stdio)
-Reads a JSON list of steps on stdin: {"list": true} or {"call": NAME, "args": {...}}.
+Reads a JSON list of steps on stdin: {"list": true}, {"call": NAME, "args": {...}} or
+{"sleep": SECONDS} (prints nothing).
 Prints one JSON line per step: the tool list (names) or the call result (content text,
 isError, structuredContent) or {"error": message} when the call raised.
 """
@@ -21,6 +22,9 @@ async def main() -> None:
         async with ClientSession(read, write) as session:
             await session.initialize()
             for step in steps:
+                if "sleep" in step:
+                    await asyncio.sleep(step["sleep"])
+                    continue
                 try:
                     if step.get("list"):
                         tools = await session.list_tools()

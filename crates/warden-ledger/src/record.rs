@@ -31,6 +31,7 @@ pub const KINDS: &[&str] = &[
     "admin.block",
     "admin.repair",
     "admin.key_rotation",
+    "admin.approve",
 ];
 
 /// One ledger record.
@@ -161,7 +162,7 @@ pub enum RecordError {
     #[error("field `{field}`: {why}")]
     Field { field: String, why: String },
     #[error(
-        "kind `{0}` is not allowed: use one of {kinds} or a name under `app.` (letters, digits, '.', '_', '-')",
+        "kind `{0}` is not allowed: use one of {kinds} or a name under `app.` or `alert.` (letters, digits, '.', '_', '-')",
         kinds = KINDS.join(", ")
     )]
     Kind(String),
@@ -391,12 +392,15 @@ fn json_type(v: &Value) -> &'static str {
 
 fn check_kind(kind: &str) -> Result<(), RecordError> {
     let ok = KINDS.contains(&kind)
-        || kind.strip_prefix("app.").is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        });
+        || kind
+            .strip_prefix("app.")
+            .or_else(|| kind.strip_prefix("alert."))
+            .is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            });
     if ok {
         Ok(())
     } else {

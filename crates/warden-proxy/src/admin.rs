@@ -4,6 +4,7 @@
 //! ```text
 //! {"op":"fence","tools":["name",…]?,"reason":"…"}   no tools = the whole server
 //! {"op":"unfence","reason":"…"}
+//! {"op":"approve","tool":"name","reason":"…"}      accept a quarantined tool's new definition
 //! {"op":"status"}
 //! ```
 //!
@@ -16,8 +17,6 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
-use warden_ledger::ledger::now_unix_nano;
-use warden_ledger::record::Record;
 
 use crate::stdio::{Fence, Shared, apply_fence, status};
 
@@ -103,10 +102,7 @@ async fn handle(shared: &Shared, line: &str) -> Value {
             );
             details.insert("reason".into(), json!(reason));
             details.insert("cancelled_in_flight".into(), json!(cancelled));
-            let recorded = shared
-                .audit
-                .record_durable(&Record::admin("admin.fence", now_unix_nano(), details))
-                .await;
+            let recorded = shared.audit.record_admin("admin.fence", details).await;
             json!({"ok": true, "cancelled_in_flight": cancelled, "applied_in_us": took_us,
                    "recorded": recorded.is_ok(), "record_error": recorded.err()})
         }
@@ -114,16 +110,37 @@ async fn handle(shared: &Shared, line: &str) -> Value {
             apply_fence(shared, Fence::default()).await;
             let mut details = Map::new();
             details.insert("reason".into(), json!(reason));
-            let recorded = shared
-                .audit
-                .record_durable(&Record::admin("admin.unfence", now_unix_nano(), details))
-                .await;
+            let recorded = shared.audit.record_admin("admin.unfence", details).await;
             json!({"ok": true, "recorded": recorded.is_ok(), "record_error": recorded.err()})
         }
-        other => {
-            json!({"ok": false, "error": format!("unknown op {other:?}; use fence, unfence or status")})
+        Some("approve") => {
+            let Some(tool) = req.get("tool").and_then(Value::as_str) else {
+                return json!({"ok": false, "error": "approve needs \"tool\""});
+            };
+            let approved = lock_pins(shared).approve(tool);
+            match approved {
+                Ok(hash) => {
+                    let mut details = Map::new();
+                    details.insert("tool".into(), json!(tool));
+                    details.insert("hash".into(), json!(hash));
+                    details.insert("reason".into(), json!(reason));
+                    let recorded = shared.audit.record_admin("admin.approve", details).await;
+                    json!({"ok": true, "tool": tool, "hash": hash, "recorded": recorded.is_ok()})
+                }
+                Err(e) => json!({"ok": false, "error": e}),
+            }
         }
+        other => json!({"ok": false, "error": format!(
+            "unknown op {other:?}; use fence, unfence, approve or status"
+        )}),
     }
+}
+
+fn lock_pins(shared: &Shared) -> std::sync::MutexGuard<'_, crate::pins::Pins> {
+    shared
+        .pins
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Sends one request to a running proxy's admin socket and returns its reply (for the

@@ -99,6 +99,16 @@ impl Audit {
         self.record_as(record, self.mode).await
     }
 
+    /// Records an `admin.*` event and waits until it is durable.
+    pub async fn record_admin(
+        &self,
+        kind: &str,
+        details: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        let record = Record::admin(kind, warden_ledger::ledger::now_unix_nano(), details);
+        self.record_durable(&record).await
+    }
+
     /// Records and always waits for durability.
     pub async fn record_durable(&self, record: &Record) -> Result<(), String> {
         self.record_as(record, Commit::BeforeForward).await

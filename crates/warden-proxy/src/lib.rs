@@ -3,7 +3,9 @@
 //! - [`stdio`]: the stdio transport (the server is a child process);
 //! - [`audit`]: the ledger writer the proxy records through (audit-before-forward or
 //!   async group commit, failing closed);
-//! - [`policy`]: the TOML policy (allow/deny, destructive tools, fail-open);
+//! - [`policy`]: the TOML policy (allow/deny, destructive tools, strict arguments,
+//!   redaction, pinning, the loop brake, fail-open);
+//! - [`strict`], [`pins`], [`redact`], [`brake`]: those levers;
 //! - [`admin`]: the admin socket behind `warden proxy fence|unfence|status`;
 //! - [`extract`]: ids, e-mail addresses and hosts found in arguments and results;
 //! - [`jsonrpc`]: message classification and error responses.
@@ -12,7 +14,11 @@
 
 pub mod admin;
 pub mod audit;
+pub mod brake;
 pub mod extract;
 pub mod jsonrpc;
+pub mod pins;
 pub mod policy;
+pub mod redact;
 pub mod stdio;
+pub mod strict;

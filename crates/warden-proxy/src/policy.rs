@@ -14,6 +14,58 @@ pub struct Policy {
     pub tools: ToolRules,
     #[serde(default)]
     pub audit: AuditRules,
+    #[serde(default)]
+    pub strict: StrictRules,
+    #[serde(default)]
+    pub redact: RedactRules,
+    #[serde(default)]
+    pub pins: PinRules,
+    #[serde(default)]
+    pub brake: crate::brake::BrakeRules,
+}
+
+/// `[strict]`: check arguments against the server's own `inputSchema`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StrictRules {
+    pub enabled: bool,
+    /// No string in the arguments may be longer.
+    pub max_string_bytes: usize,
+}
+
+impl Default for StrictRules {
+    fn default() -> StrictRules {
+        StrictRules {
+            enabled: false,
+            max_string_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// `[redact]`: replace credentials in results before the client sees them (on by default).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedactRules {
+    pub enabled: bool,
+}
+
+impl Default for RedactRules {
+    fn default() -> RedactRules {
+        RedactRules { enabled: true }
+    }
+}
+
+/// `[pins]`: pin tool definitions and quarantine changes (on by default).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PinRules {
+    pub enabled: bool,
+}
+
+impl Default for PinRules {
+    fn default() -> PinRules {
+        PinRules { enabled: true }
+    }
 }
 
 /// Which tools may be called.

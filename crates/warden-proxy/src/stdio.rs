@@ -33,6 +33,8 @@ pub struct Options {
     pub max_message: usize,
     /// The admin socket (fence, status), if any.
     pub admin_socket: Option<PathBuf>,
+    /// The tool pin file (read, and written on first sight and on approval).
+    pub pins: Option<PathBuf>,
 }
 
 /// Why the proxy could not run.
@@ -54,6 +56,8 @@ pub enum ProxyError {
     },
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    #[error("tool pin file: {0}")]
+    Pins(String),
 }
 
 /// A request the proxy forwarded and has not seen the answer to.
@@ -90,6 +94,9 @@ pub(crate) struct Shared {
     pub(crate) fence: Mutex<Fence>,
     in_flight: Mutex<HashMap<String, InFlight>>,
     destructive: Mutex<HashMap<String, bool>>,
+    schemas: Mutex<crate::strict::Schemas>,
+    pub(crate) pins: Mutex<crate::pins::Pins>,
+    brake: Mutex<crate::brake::Brake>,
     protocol_version: Mutex<Option<String>>,
     to_client: mpsc::Sender<Vec<u8>>,
     /// Taken (closing the server's stdin) when the client goes away.
@@ -187,6 +194,11 @@ async fn pump<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Vec<u8>>, mut w: W) 
 /// code (or 1 if it was killed by a signal).
 pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
     let (program, args) = opts.command.split_first().ok_or(ProxyError::NoCommand)?;
+    let pins = if opts.policy.pins.enabled {
+        crate::pins::Pins::load(opts.pins.as_deref()).map_err(ProxyError::Pins)?
+    } else {
+        crate::pins::Pins::default()
+    };
     let mut child = tokio::process::Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
@@ -215,6 +227,9 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
         fence: Mutex::new(Fence::default()),
         in_flight: Mutex::new(HashMap::new()),
         destructive: Mutex::new(HashMap::new()),
+        schemas: Mutex::new(crate::strict::Schemas::default()),
+        pins: Mutex::new(pins),
+        brake: Mutex::new(crate::brake::Brake::default()),
         protocol_version: Mutex::new(None),
         to_client,
         to_server: Mutex::new(Some(to_server)),
@@ -454,22 +469,8 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
                     args_key_id: key_id,
                     ..base_record(shared, "tool.intent")
                 };
-                let refusal = {
-                    let fence = lock(&shared.fence);
-                    if fence.covers(tool) {
-                        Some(("fence", format!("fenced by the operator: {}", fence.reason)))
-                    } else {
-                        let destructive = lock(&shared.destructive)
-                            .get(tool)
-                            .copied()
-                            .unwrap_or(false);
-                        shared
-                            .policy
-                            .check_tool(tool, destructive)
-                            .err()
-                            .map(|r| ("policy", r))
-                    }
-                };
+                let digest_for_brake = intent.args_digest.clone().unwrap_or_default();
+                let refusal = refusal_for(shared, tool, &args, &digest_for_brake).await;
                 if let Some((by, reason)) = refusal {
                     shared
                         .refused
@@ -512,6 +513,63 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
     }
 }
 
+/// Why a call may not go through, checked in order: fence, policy, quarantine, strict
+/// arguments, the loop brake (which also fences the server when it trips).
+async fn refusal_for(
+    shared: &Shared,
+    tool: &str,
+    args: &Value,
+    args_digest: &str,
+) -> Option<(&'static str, String)> {
+    {
+        let fence = lock(&shared.fence);
+        if fence.covers(tool) {
+            return Some(("fence", format!("fenced by the operator: {}", fence.reason)));
+        }
+    }
+    let destructive = lock(&shared.destructive)
+        .get(tool)
+        .copied()
+        .unwrap_or(false);
+    if let Err(r) = shared.policy.check_tool(tool, destructive) {
+        return Some(("policy", r));
+    }
+    if shared.policy.pins.enabled && lock(&shared.pins).is_quarantined(tool) {
+        return Some((
+            "quarantine",
+            format!(
+                "tool `{tool}` is quarantined: its definition changed (or it is new) since it was pinned; an operator must approve it (`warden proxy approve --tool {tool}`)"
+            ),
+        ));
+    }
+    if shared.policy.strict.enabled {
+        let checked =
+            lock(&shared.schemas).check(tool, args, shared.policy.strict.max_string_bytes);
+        if let Err(r) = checked {
+            return Some(("strict_arguments", r));
+        }
+    }
+    let tripped =
+        lock(&shared.brake).observe(&shared.policy.brake, tool, args_digest, Instant::now());
+    if let Some(reason) = tripped {
+        let fence = Fence {
+            all: true,
+            tools: Vec::new(),
+            reason: reason.clone(),
+        };
+        let cancelled = apply_fence(shared, fence).await;
+        let mut details = Map::new();
+        details.insert("scope".into(), json!("server"));
+        details.insert("reason".into(), json!(reason));
+        details.insert("automatic".into(), json!(true));
+        details.insert("cancelled_in_flight".into(), json!(cancelled));
+        let _ = shared.audit.record_admin("admin.fence", details).await;
+        eprintln!("warden proxy: {reason}; the server is fenced (warden proxy unfence to lift)");
+        return Some(("brake", reason));
+    }
+    None
+}
+
 /// A message from the server.
 async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) {
     let Ok(mut value) = serde_json::from_slice::<Value>(&line) else {
@@ -545,16 +603,56 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) {
     if call.method == "tools/list"
         && let Some(result) = value.get_mut("result")
     {
+        let mut changes = Vec::new();
         if let Some(tools) = result.get("tools").and_then(Value::as_array) {
-            let mut cache = lock(&shared.destructive);
-            for t in tools {
-                if let Some(name) = t.get("name").and_then(Value::as_str) {
-                    cache.insert(name.to_string(), policy::destructive_hint(t));
+            {
+                let mut cache = lock(&shared.destructive);
+                for t in tools {
+                    if let Some(name) = t.get("name").and_then(Value::as_str) {
+                        cache.insert(name.to_string(), policy::destructive_hint(t));
+                    }
                 }
             }
+            lock(&shared.schemas).learn(tools);
+            if shared.policy.pins.enabled {
+                changes = lock(&shared.pins).observe(tools);
+            }
         }
-        if shared.policy.filter_tools_list(result) {
+        let mut changed = shared.policy.filter_tools_list(result);
+        if shared.policy.pins.enabled
+            && let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut)
+        {
+            let pins = lock(&shared.pins);
+            let before = tools.len();
+            tools.retain(|t| {
+                !pins.is_quarantined(t.get("name").and_then(Value::as_str).unwrap_or_default())
+            });
+            changed |= tools.len() != before;
+        }
+        if changed {
             out = serde_json::to_vec(&value).unwrap_or(out);
+        }
+        for c in changes {
+            eprintln!(
+                "warden proxy: ALERT tool `{}` {}{}",
+                c.tool,
+                c.change,
+                c.probable_rename_of
+                    .as_deref()
+                    .map(|r| format!(" (probably `{r}` renamed)"))
+                    .unwrap_or_default()
+            );
+            let mut attrs = Map::new();
+            attrs.insert("rule".into(), json!("tool-pin"));
+            if let Ok(Value::Object(m)) = serde_json::to_value(&c) {
+                attrs.extend(m);
+            }
+            let alert = Record {
+                tool_name: Some(c.tool.clone()),
+                attributes: Some(attrs),
+                ..base_record(shared, "alert.tool_pin")
+            };
+            let _ = shared.audit.record(&alert).await;
         }
     }
     let content_types = value
@@ -576,7 +674,17 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) {
     {
         extract::scan(result, &mut call.found);
     }
-    let record = result_record(
+    let mut redactions = Vec::new();
+    if shared.policy.redact.enabled
+        && call.tool.is_some()
+        && let Some(result) = value.get_mut("result")
+    {
+        redactions = crate::redact::redact(result);
+        if !redactions.is_empty() {
+            out = serde_json::to_vec(&value).unwrap_or(out);
+        }
+    }
+    let mut record = result_record(
         shared,
         &call,
         status,
@@ -584,6 +692,12 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) {
         bytes,
         content_types,
     );
+    if !redactions.is_empty() {
+        record
+            .attributes
+            .get_or_insert_with(Map::new)
+            .insert("redactions".into(), json!(redactions));
+    }
     if let Err(e) = shared.audit.record(&record).await {
         eprintln!(
             "warden proxy: could not record the result of {}: {e}",
@@ -643,5 +757,6 @@ pub(crate) fn status(shared: &Shared) -> Value {
         "refused": shared.refused.load(std::sync::atomic::Ordering::Relaxed),
         "uptime_ms": u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "audit_failed": shared.audit.failed(),
+        "quarantined": lock(&shared.pins).quarantine(),
     })
 }

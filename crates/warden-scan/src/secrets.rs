@@ -269,19 +269,54 @@ fn strong_generic(v: &str) -> bool {
     has_digit && has_alpha && !looks_like_path && entropy(v) >= 3.5 && !is_placeholder(v)
 }
 
-fn fingerprint(value: &str) -> String {
+/// `sha256:` + the first 12 hex digits of the value's SHA-256: enough to match two sightings,
+/// useless for recovering a high-entropy secret.
+pub fn fingerprint(value: &str) -> String {
     format!(
         "sha256:{}",
         &warden_core::sha256_hex(value.as_bytes())[..12]
     )
 }
 
+/// Where a credential is in a text, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// Byte range of the secret value (character boundaries).
+    pub start: usize,
+    pub end: usize,
+    pub kind: &'static str,
+    /// A weaker signal (keyword and entropy only, or a test-mode key).
+    pub weak: bool,
+}
+
 /// Scans one file's text.
 pub fn scan_text(path: &str, text: &str) -> Vec<SecretMatch> {
-    let client_config = is_client_config(path);
-    if client_config {
+    if is_client_config(path) {
         return scan_client_config(path, text);
     }
+    let mut out: Vec<SecretMatch> = find(text)
+        .into_iter()
+        .map(|span| {
+            let line_start = text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            SecretMatch {
+                path: path.to_string(),
+                line: text[..span.start].matches('\n').count() as u32 + 1,
+                column: (span.start - line_start) as u32 + 1,
+                len: (span.end - span.start) as u32,
+                kind: span.kind,
+                fingerprint: fingerprint(&text[span.start..span.end]),
+                client_config: false,
+                weak: span.weak,
+            }
+        })
+        .collect();
+    out.sort_by_key(|s| (s.line, s.column));
+    out
+}
+
+/// The credentials in any text (file contents, a tool's result): provider formats,
+/// private keys, database URLs with passwords, keyword-gated high-entropy values.
+pub fn find(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let matched = SET.matches(bytes);
@@ -333,20 +368,15 @@ pub fn scan_text(path: &str, text: &str) -> Vec<SecretMatch> {
                 continue;
             }
             seen_spans.push(whole);
-            let line = text[..m.start()].matches('\n').count() as u32 + 1;
-            out.push(SecretMatch {
-                path: path.to_string(),
-                line,
-                column: (m.start() - line_start) as u32 + 1,
-                len: value.len() as u32,
+            out.push(Span {
+                start: m.start(),
+                end: m.end(),
                 kind: pat.kind,
-                fingerprint: fingerprint(value),
-                client_config: false,
                 weak: pat.weak,
             });
         }
     }
-    out.sort_by_key(|s| (s.line, s.column));
+    out.sort_by_key(|s| s.start);
     out
 }
 

@@ -33,6 +33,10 @@ pub struct ProxyArgs {
     /// Largest JSON-RPC message accepted, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_message: usize,
+    /// Tool pin file (default: LEDGER/tool-pins.json): pinned on first sight, changes
+    /// quarantined until approved.
+    #[arg(long)]
+    pins: Option<PathBuf>,
     /// Deny a tool (name or `prefix*`), in addition to the policy file; repeatable.
     #[arg(long)]
     deny_tool: Vec<String>,
@@ -66,6 +70,15 @@ enum ProxyCommand {
         #[arg(long, default_value = "incident response")]
         reason: String,
     },
+    /// Accept a quarantined tool's new definition (pins it).
+    Approve {
+        #[arg(long)]
+        admin_socket: PathBuf,
+        #[arg(long)]
+        tool: String,
+        #[arg(long, default_value = "reviewed")]
+        reason: String,
+    },
     /// Show the proxy's state.
     Status {
         #[arg(long)]
@@ -95,6 +108,14 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
                 admin_socket,
                 reason,
             } => (admin_socket, json!({"op": "unfence", "reason": reason})),
+            ProxyCommand::Approve {
+                admin_socket,
+                tool,
+                reason,
+            } => (
+                admin_socket,
+                json!({"op": "approve", "tool": tool, "reason": reason}),
+            ),
             ProxyCommand::Status { admin_socket } => (admin_socket, json!({"op": "status"})),
         };
         let reply = runtime()?
@@ -136,6 +157,7 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
             a.admin_socket
                 .unwrap_or_else(|| ledger_dir.join("proxy.sock")),
         ),
+        pins: Some(a.pins.unwrap_or_else(|| ledger_dir.join("tool-pins.json"))),
     };
     let result = runtime()?.block_on(stdio::run(opts, audit));
     // Every Audit clone is gone now: the writer drains, closes the ledger and signs.

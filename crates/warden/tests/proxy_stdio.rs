@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use warden_ledger::reader::LogFiles;
 
+#[derive(Clone)]
 struct Parts {
     python: String,
     everything: String,
@@ -47,9 +48,15 @@ fn warden_bin() -> String {
 /// Runs the Python client against `server` (argv) with `steps`; returns one JSON value
 /// per printed line.
 fn client(parts: &Parts, server: &[String], steps: &Value) -> Vec<Value> {
+    client_env(parts, server, steps, &json!({}))
+}
+
+/// [`client`], with extra environment variables for the server.
+fn client_env(parts: &Parts, server: &[String], steps: &Value, env: &Value) -> Vec<Value> {
     let mut child = Command::new(&parts.python)
         .arg(&parts.client)
         .args(server)
+        .env("MCP_CLIENT_SERVER_ENV", env.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -211,17 +218,8 @@ fn policy_denies_and_filters_and_the_fence_stops_calls() {
         ],
     );
     let handle = {
-        let python = parts.python.clone();
-        let client_path = parts.client.clone();
-        let steps = steps.clone();
-        std::thread::spawn(move || {
-            let p = Parts {
-                python,
-                everything: String::new(),
-                client: client_path,
-            };
-            client(&p, &server, &steps)
-        })
+        let (p, steps) = (parts.clone(), steps.clone());
+        std::thread::spawn(move || client(&p, &server, &steps))
     };
     // Fence once the first echo is recorded.
     let t0 = Instant::now();
@@ -306,4 +304,178 @@ fn records_if_any(ledger: &Path) -> Vec<Value> {
         .filter_map(Result::ok)
         .filter_map(|(_, p)| serde_json::from_slice(&p).ok())
         .collect()
+}
+
+#[test]
+fn strict_arguments_redaction_and_the_loop_brake() {
+    let Some(parts) = parts() else { return };
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    let key = init_ledger(&ledger);
+    let policy = root.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[strict]\nenabled = true\n\n[brake]\nmax_identical = 2\nwindow_ms = 60000\n",
+    )
+    .expect("policy");
+    let token = format!("ghp_{}", "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8B");
+    let steps = json!([
+        {"list": true},
+        {"call": "get-sum", "args": {"a": "two", "b": 3}},
+        {"call": "get-sum", "args": {"a": 2, "b": 3, "cmd": "rm -rf /"}},
+        {"call": "get-env"},
+        {"call": "echo", "args": {"message": "x"}},
+        {"call": "echo", "args": {"message": "x"}},
+        {"call": "echo", "args": {"message": "x"}},
+        {"call": "get-sum", "args": {"a": 2, "b": 3}}
+    ]);
+    let argv = proxied(
+        &parts,
+        &ledger,
+        &["--policy", policy.to_str().unwrap_or_default()],
+    );
+    let got = client_env(
+        &parts,
+        &argv,
+        &steps,
+        &json!({"WARDEN_TEST_LEAKED_TOKEN": token}),
+    );
+    assert_eq!(got.len(), 8, "{got:#?}");
+    let wrong_type = got[1].to_string();
+    assert!(
+        wrong_type.contains("strict arguments") && wrong_type.contains("/a"),
+        "{wrong_type}"
+    );
+    let unknown_key = got[2].to_string();
+    assert!(
+        unknown_key.contains("does not declare `cmd`"),
+        "{unknown_key}"
+    );
+    let env = got[3].to_string();
+    assert!(!env.contains(&token), "the token reached the client: {env}");
+    assert!(env.contains("[REDACTED "), "{env}");
+    assert_eq!(got[4]["text"], json!(["Echo: x"]));
+    assert_eq!(got[5]["text"], json!(["Echo: x"]));
+    let braked = got[6].to_string();
+    assert!(braked.contains("loop brake"), "{braked}");
+    let after = got[7].to_string();
+    assert!(
+        after.contains("fenced by the operator: loop brake"),
+        "{after}"
+    );
+
+    let recs = records(&ledger);
+    let all = recs.iter().map(Value::to_string).collect::<String>();
+    assert!(!all.contains(&token), "the token reached the ledger");
+    let env_result = recs
+        .iter()
+        .find(|r| r["kind"] == "tool.result" && r["gen_ai.tool.name"] == "get-env")
+        .expect("get-env result");
+    assert!(
+        env_result["attributes"]["redactions"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{env_result}"
+    );
+    let denied: Vec<&str> = recs
+        .iter()
+        .filter(|r| r["kind"] == "tool.result" && r["result"]["status"] == "denied")
+        .filter_map(|r| r["result"]["error.type"].as_str())
+        .collect();
+    assert_eq!(
+        denied,
+        vec!["strict_arguments", "strict_arguments", "brake", "fence"]
+    );
+    assert!(
+        recs.iter()
+            .any(|r| r["kind"] == "admin.fence" && r["admin"]["automatic"] == true)
+    );
+    assert_eq!(verify(&ledger, &key), 0);
+}
+
+#[test]
+fn a_changed_tool_is_quarantined_until_approved() {
+    let Some(parts) = parts() else { return };
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    let key = init_ledger(&ledger);
+    let socket = root.path().join("admin.sock");
+    let sock = socket.to_str().unwrap_or_default().to_string();
+    // First run pins every tool.
+    let got = client(
+        &parts,
+        &proxied(&parts, &ledger, &[]),
+        &json!([{"list": true}]),
+    );
+    assert!(
+        got[0]["tools"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("echo")))
+    );
+    let pins_path = ledger.join("tool-pins.json");
+    let mut pins: Value =
+        serde_json::from_slice(&std::fs::read(&pins_path).expect("pins")).expect("json");
+    // Pretend `echo` was reviewed with another definition: the server's is now a change.
+    pins["tools"]["echo"] =
+        json!("sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    std::fs::write(&pins_path, pins.to_string()).expect("write pins");
+
+    let steps = json!([
+        {"list": true},
+        {"call": "echo", "args": {"message": "q"}},
+        {"sleep": 3.0},
+        {"list": true},
+        {"call": "echo", "args": {"message": "q"}}
+    ]);
+    let argv = proxied(&parts, &ledger, &["--admin-socket", &sock]);
+    let p = parts.clone();
+    let handle = std::thread::spawn(move || client(&p, &argv, &steps));
+    let t0 = Instant::now();
+    while !records_if_any(&ledger)
+        .iter()
+        .any(|r| r["kind"] == "tool.result" && r["result"]["error.type"] == "quarantine")
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the quarantined call never got recorded"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = Command::new(warden_bin())
+        .args([
+            "proxy",
+            "approve",
+            "--admin-socket",
+            &sock,
+            "--tool",
+            "echo",
+        ])
+        .output()
+        .expect("approve");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let got = handle.join().expect("client");
+    assert!(
+        !got[0]["tools"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("echo"))),
+        "quarantined tool listed"
+    );
+    assert!(got[1].to_string().contains("quarantined"), "{}", got[1]);
+    assert!(
+        got[2]["tools"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("echo"))),
+        "approved tool hidden"
+    );
+    assert_eq!(got[3]["text"], json!(["Echo: q"]));
+    let recs = records(&ledger);
+    assert!(recs.iter().any(|r| r["kind"] == "alert.tool_pin"
+        && r["attributes"]["tool"] == "echo"
+        && r["attributes"]["change"] == "changed"));
+    assert!(recs.iter().any(|r| r["kind"] == "admin.approve"));
+    assert_eq!(verify(&ledger, &key), 0);
 }

@@ -1,6 +1,8 @@
 """An MCP client built on the official Python SDK, for the proxy's integration tests.
 
 Usage: py_client.py COMMAND [ARGS...]   (the server to spawn over stdio)
+Environment: MCP_CLIENT_SERVER_ENV, a JSON object of extra variables for the server
+(the SDK passes the server only a small default environment).
 Reads a JSON list of steps on stdin: {"list": true}, {"call": NAME, "args": {...}} or
 {"sleep": SECONDS} (prints nothing).
 Prints one JSON line per step: the tool list (names) or the call result (content text,
@@ -8,6 +10,7 @@ isError, structuredContent) or {"error": message} when the call raised.
 """
 import asyncio
 import json
+import os
 import sys
 
 from mcp import ClientSession
@@ -16,7 +19,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 async def main() -> None:
     steps = json.load(sys.stdin)
-    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:])
+    extra_env = json.loads(os.environ.get("MCP_CLIENT_SERVER_ENV", "{}"))
+    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:], env=extra_env or None)
     async with stdio_client(params) as streams:
         read, write = streams[0], streams[1]
         async with ClientSession(read, write) as session:

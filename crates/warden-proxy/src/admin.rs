@@ -23,8 +23,12 @@ use crate::stdio::{Fence, Shared, apply_fence, status};
 /// Largest admin request.
 const MAX_REQUEST: u64 = 64 * 1024;
 
-/// Binds `path` and serves requests in the background.
-pub(crate) fn serve(path: &Path, shared: Arc<Shared>) -> std::io::Result<()> {
+/// Binds `path` and serves requests in the background until the returned task is
+/// aborted (it holds the proxy's shared state, so the proxy aborts it to shut down).
+pub(crate) fn serve(
+    path: &Path,
+    shared: Arc<Shared>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
     if path.exists() {
         // A stale socket from a previous run; refuse anything that is not a socket.
         use std::os::unix::fs::FileTypeExt;
@@ -41,7 +45,9 @@ pub(crate) fn serve(path: &Path, shared: Arc<Shared>) -> std::io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
-    tokio::spawn(async move {
+    let path = path.to_path_buf();
+    Ok(tokio::spawn(async move {
+        let _remove_on_exit = RemoveOnDrop(path);
         while let Ok((stream, _)) = listener.accept().await {
             let shared = shared.clone();
             tokio::spawn(async move {
@@ -57,8 +63,16 @@ pub(crate) fn serve(path: &Path, shared: Arc<Shared>) -> std::io::Result<()> {
                 let _ = write.write_all(&out).await;
             });
         }
-    });
-    Ok(())
+    }))
+}
+
+/// Removes the socket file when the admin task ends.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 async fn handle(shared: &Shared, line: &str) -> Value {

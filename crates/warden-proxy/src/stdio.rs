@@ -21,6 +21,10 @@ use crate::extract::{self, Found};
 use crate::jsonrpc::{self, Kind, code};
 use crate::policy::{self, Policy};
 
+/// Set by `warden proxy` when it re-executes itself with allocator options; both are
+/// kept out of the server's environment.
+pub const REEXEC_MARKER: &str = "WARDEN_PROXY_REEXEC";
+
 /// Messages queued toward one side before the reader of the other side waits.
 const QUEUE: usize = 256;
 
@@ -120,6 +124,58 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Which way a message goes.
+#[derive(Clone, Copy)]
+enum Side {
+    Server,
+    Client,
+}
+
+impl Shared {
+    async fn deliver(&self, side: Side, msg: Vec<u8>) {
+        match side {
+            Side::Server => self.send_server(msg).await,
+            Side::Client => {
+                let _ = self.to_client.send(msg).await;
+            }
+        }
+    }
+}
+
+/// Handles each message in its own task — so the records of concurrent calls are
+/// committed together instead of one `fdatasync` after another — and delivers the
+/// results in arrival order, so nothing overtakes what was sent before it. At most
+/// `QUEUE` messages are in hand per direction.
+struct Ordered {
+    jobs: mpsc::Sender<tokio::task::JoinHandle<Option<Vec<u8>>>>,
+    forwarder: tokio::task::JoinHandle<()>,
+}
+
+impl Ordered {
+    fn start(shared: Arc<Shared>, side: Side) -> Ordered {
+        let (jobs, mut rx) = mpsc::channel::<tokio::task::JoinHandle<Option<Vec<u8>>>>(QUEUE);
+        let forwarder = tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                if let Ok(Some(bytes)) = job.await {
+                    shared.deliver(side, bytes).await;
+                }
+            }
+        });
+        Ordered { jobs, forwarder }
+    }
+
+    /// Queues a job; `false` once the forwarder is gone.
+    async fn push(&self, job: tokio::task::JoinHandle<Option<Vec<u8>>>) -> bool {
+        self.jobs.send(job).await.is_ok()
+    }
+
+    /// Delivers what is queued, then ends.
+    async fn finish(self) {
+        drop(self.jobs);
+        let _ = self.forwarder.await;
+    }
+}
+
 /// One line read with a size bound.
 enum Line {
     Message(Vec<u8>),
@@ -199,7 +255,13 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
     } else {
         crate::pins::Pins::default()
     };
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    if std::env::var_os(REEXEC_MARKER).is_some() {
+        command
+            .env_remove(REEXEC_MARKER)
+            .env_remove("MIMALLOC_ARENA_EAGER_COMMIT");
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -239,35 +301,58 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
     });
     let client_writer = tokio::spawn(pump(client_rx, tokio::io::stdout()));
     let server_writer = tokio::spawn(pump(server_rx, child_in));
-    if let Some(path) = &opts.admin_socket {
-        crate::admin::serve(path, shared.clone()).map_err(|source| ProxyError::Admin {
-            path: path.display().to_string(),
-            source,
-        })?;
-    }
+    let admin =
+        match &opts.admin_socket {
+            Some(path) => Some(crate::admin::serve(path, shared.clone()).map_err(|source| {
+                ProxyError::Admin {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
     let max = opts.max_message;
     let mut upstream = {
         let shared = shared.clone();
         tokio::spawn(async move {
+            let ordered = Ordered::start(shared.clone(), Side::Client);
             let mut reader = BufReader::with_capacity(1 << 16, child_out);
             loop {
                 match read_line(&mut reader, max).await {
-                    Ok(Line::Message(m)) => from_server(&shared, m).await,
+                    Ok(Line::Message(m)) => {
+                        let sh = shared.clone();
+                        if !ordered
+                            .push(tokio::spawn(async move { from_server(&sh, m).await }))
+                            .await
+                        {
+                            break;
+                        }
+                    }
                     Ok(Line::TooLong(n)) => eprintln!(
                         "warden proxy: dropped a {n}-byte message from the server (limit {max})"
                     ),
                     Ok(Line::Eof) | Err(_) => break,
                 }
             }
+            ordered.finish().await;
         })
     };
     let mut downstream = {
         let shared = shared.clone();
         tokio::spawn(async move {
+            let ordered = Ordered::start(shared.clone(), Side::Server);
             let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());
             loop {
                 match read_line(&mut reader, max).await {
-                    Ok(Line::Message(m)) => from_client(&shared, m).await,
+                    Ok(Line::Message(m)) => {
+                        let sh = shared.clone();
+                        if !ordered
+                            .push(tokio::spawn(async move { from_client(&sh, m).await }))
+                            .await
+                        {
+                            break;
+                        }
+                    }
                     Ok(Line::TooLong(n)) => {
                         let msg =
                             format!("message of {n} bytes is over the proxy's {max}-byte limit");
@@ -284,6 +369,7 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
                     Ok(Line::Eof) | Err(_) => break,
                 }
             }
+            ordered.finish().await;
         })
     };
     // Whichever side ends first ends the session.
@@ -300,6 +386,13 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
             child.wait().await.ok()
         }
     };
+    // The admin task holds the shared state (and so the client queue): stop it, so the
+    // queues close and the writers flush what is left and end.
+    if let Some(admin) = admin {
+        admin.abort();
+        let _ = admin.await;
+    }
+    downstream.abort();
     drop(shared);
     let _ = server_writer.await;
     let _ = client_writer.await;
@@ -387,8 +480,9 @@ fn result_record(
     }
 }
 
-/// A message from the client.
-async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
+/// A message from the client; returns the bytes to forward to the server, if any (the
+/// caller forwards them in arrival order).
+async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
     let value: Value = match serde_json::from_slice(&line) {
         Ok(v) => v,
         Err(e) => {
@@ -402,7 +496,7 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
                     None,
                 ))
                 .await;
-            return;
+            return None;
         }
     };
     match jsonrpc::classify(&value) {
@@ -417,6 +511,7 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
                     None,
                 ))
                 .await;
+            None
         }
         Kind::Request { id, method } => {
             let key = jsonrpc::id_key(id);
@@ -451,7 +546,7 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
                             None,
                         ))
                         .await;
-                    return;
+                    return None;
                 };
                 call.tool = Some(tool.to_string());
                 let args = value
@@ -487,7 +582,7 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
                             Some(json!({ "reason": reason })),
                         ))
                         .await;
-                    return;
+                    return None;
                 }
                 if let Err(e) = shared.audit.record(&intent).await
                     && !shared.policy.audit.fail_open
@@ -501,15 +596,13 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) {
                             None,
                         ))
                         .await;
-                    return;
+                    return None;
                 }
             }
             lock(&shared.in_flight).insert(key, call);
-            shared.send_server(line).await;
+            Some(line)
         }
-        Kind::Notification { .. } | Kind::Response { .. } => {
-            shared.send_server(line).await;
-        }
+        Kind::Notification { .. } | Kind::Response { .. } => Some(line),
     }
 }
 
@@ -570,26 +663,25 @@ async fn refusal_for(
     None
 }
 
-/// A message from the server.
-async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) {
+/// A message from the server; returns the bytes to deliver to the client, if any (the
+/// caller delivers them in arrival order).
+async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
     let Ok(mut value) = serde_json::from_slice::<Value>(&line) else {
         eprintln!(
             "warden proxy: the server wrote a line that is not JSON ({} bytes); dropped",
             line.len()
         );
-        return;
+        return None;
     };
     let Kind::Response { id } = jsonrpc::classify(&value) else {
-        let _ = shared.to_client.send(line).await;
-        return;
+        return Some(line);
     };
     let key = jsonrpc::id_key(id);
     let Some(mut call) = lock(&shared.in_flight).remove(&key) else {
-        let _ = shared.to_client.send(line).await;
-        return;
+        return Some(line);
     };
     if call.answered {
-        return;
+        return None;
     }
     let bytes = line.len() as u64;
     let (status, error_type) = if let Some(code) = value.pointer("/error/code") {
@@ -704,7 +796,7 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) {
             call.call_id
         );
     }
-    let _ = shared.to_client.send(out).await;
+    Some(out)
 }
 
 /// Fences `fence` now: answers calls in flight that it covers with an error, and tells

@@ -479,3 +479,38 @@ fn a_changed_tool_is_quarantined_until_approved() {
     assert!(recs.iter().any(|r| r["kind"] == "admin.approve"));
     assert_eq!(verify(&ledger, &key), 0);
 }
+
+/// When the client goes away the proxy closes the server's stdin, waits for it, and exits
+/// with its code, even with the admin socket open. Needs no MCP parts: `cat` will do.
+#[test]
+fn the_proxy_exits_when_the_client_closes_its_input() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    init_ledger(&ledger);
+    let mut child = Command::new(warden_bin())
+        .args(["proxy", "--ledger"])
+        .arg(&ledger)
+        .args(["--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("proxy");
+    drop(child.stdin.take());
+    let t0 = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the proxy did not exit after EOF"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !ledger.join("proxy.sock").exists(),
+        "the admin socket is removed on exit"
+    );
+}

@@ -22,6 +22,8 @@ pub struct Policy {
     pub pins: PinRules,
     #[serde(default)]
     pub brake: crate::brake::BrakeRules,
+    #[serde(default)]
+    pub detect: warden_detect::Rules,
 }
 
 /// `[strict]`: check arguments against the server's own `inputSchema`.

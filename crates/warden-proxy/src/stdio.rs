@@ -39,6 +39,8 @@ pub struct Options {
     pub admin_socket: Option<PathBuf>,
     /// The tool pin file (read, and written on first sight and on approval).
     pub pins: Option<PathBuf>,
+    /// Where alerts go as JSON lines (besides stderr and the ledger).
+    pub alerts: Option<PathBuf>,
 }
 
 /// Why the proxy could not run.
@@ -62,6 +64,11 @@ pub enum ProxyError {
     Io(#[from] std::io::Error),
     #[error("tool pin file: {0}")]
     Pins(String),
+    #[error("alerts file {path}: {source}")]
+    Alerts {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// A request the proxy forwarded and has not seen the answer to.
@@ -101,6 +108,8 @@ pub(crate) struct Shared {
     schemas: Mutex<crate::strict::Schemas>,
     pub(crate) pins: Mutex<crate::pins::Pins>,
     brake: Mutex<crate::brake::Brake>,
+    detector: Mutex<warden_detect::Detector>,
+    alerts: Option<Mutex<std::fs::File>>,
     protocol_version: Mutex<Option<String>>,
     to_client: mpsc::Sender<Vec<u8>>,
     /// Taken (closing the server's stdin) when the client goes away.
@@ -250,6 +259,19 @@ async fn pump<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Vec<u8>>, mut w: W) 
 /// code (or 1 if it was killed by a signal).
 pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
     let (program, args) = opts.command.split_first().ok_or(ProxyError::NoCommand)?;
+    let alerts = match &opts.alerts {
+        Some(path) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|source| ProxyError::Alerts {
+                    path: path.display().to_string(),
+                    source,
+                })?,
+        )),
+        None => None,
+    };
     let pins = if opts.policy.pins.enabled {
         crate::pins::Pins::load(opts.pins.as_deref()).map_err(ProxyError::Pins)?
     } else {
@@ -292,6 +314,8 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
         schemas: Mutex::new(crate::strict::Schemas::default()),
         pins: Mutex::new(pins),
         brake: Mutex::new(crate::brake::Brake::default()),
+        detector: Mutex::new(warden_detect::Detector::default()),
+        alerts,
         protocol_version: Mutex::new(None),
         to_client,
         to_server: Mutex::new(Some(to_server)),
@@ -645,18 +669,7 @@ async fn refusal_for(
     let tripped =
         lock(&shared.brake).observe(&shared.policy.brake, tool, args_digest, Instant::now());
     if let Some(reason) = tripped {
-        let fence = Fence {
-            all: true,
-            tools: Vec::new(),
-            reason: reason.clone(),
-        };
-        let cancelled = apply_fence(shared, fence).await;
-        let mut details = Map::new();
-        details.insert("scope".into(), json!("server"));
-        details.insert("reason".into(), json!(reason));
-        details.insert("automatic".into(), json!(true));
-        details.insert("cancelled_in_flight".into(), json!(cancelled));
-        let _ = shared.audit.record_admin("admin.fence", details).await;
+        auto_fence(shared, &reason).await;
         eprintln!("warden proxy: {reason}; the server is fenced (warden proxy unfence to lift)");
         return Some(("brake", reason));
     }
@@ -790,6 +803,9 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
             .get_or_insert_with(Map::new)
             .insert("redactions".into(), json!(redactions));
     }
+    if call.tool.is_some() {
+        detect(shared, &record).await;
+    }
     if let Err(e) = shared.audit.record(&record).await {
         eprintln!(
             "warden proxy: could not record the result of {}: {e}",
@@ -797,6 +813,53 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
         );
     }
     Some(out)
+}
+
+/// Fences the whole server on the proxy's own decision (the brake, a detector) and
+/// records it as an automatic `admin.fence`.
+async fn auto_fence(shared: &Shared, reason: &str) {
+    let fence = Fence {
+        all: true,
+        tools: Vec::new(),
+        reason: reason.to_string(),
+    };
+    let cancelled = apply_fence(shared, fence).await;
+    let mut details = Map::new();
+    details.insert("scope".into(), json!("server"));
+    details.insert("reason".into(), json!(reason));
+    details.insert("automatic".into(), json!(true));
+    details.insert("cancelled_in_flight".into(), json!(cancelled));
+    let _ = shared.audit.record_admin("admin.fence", details).await;
+}
+
+/// Runs the detectors over a result record; each alert goes to stderr, the alerts file
+/// and the ledger (`alert.<rule>`), and fences the server if the policy says so.
+async fn detect(shared: &Shared, record: &Record) {
+    let alerts = lock(&shared.detector).observe(&shared.policy.detect, record);
+    for alert in alerts {
+        let line = serde_json::to_string(&alert).unwrap_or_default();
+        eprintln!("warden proxy: ALERT {line}");
+        if let Some(file) = &shared.alerts {
+            use std::io::Write as _;
+            let mut f = lock(file);
+            let _ = writeln!(f, "{line}");
+            let _ = f.flush();
+        }
+        let mut attrs = Map::new();
+        if let Ok(Value::Object(m)) = serde_json::to_value(&alert) {
+            attrs.extend(m);
+        }
+        let alert_record = Record {
+            tool_name: Some(alert.tool.clone()),
+            attributes: Some(attrs),
+            ..base_record(shared, &format!("alert.{}", alert.rule))
+        };
+        let _ = shared.audit.record(&alert_record).await;
+        if shared.policy.detect.fence_on_alert {
+            let reason = format!("detector {}: {}", alert.rule, alert.summary);
+            auto_fence(shared, &reason).await;
+        }
+    }
 }
 
 /// Fences `fence` now: answers calls in flight that it covers with an error, and tells

@@ -37,6 +37,9 @@ pub struct ProxyArgs {
     /// quarantined until approved.
     #[arg(long)]
     pins: Option<PathBuf>,
+    /// Append alerts to this file as JSON lines (they also go to stderr and the ledger).
+    #[arg(long)]
+    alerts: Option<PathBuf>,
     /// Deny a tool (name or `prefix*`), in addition to the policy file; repeatable.
     #[arg(long)]
     deny_tool: Vec<String>,
@@ -184,6 +187,7 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| ledger_dir.join("proxy.sock")),
         ),
         pins: Some(a.pins.unwrap_or_else(|| ledger_dir.join("tool-pins.json"))),
+        alerts: a.alerts,
     };
     let result = runtime()?.block_on(stdio::run(opts, audit));
     // Every Audit clone is gone now: the writer drains, closes the ledger and signs.

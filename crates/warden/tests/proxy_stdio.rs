@@ -514,3 +514,96 @@ fn the_proxy_exits_when_the_client_closes_its_input() {
         "the admin socket is removed on exit"
     );
 }
+
+/// A scripted attack through the proxy raises each detector's alert, in the alerts file
+/// and in the ledger.
+#[test]
+fn each_detector_fires_on_a_scripted_attack() {
+    let Some(parts) = parts() else { return };
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    let key = init_ledger(&ledger);
+    let alerts = root.path().join("alerts.jsonl");
+    // Working hours that exclude the current hour, so `out_of_hours` fires.
+    let hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        / 3600)
+        % 24;
+    let policy = root.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[detect]\nwarmup_calls = 10\nbaseline_calls = 5\nenumeration_sequential_run = 5\nworking_hours_utc = [{}, {}]\n",
+            (hour + 2) % 24,
+            (hour + 3) % 24
+        ),
+    )
+    .expect("policy");
+    let mut steps = vec![json!({"list": true})];
+    for i in 0..3 {
+        steps.push(json!({"call": "echo", "args": {"message": format!("hello {i}")}}));
+    }
+    for i in 0..2 {
+        steps.push(json!({"call": "get-sum", "args": {"a": i, "b": 1}}));
+    }
+    for id in 1..=6 {
+        steps.push(json!({"call": "get-resource-reference", "args": {"resourceType": "Text", "resourceId": id}}));
+    }
+    steps.push(json!({"call": "get-env"}));
+    steps.push(json!({"call": "echo", "args": {"message": "see https://exfil.evil.test/c?d=x"}}));
+    steps.push(json!({"call": "toggle-simulated-logging"}));
+    let argv = proxied(
+        &parts,
+        &ledger,
+        &[
+            "--policy",
+            policy.to_str().unwrap_or_default(),
+            "--alerts",
+            alerts.to_str().unwrap_or_default(),
+        ],
+    );
+    let got = client(&parts, &argv, &Value::Array(steps));
+    assert!(got.iter().all(|g| g.get("error").is_none()), "{got:#?}");
+    let lines = std::fs::read_to_string(&alerts).expect("alerts file");
+    let fired: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("alert json"))
+        .collect();
+    for rule in [
+        "bulk_enumeration",
+        "credential_exfiltration",
+        "data_modification",
+        "lateral_tool_abuse",
+        "out_of_hours",
+    ] {
+        assert!(
+            fired.iter().any(|a| a["rule"] == rule),
+            "no {rule} alert in {lines}"
+        );
+    }
+    let exfil = fired
+        .iter()
+        .find(|a| a["rule"] == "credential_exfiltration")
+        .expect("exfil");
+    assert!(
+        exfil["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exfil.evil.test"),
+        "{exfil}"
+    );
+    let recs = records(&ledger);
+    for rule in [
+        "bulk_enumeration",
+        "credential_exfiltration",
+        "data_modification",
+    ] {
+        assert!(
+            recs.iter().any(|r| r["kind"] == format!("alert.{rule}")),
+            "alert.{rule} not in the ledger"
+        );
+    }
+    assert_eq!(verify(&ledger, &key), 0);
+}

@@ -118,9 +118,10 @@ impl SigningKeyFile {
 pub fn generate_args_key() -> Result<String, KeyError> {
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| KeyError::Random(e.to_string()))?;
-    let ArgsDigester::Hmac { key_id, .. } = ArgsDigester::hmac(key) else {
-        unreachable!("hmac() builds an Hmac digester")
-    };
+    let key_id = ArgsDigester::hmac(key)
+        .key_id()
+        .unwrap_or_default()
+        .to_string();
     Ok(format!("{ARGS_PREFIX}{key_id}+{}\n", B64.encode(key)))
 }
 
@@ -137,9 +138,10 @@ pub fn read_args_key(path: &Path) -> Result<ArgsDigester, KeyError> {
     let raw = B64.decode(b64).map_err(|_| bad())?;
     let key: [u8; 32] = raw.try_into().map_err(|_| bad())?;
     let digester = ArgsDigester::hmac(key);
-    match &digester {
-        ArgsDigester::Hmac { key_id, .. } if key_id == id => Ok(digester),
-        _ => Err(bad()),
+    if digester.key_id() == Some(id) {
+        Ok(digester)
+    } else {
+        Err(bad())
     }
 }
 

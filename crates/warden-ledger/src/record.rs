@@ -441,6 +441,14 @@ impl ArgsDigester {
         }
     }
 
+    /// The key id of an HMAC digester.
+    pub fn key_id(&self) -> Option<&str> {
+        match self {
+            ArgsDigester::Hmac { key_id, .. } => Some(key_id),
+            ArgsDigester::Sha256 => None,
+        }
+    }
+
     /// `(args_digest, args_key_id)` for `arguments`.
     pub fn digest(&self, arguments: &Value) -> (String, Option<String>) {
         let canonical = warden_core::jcs::to_string_any_numbers(arguments);

@@ -483,7 +483,25 @@ fn result_record(
         attrs.insert("content_types".into(), json!(types));
     }
     if !call.found.emails.is_empty() {
-        attrs.insert("emails".into(), json!(call.found.emails));
+        // Addresses are personal data: keyed digests (the investigator with the ledger
+        // key can test a given address) and the domains, never the addresses.
+        let digester = shared.audit.digester();
+        let digests: Vec<String> = call
+            .found
+            .emails
+            .iter()
+            .map(|e| digester.digest(&Value::String(e.to_ascii_lowercase())).0)
+            .collect();
+        let mut domains: Vec<&str> = call
+            .found
+            .emails
+            .iter()
+            .filter_map(|e| e.rsplit_once('@').map(|(_, d)| d))
+            .collect();
+        domains.sort_unstable();
+        domains.dedup();
+        attrs.insert("email_digests".into(), json!(digests));
+        attrs.insert("email_domains".into(), json!(domains));
     }
     Record {
         call_id: Some(call.call_id.clone()),

@@ -173,6 +173,14 @@ fn proxy_is_transparent_and_records_every_call() {
         .expect("echo result");
     assert_eq!(echo["result"]["status"], "ok");
     assert_eq!(echo["result"]["data_classes"], json!(["email"]));
+    assert_eq!(echo["attributes"]["email_domains"], json!(["example.com"]));
+    assert!(
+        echo["attributes"]["email_digests"][0]
+            .as_str()
+            .is_some_and(|d| d.starts_with("hmac-sha256:")),
+        "{echo}"
+    );
+    assert!(!all.contains("alice@"), "an address stored in clear");
     assert_eq!(
         echo["result"]["outbound_hosts"],
         json!(["files.example.net"])
@@ -605,5 +613,69 @@ fn each_detector_fires_on_a_scripted_attack() {
             "alert.{rule} not in the ledger"
         );
     }
+    assert_eq!(verify(&ledger, &key), 0);
+}
+
+/// The MCP Inspector CLI (Node) as a second real client: the same answers direct and
+/// through the proxy, and the call recorded.
+#[test]
+fn the_inspector_cli_sees_the_same_through_the_proxy() {
+    let Some(parts) = parts() else { return };
+    let Ok(inspector) = std::env::var("WARDEN_TEST_INSPECTOR") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide the Inspector CLI"
+        );
+        return;
+    };
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    let key = init_ledger(&ledger);
+    // The Inspector has no `--` for its target, so the proxied server is a script.
+    let wrapper = root.path().join("proxied-server.sh");
+    let argv = proxied(&parts, &ledger, &[]);
+    let quoted: Vec<String> = argv
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    std::fs::write(&wrapper, format!("#!/bin/sh\nexec {}\n", quoted.join(" "))).expect("wrapper");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let inspect = |target: &[String], method: &[&str]| -> Value {
+        let out = Command::new("node")
+            .arg(&inspector)
+            .args(target)
+            .args(method)
+            .output()
+            .expect("inspector");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("inspector prints JSON")
+    };
+    let direct = vec!["node".to_string(), parts.everything.clone(), "stdio".into()];
+    let through = vec![wrapper.display().to_string()];
+    let call = [
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "get-sum",
+        "--tool-arg",
+        "a=4",
+        "--tool-arg",
+        "b=5",
+    ];
+    assert_eq!(inspect(&through, &call), inspect(&direct, &call));
+    let list = ["--method", "tools/list"];
+    assert_eq!(inspect(&through, &list), inspect(&direct, &list));
+    let recs = records(&ledger);
+    assert!(recs.iter().any(|r| r["kind"] == "tool.result"
+        && r["gen_ai.tool.name"] == "get-sum"
+        && r["result"]["status"] == "ok"));
     assert_eq!(verify(&ledger, &key), 0);
 }

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 
-use crate::stdio::{Fence, Shared, apply_fence, status};
+use crate::stdio::{Fence, Shared, apply_fence, lift_fence, status};
 
 /// Largest admin request.
 const MAX_REQUEST: u64 = 64 * 1024;
@@ -48,7 +48,20 @@ pub(crate) fn serve(
     let path = path.to_path_buf();
     Ok(tokio::spawn(async move {
         let _remove_on_exit = RemoveOnDrop(path);
+        // Our own uid: only it may use the socket, whatever the file mode was in the
+        // moment between bind and chmod.
+        let own_uid = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self").map(|m| m.uid()).ok()
+        };
         while let Ok((stream, _)) = listener.accept().await {
+            let peer_ok = match (stream.peer_cred(), own_uid) {
+                (Ok(cred), Some(uid)) => cred.uid() == uid || cred.uid() == 0,
+                _ => false,
+            };
+            if !peer_ok {
+                continue;
+            }
             let shared = shared.clone();
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
@@ -121,7 +134,7 @@ async fn handle(shared: &Shared, line: &str) -> Value {
                    "recorded": recorded.is_ok(), "record_error": recorded.err()})
         }
         Some("unfence") => {
-            apply_fence(shared, Fence::default()).await;
+            lift_fence(shared);
             let mut details = Map::new();
             details.insert("reason".into(), json!(reason));
             let recorded = shared.audit.record_admin("admin.unfence", details).await;

@@ -81,6 +81,8 @@ struct InFlight {
     found: Found,
     /// The proxy already answered the client (fenced while in flight).
     answered: bool,
+    /// The request has been written toward the server (a cancel may follow it).
+    forwarded: bool,
 }
 
 /// What the operator has fenced.
@@ -156,25 +158,49 @@ impl Shared {
 /// results in arrival order, so nothing overtakes what was sent before it. At most
 /// `QUEUE` messages are in hand per direction.
 struct Ordered {
-    jobs: mpsc::Sender<tokio::task::JoinHandle<Option<Vec<u8>>>>,
+    jobs: mpsc::Sender<tokio::task::JoinHandle<Option<Outgoing>>>,
     forwarder: tokio::task::JoinHandle<()>,
+}
+
+/// A message ready to go, and, for a request to the server, its in-flight key: a
+/// request the fence answered while it waited in line is dropped, not sent.
+struct Outgoing {
+    bytes: Vec<u8>,
+    call: Option<String>,
+}
+
+impl From<Vec<u8>> for Outgoing {
+    fn from(bytes: Vec<u8>) -> Outgoing {
+        Outgoing { bytes, call: None }
+    }
 }
 
 impl Ordered {
     fn start(shared: Arc<Shared>, side: Side) -> Ordered {
-        let (jobs, mut rx) = mpsc::channel::<tokio::task::JoinHandle<Option<Vec<u8>>>>(QUEUE);
+        let (jobs, mut rx) = mpsc::channel::<tokio::task::JoinHandle<Option<Outgoing>>>(QUEUE);
         let forwarder = tokio::spawn(async move {
             while let Some(job) = rx.recv().await {
-                if let Ok(Some(bytes)) = job.await {
-                    shared.deliver(side, bytes).await;
+                let Ok(Some(out)) = job.await else { continue };
+                if let Some(key) = &out.call {
+                    // Decided under the in-flight lock, which the fence also takes.
+                    let mut in_flight = lock(&shared.in_flight);
+                    match in_flight.get_mut(key) {
+                        Some(c) if c.answered => {
+                            in_flight.remove(key);
+                            continue;
+                        }
+                        Some(c) => c.forwarded = true,
+                        None => continue,
+                    }
                 }
+                shared.deliver(side, out.bytes).await;
             }
         });
         Ordered { jobs, forwarder }
     }
 
     /// Queues a job; `false` once the forwarder is gone.
-    async fn push(&self, job: tokio::task::JoinHandle<Option<Vec<u8>>>) -> bool {
+    async fn push(&self, job: tokio::task::JoinHandle<Option<Outgoing>>) -> bool {
         self.jobs.send(job).await.is_ok()
     }
 
@@ -346,7 +372,9 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
                     Ok(Line::Message(m)) => {
                         let sh = shared.clone();
                         if !ordered
-                            .push(tokio::spawn(async move { from_server(&sh, m).await }))
+                            .push(tokio::spawn(async move {
+                                from_server(&sh, m).await.map(Outgoing::from)
+                            }))
                             .await
                         {
                             break;
@@ -402,7 +430,16 @@ pub async fn run(opts: Options, audit: Audit) -> Result<i32, ProxyError> {
             // The client is gone: close the server's stdin and let it exit.
             lock(&shared.to_server).take();
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut upstream).await;
-            tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await.ok().and_then(Result::ok)
+            match tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await {
+                Ok(status) => status.ok(),
+                Err(_) => {
+                    // A server that ignores the end of its input is stopped.
+                    eprintln!("warden proxy: the server did not exit within 5 s of its input closing; killing it");
+                    let _ = child.start_kill();
+                    upstream.abort();
+                    child.wait().await.ok()
+                }
+            }
         }
         _ = &mut upstream => {
             downstream.abort();
@@ -524,7 +561,7 @@ fn result_record(
 
 /// A message from the client; returns the bytes to forward to the server, if any (the
 /// caller forwards them in arrival order).
-async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
+async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Outgoing> {
     let value: Value = match serde_json::from_slice(&line) {
         Ok(v) => v,
         Err(e) => {
@@ -573,6 +610,7 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
                 start: Instant::now(),
                 found: Found::default(),
                 answered: false,
+                forwarded: false,
             };
             if method == "tools/call" {
                 shared
@@ -595,7 +633,11 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
                     .pointer("/params/arguments")
                     .cloned()
                     .unwrap_or(Value::Null);
-                extract::scan(&args, &mut call.found);
+                // Extract from a redacted copy: a credential in the arguments must not
+                // become a "resource id" in the ledger.
+                let mut scannable = args.clone();
+                crate::redact::redact(&mut scannable);
+                extract::scan(&scannable, &mut call.found);
                 let (digest, key_id) = shared.audit.digester().digest(&args);
                 let intent = Record {
                     call_id: Some(call.call_id.clone()),
@@ -641,10 +683,54 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
                     return None;
                 }
             }
-            lock(&shared.in_flight).insert(key, call);
-            Some(line)
+            // Re-checked under the in-flight lock, which the fence takes too: a fence
+            // applied while this call waited for its intent record still stops it.
+            let refused = {
+                let mut in_flight = lock(&shared.in_flight);
+                let fenced = call
+                    .tool
+                    .as_deref()
+                    .is_some_and(|t| lock(&shared.fence).covers(t));
+                if in_flight.contains_key(&key) {
+                    Some((
+                        code::INVALID_REQUEST,
+                        "a request with this id is already in flight".to_string(),
+                    ))
+                } else if fenced {
+                    Some((
+                        code::REFUSED,
+                        format!(
+                            "refused by warden proxy: fenced by the operator: {}",
+                            lock(&shared.fence).reason
+                        ),
+                    ))
+                } else {
+                    in_flight.insert(key.clone(), call);
+                    None
+                }
+            };
+            if let Some((code, message)) = refused {
+                let _ = shared
+                    .to_client
+                    .send(jsonrpc::error_response(id, code, &message, None))
+                    .await;
+                return None;
+            }
+            Some(Outgoing {
+                bytes: line,
+                call: Some(key),
+            })
         }
-        Kind::Notification { .. } | Kind::Response { .. } => Some(line),
+        // Only real notifications pass: a "notification" naming a request method (a
+        // tools/call without an id) would reach the server unchecked and unrecorded.
+        Kind::Notification { method } if method.starts_with("notifications/") => Some(line.into()),
+        Kind::Notification { method } => {
+            eprintln!(
+                "warden proxy: dropped a `{method}` message without an id (requests need an id; only notifications/* may omit it)"
+            );
+            None
+        }
+        Kind::Response { .. } => Some(line.into()),
     }
 }
 
@@ -709,6 +795,11 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
     };
     let key = jsonrpc::id_key(id);
     let Some(mut call) = lock(&shared.in_flight).remove(&key) else {
+        // An answer to nothing we forwarded (a server echoing a wrong id): still no
+        // credential passes through.
+        if shared.policy.redact.enabled && !crate::redact::redact(&mut value).is_empty() {
+            return serde_json::to_vec(&value).ok();
+        }
         return Some(line);
     };
     if call.answered {
@@ -716,7 +807,11 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
     }
     let bytes = line.len() as u64;
     let (status, error_type) = if let Some(code) = value.pointer("/error/code") {
-        ("failed", Some(code.to_string()))
+        // The code is whatever the server sent: keep integers, name anything else.
+        let code = code
+            .as_i64()
+            .map_or_else(|| "invalid_error_code".to_string(), |c| c.to_string());
+        ("failed", Some(code))
     } else if value.pointer("/result/isError").and_then(Value::as_bool) == Some(true) {
         ("error", Some("tool_error".to_string()))
     } else {
@@ -792,20 +887,23 @@ async fn from_server(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Vec<u8>> {
             }
             types
         });
+    // Redact first, so no credential reaches the client, the ledger's extracted ids or
+    // the detectors; errors can carry secrets too.
+    let mut redactions = Vec::new();
+    if shared.policy.redact.enabled && call.tool.is_some() {
+        for part in ["result", "error"] {
+            if let Some(v) = value.get_mut(part) {
+                redactions.extend(crate::redact::redact(v));
+            }
+        }
+        if !redactions.is_empty() {
+            out = serde_json::to_vec(&value).unwrap_or(out);
+        }
+    }
     if call.tool.is_some()
         && let Some(result) = value.get("result")
     {
         extract::scan(result, &mut call.found);
-    }
-    let mut redactions = Vec::new();
-    if shared.policy.redact.enabled
-        && call.tool.is_some()
-        && let Some(result) = value.get_mut("result")
-    {
-        redactions = crate::redact::redact(result);
-        if !redactions.is_empty() {
-            out = serde_json::to_vec(&value).unwrap_or(out);
-        }
     }
     let mut record = result_record(
         shared,
@@ -883,41 +981,59 @@ async fn detect(shared: &Shared, record: &Record) {
 /// Fences `fence` now: answers calls in flight that it covers with an error, and tells
 /// the server to cancel them. Returns how many calls were cancelled.
 pub(crate) async fn apply_fence(shared: &Shared, fence: Fence) -> usize {
-    let cancelled: Vec<(Value, String)> = {
+    let cancelled: Vec<(Value, bool)> = {
         let mut in_flight = lock(&shared.in_flight);
-        *lock(&shared.fence) = fence.clone();
+        let fence = {
+            // Fences add up: fencing a tool never lifts a wider fence.
+            let mut current = lock(&shared.fence);
+            current.all |= fence.all;
+            for t in fence.tools {
+                if !current.tools.contains(&t) {
+                    current.tools.push(t);
+                }
+            }
+            current.reason = fence.reason;
+            current.clone()
+        };
         in_flight
             .values_mut()
             .filter(|c| !c.answered && c.tool.as_deref().is_some_and(|t| fence.covers(t)))
             .map(|c| {
                 c.answered = true;
-                (c.id.clone(), c.call_id.clone())
+                (c.id.clone(), c.forwarded)
             })
             .collect()
     };
-    for (id, _) in &cancelled {
-        let note = json!({
+    let reason = lock(&shared.fence).reason.clone();
+    for (id, forwarded) in &cancelled {
+        // A request still waiting in line is dropped by the forwarder; only one the
+        // server has seen needs a cancel (sent after it, in order).
+        if *forwarded {
+            let note = json!({
             "jsonrpc": "2.0",
             "method": "notifications/cancelled",
             "params": { "requestId": id, "reason": "fenced by the operator" }
-        });
-        shared
-            .send_server(serde_json::to_vec(&note).unwrap_or_default())
-            .await;
+            });
+            shared
+                .send_server(serde_json::to_vec(&note).unwrap_or_default())
+                .await;
+        }
         let _ = shared
             .to_client
             .send(jsonrpc::error_response(
                 id,
                 code::REFUSED,
-                &format!(
-                    "cancelled by warden proxy: fenced by the operator: {}",
-                    fence.reason
-                ),
+                &format!("cancelled by warden proxy: fenced by the operator: {reason}"),
                 None,
             ))
             .await;
     }
     cancelled.len()
+}
+
+/// Lifts every fence.
+pub(crate) fn lift_fence(shared: &Shared) {
+    *lock(&shared.fence) = Fence::default();
 }
 
 /// A snapshot for `status`.

@@ -189,7 +189,11 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
         pins: Some(a.pins.unwrap_or_else(|| ledger_dir.join("tool-pins.json"))),
         alerts: a.alerts,
     };
-    let result = runtime()?.block_on(stdio::run(opts, audit));
+    let rt = runtime()?;
+    let result = rt.block_on(stdio::run(opts, audit));
+    // Do not wait for the blocking read of our stdin (a client that neither writes nor
+    // closes it would hold the exit, and the ledger's final checkpoint, hostage).
+    rt.shutdown_background();
     // Every Audit clone is gone now: the writer drains, closes the ledger and signs.
     let _ = writer.join();
     let code = result?;

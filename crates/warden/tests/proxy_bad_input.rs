@@ -131,6 +131,8 @@ fn malformed_oversize_and_unknown_input_get_errors_and_the_session_goes_on() {
     );
     p.send(json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{}}));
     assert_eq!(p.recv()["error"]["code"], -32602);
+    // A tools/call without an id is not a notification: dropped, never forwarded.
+    p.send(json!({"jsonrpc":"2.0","method":"tools/call","params":{"name":"echo","arguments":{"sneaky":1}}}));
     let ok = p.call(5, json!({"n": 1}));
     assert_eq!(ok["result"]["isError"], false, "{ok}");
     assert_eq!(p.finish(), Some(0));

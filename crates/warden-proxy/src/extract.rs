@@ -20,6 +20,13 @@ pub struct Found {
 }
 
 impl Found {
+    /// Drops ids that are credentials (an `api_key_id` holding a live key, a token in an
+    /// id field): what was found is written to the ledger in clear.
+    pub fn drop_secrets(&mut self) {
+        self.ids
+            .retain(|id| warden_scan::secrets::find(id).is_empty());
+    }
+
     /// Data classes implied by what was found (`email`).
     pub fn data_classes(&self) -> Vec<String> {
         let mut out = Vec::new();

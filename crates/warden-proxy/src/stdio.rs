@@ -633,11 +633,9 @@ async fn from_client(shared: &Arc<Shared>, line: Vec<u8>) -> Option<Outgoing> {
                     .pointer("/params/arguments")
                     .cloned()
                     .unwrap_or(Value::Null);
-                // Extract from a redacted copy: a credential in the arguments must not
-                // become a "resource id" in the ledger.
-                let mut scannable = args.clone();
-                crate::redact::redact(&mut scannable);
-                extract::scan(&scannable, &mut call.found);
+                // A credential in the arguments must not become a recorded "resource id".
+                extract::scan(&args, &mut call.found);
+                call.found.drop_secrets();
                 let (digest, key_id) = shared.audit.digester().digest(&args);
                 let intent = Record {
                     call_id: Some(call.call_id.clone()),

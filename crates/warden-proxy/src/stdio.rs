@@ -1012,9 +1012,15 @@ pub(crate) async fn apply_fence(shared: &Shared, fence: Fence) -> usize {
             "method": "notifications/cancelled",
             "params": { "requestId": id, "reason": "fenced by the operator" }
             });
-            shared
-                .send_server(serde_json::to_vec(&note).unwrap_or_default())
-                .await;
+            // Not awaited here: a fence can be applied from inside a response handler,
+            // and a server blocked on its own output must not stall that handler.
+            let tx = lock(&shared.to_server).clone();
+            if let Some(tx) = tx {
+                let bytes = serde_json::to_vec(&note).unwrap_or_default();
+                tokio::spawn(async move {
+                    let _ = tx.send(bytes).await;
+                });
+            }
         }
         let _ = shared
             .to_client

@@ -8,6 +8,8 @@ use serde_json::Value;
 const MAX_ITEMS: usize = 64;
 /// Strings longer than this are not ids.
 const MAX_ID_LEN: usize = 128;
+/// Text beyond this many bytes of one string is not scanned.
+const MAX_TEXT: usize = 1 << 20;
 /// Nesting deeper than this is not walked.
 const MAX_DEPTH: usize = 32;
 
@@ -90,6 +92,12 @@ fn walk(v: &Value, key: Option<&str>, found: &mut Found, depth: usize) {
 /// Finds e-mail addresses and URL hosts in free text. Tool results often embed JSON as
 /// text, which this also covers.
 fn scan_text(s: &str, found: &mut Found) {
+    // Bounded like redaction: a multi-megabyte result is scanned up to MAX_TEXT.
+    let mut limit = s.len().min(MAX_TEXT);
+    while !s.is_char_boundary(limit) {
+        limit -= 1;
+    }
+    let s = &s[..limit];
     let bytes = s.as_bytes();
     // URLs: scheme://host
     let mut authorities: Vec<std::ops::Range<usize>> = Vec::new();
@@ -141,7 +149,9 @@ fn scan_text(s: &str, found: &mut Found) {
         let domain = s[at + 1..domain_end].trim_end_matches('.');
         let preceded_by_scheme = local_start >= 3 && &bytes[local_start - 3..local_start] == b"://";
         // `user:pw@host` inside a URL is credentials, not an address.
-        let in_url = authorities.iter().any(|r| r.contains(&at));
+        // Authorities were found left to right, so they are sorted: binary search.
+        let slot = authorities.partition_point(|r| r.end <= at);
+        let in_url = authorities.get(slot).is_some_and(|r| r.contains(&at));
         if !local.is_empty()
             && !preceded_by_scheme
             && !in_url

@@ -533,7 +533,7 @@ impl Ledger {
 
         let mut recovery = Recovery::default();
         let (tree, active) = recover_segments(&seg_dir, &config, &opts, &mut recovery)?;
-        let (checkpoints, last_cp) =
+        let (checkpoints, last_cp, checkpoint_count) =
             recover_checkpoints(dir, &config, &tree, &opts, &mut recovery)?;
         // Only now, with the records found consistent with the signed checkpoint, are
         // torn tails cut: a refusal leaves every byte as it was, for the investigation.
@@ -593,15 +593,11 @@ impl Ledger {
             writer: Mutex::new(writer),
             checkpoints: Mutex::new(CheckpointWriter {
                 log: checkpoints,
-                next_ordinal: 0,
+                next_ordinal: checkpoint_count,
                 last: last_cp,
             }),
             _lock: lock,
         });
-        {
-            let mut cw = lock_ok(&shared.checkpoints);
-            cw.next_ordinal = count_checkpoints(dir);
-        }
         let mut ledger = Ledger {
             shared: shared.clone(),
             checkpointer: None,
@@ -657,32 +653,6 @@ impl Ledger {
     /// Records acknowledged so far (durable).
     pub fn size(&self) -> u64 {
         lock_ok(&self.shared.state).durable
-    }
-
-    /// The root over the first `size` durable records.
-    pub fn root_at(&self, size: u64) -> Result<Hash, LedgerError> {
-        let st = lock_ok(&self.shared.state);
-        if size > st.durable {
-            return Err(ProofError::SizeOutOfRange {
-                size,
-                have: st.durable,
-            }
-            .into());
-        }
-        Ok(st.tree.root_at(size)?)
-    }
-
-    /// An inclusion proof for `index` in the tree of `size` durable records.
-    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
-        let st = lock_ok(&self.shared.state);
-        if size > st.durable {
-            return Err(ProofError::SizeOutOfRange {
-                size,
-                have: st.durable,
-            }
-            .into());
-        }
-        Ok(st.tree.inclusion_proof(index, size)?)
     }
 
     /// Appends one record; returns its index once it is durable.
@@ -1095,12 +1065,8 @@ fn recover_segments(
                     });
                 }
             }
-            // Only a file that is all zeros or shorter than a header: anything with data
-            // in it is damage to report, not a stub to remove.
             Err((SegmentError::Header(segment::HeaderError::Incomplete(n)), _))
-                if is_last
-                    && (bytes.iter().all(|b| *b == 0)
-                        || bytes.len() < Header::encoded_len(&config.origin)) =>
+                if is_last && segment::is_unfinished(&bytes) =>
             {
                 // The crash hit while the segment was being created: nothing in it was
                 // ever acknowledged (the header is synced before any record).
@@ -1222,8 +1188,9 @@ fn recover_checkpoints(
     tree: &Tree,
     opts: &OpenOptions,
     recovery: &mut Recovery,
-) -> Result<(File, Option<Checkpoint>), LedgerError> {
+) -> Result<(File, Option<Checkpoint>, u64), LedgerError> {
     let verifiers = config.verifiers()?;
+    let mut count = 0;
     let log_path = dir.join(CHECKPOINT_LOG);
     let bytes = match std::fs::read(&log_path) {
         Ok(b) => b,
@@ -1233,6 +1200,7 @@ fn recover_checkpoints(
     let mut newest: Option<Checkpoint> = None;
     match frame::scan(&bytes, 0) {
         Ok((frames, tail)) => {
+            count = frames.len() as u64;
             // The newest is the last one written (after a `--repair` it may be smaller
             // than earlier ones: the history was cut, and verify reports that).
             for f in &frames {
@@ -1308,7 +1276,7 @@ fn recover_checkpoints(
             newest = None;
         }
     }
-    Ok((open_append(&log_path)?, newest))
+    Ok((open_append(&log_path)?, newest, count))
 }
 
 fn parse_signed_checkpoint(
@@ -1324,11 +1292,6 @@ fn parse_signed_checkpoint(
         return Err(format!("origin `{}` is not this ledger's", cp.origin));
     }
     Ok(cp)
-}
-
-fn count_checkpoints(dir: &Path) -> u64 {
-    let bytes = std::fs::read(dir.join(CHECKPOINT_LOG)).unwrap_or_default();
-    frame::scan(&bytes, 0).map_or(0, |(f, _)| f.len() as u64)
 }
 
 /// Signs the checkpoints that are due (segment ends, then the durable size). `force`

@@ -99,7 +99,7 @@ impl LogFiles {
         let scan = match segment::scan(&bytes, *base) {
             // A segment whose creation a crash interrupted holds no records.
             Err((segment::SegmentError::Header(segment::HeaderError::Incomplete(_)), _))
-                if last =>
+                if last && segment::is_unfinished(&bytes) =>
             {
                 return Ok(*base);
             }

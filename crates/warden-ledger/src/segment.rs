@@ -118,6 +118,22 @@ impl Header {
     }
 }
 
+/// Whether `bytes` are a segment whose creation a crash interrupted: all zeros, or
+/// shorter than the header they start to declare. Such a file never held an
+/// acknowledged record (the header is synced before any record goes in); anything with
+/// more in it is damage to report, not a stub to remove. The writer's recovery and the
+/// readers decide with this one rule.
+pub fn is_unfinished(bytes: &[u8]) -> bool {
+    if bytes.iter().all(|b| *b == 0) {
+        return true;
+    }
+    let declared = bytes
+        .get(12..16)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    matches!(Header::decode(bytes), Err(HeaderError::Incomplete(_)))
+        && declared.is_none_or(|len| bytes.len() < len)
+}
+
 /// The file name of the segment whose first record is `base`.
 pub fn file_name(base: u64) -> String {
     format!("{base:020}.{EXTENSION}")
@@ -238,6 +254,21 @@ mod tests {
             assert!(Header::decode(&bytes[..cut]).is_err());
         }
         assert_eq!(Header::decode(&[0u8; 64]), Err(HeaderError::Incomplete(64)));
+    }
+
+    #[test]
+    fn only_empty_or_cut_headers_are_unfinished() {
+        let bytes = header().encode();
+        assert!(is_unfinished(&[]));
+        assert!(is_unfinished(&[0u8; 4096]));
+        for cut in 1..bytes.len() {
+            assert!(is_unfinished(&bytes[..cut]), "cut at {cut}");
+        }
+        assert!(!is_unfinished(&bytes), "a whole header");
+        // A zeroed header in front of data is damage.
+        let mut damaged = vec![0u8; 40];
+        damaged.extend_from_slice(b"records follow");
+        assert!(!is_unfinished(&damaged));
     }
 
     #[test]

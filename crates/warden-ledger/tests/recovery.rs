@@ -274,6 +274,17 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Flips `mask` in the middle byte of the last segment; returns the segment, the byte's
+/// offset and the new contents.
+fn flip_mid(dir: &Path, mask: u8) -> (std::path::PathBuf, usize, Vec<u8>) {
+    let seg = last_segment(dir);
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= mask;
+    std::fs::write(&seg, &bytes).expect("write");
+    (seg, at, bytes)
+}
+
 fn filled(records: u64, segment_bytes: u64) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let vkey = init(dir.path(), segment_bytes);
@@ -288,11 +299,7 @@ fn filled(records: u64, segment_bytes: u64) -> (tempfile::TempDir, String) {
 #[test]
 fn a_flipped_bit_mid_segment_refuses_to_open_and_names_the_place() {
     let (dir, vkey) = filled(200, 1 << 20);
-    let seg = last_segment(dir.path());
-    let mut bytes = std::fs::read(&seg).expect("read");
-    let at = bytes.len() / 2;
-    bytes[at] ^= 0x10;
-    std::fs::write(&seg, &bytes).expect("write");
+    let (seg, at, bytes) = flip_mid(dir.path(), 0x10);
     let err = open(dir.path()).err().expect("must refuse");
     let LedgerError::Corrupt {
         segment, offset, ..
@@ -390,11 +397,7 @@ fn a_damaged_sealed_segment_and_an_index_gap_refuse_to_open() {
 #[test]
 fn repair_truncates_at_damage_and_records_the_loss() {
     let (dir, vkey) = filled(200, 1 << 20);
-    let seg = last_segment(dir.path());
-    let mut bytes = std::fs::read(&seg).expect("read");
-    let at = bytes.len() / 2;
-    bytes[at] ^= 1;
-    std::fs::write(&seg, &bytes).expect("write");
+    flip_mid(dir.path(), 1);
     let ledger = Ledger::open(
         dir.path(),
         OpenOptions {
@@ -645,37 +648,62 @@ fn a_crash_while_creating_a_segment_leaves_a_removable_stub() {
     assert_eq!(verify_code(dir.path(), &vkey).0, 0);
 }
 
+/// Counts `fdatasync`s of segment data.
+#[derive(Default)]
+struct CountSyncs(AtomicU64);
+
+impl Faults for CountSyncs {
+    fn before(&self, op: IoOp) -> FaultAction {
+        if matches!(op, IoOp::Sync { .. }) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        FaultAction::Proceed
+    }
+}
+
 #[test]
-fn sync_every_mode_acknowledges_each_record() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    Ledger::init(
-        dir.path(),
-        &InitOptions {
-            sync: warden_ledger::ledger::SyncMode::Every,
-            segment_bytes: 4096,
-            ..InitOptions::default()
-        },
-    )
-    .expect("init");
-    let ledger = open(dir.path()).expect("open");
-    let r = ledger
-        .append_batch(&(0..100).map(record).collect::<Vec<_>>())
-        .expect("batch");
-    assert_eq!(r.end - r.start, 100);
-    let cp = ledger.close().expect("close");
-    let leaves: Vec<merkle::Hash> = {
-        let mut v = Vec::new();
+fn sync_every_mode_syncs_each_record_and_group_mode_does_not() {
+    for (mode, at_least, at_most) in [
+        (warden_ledger::ledger::SyncMode::Every, 100, u64::MAX),
+        (warden_ledger::ledger::SyncMode::Group, 1, 10),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Ledger::init(
+            dir.path(),
+            &InitOptions {
+                sync: mode,
+                segment_bytes: 4096,
+                ..InitOptions::default()
+            },
+        )
+        .expect("init");
+        let syncs = Arc::new(CountSyncs::default());
+        let ledger = Ledger::open(
+            dir.path(),
+            OpenOptions {
+                faults: Some(syncs.clone()),
+                ..OpenOptions::default()
+            },
+        )
+        .expect("open");
+        let before = syncs.0.load(Ordering::SeqCst);
+        let r = ledger
+            .append_batch(&(0..100).map(record).collect::<Vec<_>>())
+            .expect("batch");
+        assert_eq!(r.end - r.start, 100);
+        let n = syncs.0.load(Ordering::SeqCst) - before;
+        assert!(
+            (at_least..=at_most).contains(&n),
+            "{mode:?}: {n} syncs for one batch of 100"
+        );
+        let cp = ledger.close().expect("close");
+        let mut range = merkle::CompactRange::new();
         LogFiles::open(dir.path())
             .expect("f")
-            .for_each(0, |_, p| v.push(merkle::leaf_hash(p)))
+            .for_each(0, |_, p| range.push(merkle::leaf_hash(p)))
             .expect("r");
-        v
-    };
-    let mut range = merkle::CompactRange::new();
-    for l in leaves {
-        range.push(l);
+        assert_eq!(range.root(), cp.root);
     }
-    assert_eq!(range.root(), cp.root);
 }
 
 #[test]

@@ -29,6 +29,7 @@ pub const KINDS: &[&str] = &[
     "admin.unfence",
     "admin.revoke",
     "admin.block",
+    "admin.unblock",
     "admin.repair",
     "admin.key_rotation",
     "admin.approve",

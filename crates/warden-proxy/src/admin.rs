@@ -2,13 +2,18 @@
 //! taking one JSON request per line and answering one JSON line. Requests:
 //!
 //! ```text
-//! {"op":"fence","tools":["name",…]?,"reason":"…"}   no tools = the whole server
+//! {"op":"fence","tools":["name",…]?,"sessions":["id",…]?,"freeze":bool?,"reason":"…"}
+//!                                     no tools and no sessions = the whole server
 //! {"op":"unfence","reason":"…"}
+//! {"op":"revoke-session","session":"id","reason":"…"}
+//! {"op":"block","address":"203.0.113.0/24","reason":"…"}
+//! {"op":"unblock","address":"…","reason":"…"}
 //! {"op":"approve","tool":"name","reason":"…"}      accept a quarantined tool's new definition
 //! {"op":"status"}
 //! ```
 //!
-//! Every change is recorded in the ledger (`admin.fence`, `admin.unfence`) and applied
+//! Every change is recorded in the ledger (`admin.fence`, `admin.unfence`,
+//! `admin.revoke`, `admin.block`, `admin.unblock`, `admin.approve`) and applied
 //! even if recording fails: a containment lever must not depend on the disk.
 
 use std::path::Path;
@@ -18,7 +23,7 @@ use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 
-use crate::stdio::{Fence, Shared, apply_fence, lift_fence, status};
+use crate::gate::{self, Fence, Gate, apply_fence, lift_fence, status};
 
 /// Largest admin request.
 const MAX_REQUEST: u64 = 64 * 1024;
@@ -27,7 +32,7 @@ const MAX_REQUEST: u64 = 64 * 1024;
 /// aborted (it holds the proxy's shared state, so the proxy aborts it to shut down).
 pub(crate) fn serve(
     path: &Path,
-    shared: Arc<Shared>,
+    shared: Arc<Gate>,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     if path.exists() {
         // A stale socket from a previous run; refuse anything that is not a socket.
@@ -88,7 +93,7 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-async fn handle(shared: &Shared, line: &str) -> Value {
+async fn handle(shared: &Gate, line: &str) -> Value {
     let req: Value = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => return json!({"ok": false, "error": format!("not JSON: {e}")}),
@@ -101,32 +106,26 @@ async fn handle(shared: &Shared, line: &str) -> Value {
     match req.get("op").and_then(Value::as_str) {
         Some("status") => json!({"ok": true, "status": status(shared)}),
         Some("fence") => {
-            let tools: Vec<String> = req
-                .get("tools")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| t.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let tools = strings(&req, "tools");
+            let sessions = strings(&req, "sessions");
+            let freeze = req.get("freeze").and_then(Value::as_bool).unwrap_or(false);
             let fence = Fence {
-                all: tools.is_empty(),
+                all: tools.is_empty() && sessions.is_empty(),
                 tools: tools.clone(),
+                sessions: sessions.clone(),
                 reason: reason.clone(),
+                frozen: freeze,
             };
             let t0 = std::time::Instant::now();
             let cancelled = apply_fence(shared, fence).await;
             let took_us = t0.elapsed().as_micros() as u64;
             let mut details = Map::new();
-            details.insert(
-                "scope".into(),
-                if tools.is_empty() {
-                    json!("server")
-                } else {
-                    json!(tools)
-                },
-            );
+            let scope = match (tools.is_empty(), sessions.is_empty()) {
+                (true, true) => json!("server"),
+                _ => json!({"tools": tools, "sessions": sessions}),
+            };
+            details.insert("scope".into(), scope);
+            details.insert("frozen".into(), json!(freeze));
             details.insert("reason".into(), json!(reason));
             details.insert("cancelled_in_flight".into(), json!(cancelled));
             let recorded = shared.audit.record_admin("admin.fence", details).await;
@@ -139,6 +138,41 @@ async fn handle(shared: &Shared, line: &str) -> Value {
             details.insert("reason".into(), json!(reason));
             let recorded = shared.audit.record_admin("admin.unfence", details).await;
             json!({"ok": true, "recorded": recorded.is_ok(), "record_error": recorded.err()})
+        }
+        Some("revoke-session") => {
+            let Some(id) = req.get("session").and_then(Value::as_str) else {
+                return json!({"ok": false, "error": "revoke-session needs \"session\" (see `warden proxy status`)"});
+            };
+            if !gate::revoke_session(shared, id) {
+                return json!({"ok": false, "error": format!("no live session `{id}`; `warden proxy status` lists them")});
+            }
+            let mut details = Map::new();
+            details.insert("session".into(), json!(id));
+            details.insert("reason".into(), json!(reason));
+            let recorded = shared.audit.record_admin("admin.revoke", details).await;
+            json!({"ok": true, "session": id, "recorded": recorded.is_ok(), "record_error": recorded.err()})
+        }
+        Some(op @ ("block" | "unblock")) => {
+            let Some(address) = req.get("address").and_then(Value::as_str) else {
+                return json!({"ok": false, "error": format!("{op} needs \"address\" (an IP address or CIDR block)")});
+            };
+            let applied = if op == "block" {
+                gate::block(shared, address).map(|c| (c.to_string(), true))
+            } else {
+                gate::unblock(shared, address).map(|was| (address.to_string(), was))
+            };
+            let (block, changed) = match applied {
+                Ok(v) => v,
+                Err(e) => return json!({"ok": false, "error": e}),
+            };
+            let mut details = Map::new();
+            details.insert("address".into(), json!(block));
+            details.insert("reason".into(), json!(reason));
+            let recorded = shared
+                .audit
+                .record_admin(&format!("admin.{op}"), details)
+                .await;
+            json!({"ok": true, "address": block, "changed": changed, "recorded": recorded.is_ok(), "record_error": recorded.err()})
         }
         Some("approve") => {
             let Some(tool) = req.get("tool").and_then(Value::as_str) else {
@@ -158,12 +192,24 @@ async fn handle(shared: &Shared, line: &str) -> Value {
             }
         }
         other => json!({"ok": false, "error": format!(
-            "unknown op {other:?}; use fence, unfence, approve or status"
+            "unknown op {other:?}; use fence, unfence, revoke-session, block, unblock, approve or status"
         )}),
     }
 }
 
-fn lock_pins(shared: &Shared) -> std::sync::MutexGuard<'_, crate::pins::Pins> {
+/// A list of strings under `key` (absent = empty).
+fn strings(req: &Value, key: &str) -> Vec<String> {
+    req.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn lock_pins(shared: &Gate) -> std::sync::MutexGuard<'_, crate::pins::Pins> {
     shared
         .pins
         .lock()

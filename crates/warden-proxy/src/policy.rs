@@ -24,6 +24,74 @@ pub struct Policy {
     pub brake: crate::brake::BrakeRules,
     #[serde(default)]
     pub detect: warden_detect::Rules,
+    /// Tool rules for one principal, applied on top of `[tools]`.
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+    #[serde(default)]
+    pub rate: RateRules,
+    #[serde(default)]
+    pub auth: AuthRules,
+    #[serde(default)]
+    pub network: NetworkRules,
+    #[serde(default)]
+    pub alerts: AlertRules,
+}
+
+/// `[[scopes]]`: what one principal may call, narrowing `[tools]` (never widening it).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    pub principal: String,
+    pub allow: Option<Vec<String>>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// `[rate]`: token buckets per session (all tools) and per session and tool. Zero is off.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateRules {
+    /// Tool calls per second one session may make on average.
+    pub per_session: f64,
+    /// Calls a session may make at once before the rate applies (default: one second's).
+    pub burst: f64,
+    /// Calls per second per session for particular tools (names or patterns).
+    pub tools: std::collections::BTreeMap<String, f64>,
+}
+
+/// `[auth]`: who the HTTP clients are. A principal is named by the SHA-256 of its
+/// bearer token, so the policy file holds no usable credential.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthRules {
+    /// Refuse HTTP requests without a known bearer token (401).
+    pub require: bool,
+    pub principals: Vec<Principal>,
+}
+
+/// One `[[auth.principals]]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Principal {
+    pub name: String,
+    /// Hex SHA-256 of the bearer token (`printf %s "$TOKEN" | sha256sum`).
+    pub token_sha256: String,
+}
+
+/// `[network]`: client addresses refused from the start (more can be blocked at run time).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkRules {
+    /// Addresses or CIDR blocks, e.g. `"203.0.113.0/24"`.
+    pub block: Vec<String>,
+}
+
+/// `[alerts]`: where alerts go besides stderr, the alerts file and the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertRules {
+    /// An `http://` URL each alert is POSTed to as JSON (best effort, 2 s timeout).
+    pub webhook: Option<String>,
 }
 
 /// `[strict]`: check arguments against the server's own `inputSchema`.
@@ -108,7 +176,8 @@ pub enum PolicyError {
     Invalid { path: String, message: String },
 }
 
-fn matches(pattern: &str, name: &str) -> bool {
+/// Whether `name` matches a tool pattern (`name`, `prefix*` or `*suffix`).
+pub fn matches(pattern: &str, name: &str) -> bool {
     match (pattern.strip_suffix('*'), pattern.strip_prefix('*')) {
         (Some(prefix), _) => name.starts_with(prefix),
         (None, Some(suffix)) => name.ends_with(suffix),
@@ -123,15 +192,66 @@ impl Policy {
             path: path.display().to_string(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| PolicyError::Invalid {
+        let policy: Policy = toml::from_str(&text).map_err(|e| PolicyError::Invalid {
             path: path.display().to_string(),
             message: e.to_string(),
-        })
+        })?;
+        policy.validate().map_err(|message| PolicyError::Invalid {
+            path: path.display().to_string(),
+            message,
+        })?;
+        Ok(policy)
     }
 
-    /// `Err(reason)` if `tool` may not be called. `destructive` is the server's own
-    /// `destructiveHint` for it, when known.
-    pub fn check_tool(&self, tool: &str, destructive: bool) -> Result<(), String> {
+    /// Checks what the types cannot: addresses, hashes, rates.
+    pub fn validate(&self) -> Result<(), String> {
+        for b in &self.network.block {
+            crate::net::Cidr::parse(b).map_err(|e| format!("[network] block: {e}"))?;
+        }
+        for p in &self.auth.principals {
+            if p.token_sha256.len() != 64 || !p.token_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err(format!(
+                    "[[auth.principals]] `{}`: token_sha256 must be 64 hex digits (printf %s \"$TOKEN\" | sha256sum)",
+                    p.name
+                ));
+            }
+        }
+        let rates = [self.rate.per_session, self.rate.burst]
+            .into_iter()
+            .chain(self.rate.tools.values().copied());
+        if rates.into_iter().any(|r| !r.is_finite() || r < 0.0) {
+            return Err("[rate]: rates must be finite and not negative".into());
+        }
+        if let Some(url) = &self.alerts.webhook
+            && !url.starts_with("http://")
+        {
+            return Err(format!(
+                "[alerts] webhook `{url}`: only http:// URLs are supported (put a local relay in front of an https endpoint)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The principal a bearer token names, if any.
+    pub fn principal_for_token(&self, token: &str) -> Option<&str> {
+        use sha2::Digest as _;
+        let digest = warden_ledger::hmac::hex(&sha2::Sha256::digest(token.as_bytes()));
+        self.auth
+            .principals
+            .iter()
+            .find(|p| p.token_sha256.eq_ignore_ascii_case(&digest))
+            .map(|p| p.name.as_str())
+    }
+
+    /// `Err(reason)` if `tool` may not be called by `principal`. `destructive` is the
+    /// server's own `destructiveHint` for it, when known.
+    pub fn check_tool(
+        &self,
+        tool: &str,
+        destructive: bool,
+        principal: Option<&str>,
+    ) -> Result<(), String> {
         if let Some(allow) = &self.tools.allow
             && !allow.iter().any(|p| matches(p, tool))
         {
@@ -139,6 +259,18 @@ impl Policy {
         }
         if self.tools.deny.iter().any(|p| matches(p, tool)) {
             return Err(format!("tool `{tool}` is denied by policy"));
+        }
+        if let Some(who) = principal {
+            for scope in self.scopes.iter().filter(|s| s.principal == who) {
+                if let Some(allow) = &scope.allow
+                    && !allow.iter().any(|p| matches(p, tool))
+                {
+                    return Err(format!("tool `{tool}` is outside the scope of `{who}`"));
+                }
+                if scope.deny.iter().any(|p| matches(p, tool)) {
+                    return Err(format!("tool `{tool}` is denied to `{who}`"));
+                }
+            }
         }
         if destructive
             && self.tools.deny_destructive
@@ -157,14 +289,15 @@ impl Policy {
 
     /// Removes the tools that may not be called from a `tools/list` result; returns
     /// whether anything was removed.
-    pub fn filter_tools_list(&self, result: &mut Value) -> bool {
+    pub fn filter_tools_list(&self, result: &mut Value, principal: Option<&str>) -> bool {
         let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) else {
             return false;
         };
         let before = tools.len();
         tools.retain(|t| {
             let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
-            self.check_tool(name, destructive_hint(t)).is_ok()
+            self.check_tool(name, destructive_hint(t), principal)
+                .is_ok()
         });
         tools.len() != before
     }
@@ -191,22 +324,59 @@ mod tests {
         let p = policy(
             "[tools]\nallow = [\"get-*\", \"echo\"]\ndeny = [\"get-env\"]\ndeny_destructive = true\nallow_destructive = [\"echo\"]\n",
         );
-        assert!(p.check_tool("echo", true).is_ok());
-        assert!(p.check_tool("get-sum", false).is_ok());
-        assert!(p.check_tool("get-sum", true).is_err());
+        assert!(p.check_tool("echo", true, None).is_ok());
+        assert!(p.check_tool("get-sum", false, None).is_ok());
+        assert!(p.check_tool("get-sum", true, None).is_err());
         assert!(
-            p.check_tool("get-env", false)
+            p.check_tool("get-env", false, None)
                 .unwrap_err()
                 .contains("denied")
         );
         assert!(
-            p.check_tool("rm", false)
+            p.check_tool("rm", false, None)
                 .unwrap_err()
                 .contains("allow list")
         );
         let mut list = json!({"tools": [{"name": "echo"}, {"name": "get-env"}, {"name": "rm"}]});
-        assert!(p.filter_tools_list(&mut list));
+        assert!(p.filter_tools_list(&mut list, None));
         assert_eq!(list, json!({"tools": [{"name": "echo"}]}));
+    }
+
+    #[test]
+    fn scopes_narrow_per_principal() {
+        let p = policy(
+            "[[scopes]]\nprincipal = \"bot\"\nallow = [\"get-*\"]\n[[scopes]]\nprincipal = \"ops\"\ndeny = [\"rm\"]\n",
+        );
+        assert!(p.check_tool("rm", false, None).is_ok());
+        assert!(
+            p.check_tool("rm", false, Some("bot"))
+                .unwrap_err()
+                .contains("scope")
+        );
+        assert!(p.check_tool("get-x", false, Some("bot")).is_ok());
+        assert!(
+            p.check_tool("rm", false, Some("ops"))
+                .unwrap_err()
+                .contains("denied to")
+        );
+        let mut list = json!({"tools": [{"name": "get-x"}, {"name": "rm"}]});
+        assert!(p.filter_tools_list(&mut list, Some("bot")));
+        assert_eq!(list, json!({"tools": [{"name": "get-x"}]}));
+    }
+
+    #[test]
+    fn principals_are_found_by_token_digest_and_checked() {
+        // sha256("s3cret")
+        let p = policy(
+            "[auth]\nrequire = true\n[[auth.principals]]\nname = \"alice\"\ntoken_sha256 = \"1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0\"\n",
+        );
+        assert!(p.validate().is_ok());
+        assert_eq!(p.principal_for_token("s3cret"), Some("alice"));
+        assert_eq!(p.principal_for_token("other"), None);
+        let bad = policy("[[auth.principals]]\nname = \"x\"\ntoken_sha256 = \"abc\"\n");
+        assert!(bad.validate().unwrap_err().contains("64 hex"));
+        let bad = policy("[network]\nblock = [\"10.0.0.0/33\"]\n");
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -39,7 +39,7 @@ enum Command {
     /// The tamper-evident audit log: init, append, verify, prove, export.
     Log(log::LogArgs),
     /// Run an MCP server behind a recording, policy-enforcing, fenceable front.
-    Proxy(proxy::ProxyArgs),
+    Proxy(Box<proxy::ProxyArgs>),
 }
 
 #[derive(Args)]
@@ -262,7 +262,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Log(a) => log::run(a),
-        Command::Proxy(a) => proxy::run(a),
+        Command::Proxy(a) => proxy::run(*a),
         Command::Rules(a) => {
             match a.write_docs {
                 Some(dir) => {

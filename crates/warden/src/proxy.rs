@@ -9,8 +9,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use warden_ledger::{Ledger, OpenOptions};
 use warden_proxy::audit::{Audit, Commit};
+use warden_proxy::gate::GateOptions;
 use warden_proxy::policy::Policy;
-use warden_proxy::{admin, stdio};
+use warden_proxy::{admin, http, stdio};
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -43,6 +44,17 @@ pub struct ProxyArgs {
     /// Deny a tool (name or `prefix*`), in addition to the policy file; repeatable.
     #[arg(long)]
     deny_tool: Vec<String>,
+    /// Serve Streamable HTTP on this address (e.g. 127.0.0.1:8080) instead of stdio; the
+    /// upstream is `--upstream URL` or the command after `--` (one child per session).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// The Streamable HTTP server to front (with --listen), e.g. http://127.0.0.1:3001/mcp.
+    #[arg(long, requires = "listen")]
+    upstream: Option<String>,
+    /// Who the stdio client is, for per-principal scopes in the policy (HTTP clients are
+    /// identified by their bearer token instead).
+    #[arg(long)]
+    principal: Option<String>,
     /// The MCP server to run, after `--`.
     #[arg(last = true)]
     server: Vec<String>,
@@ -56,13 +68,48 @@ enum CommitArg {
 
 #[derive(Subcommand)]
 enum ProxyCommand {
-    /// Refuse new tool calls (all, or the given tools) and cancel those in flight.
+    /// Refuse new tool calls (all, or the given tools or sessions) and cancel those in
+    /// flight; the server keeps running for forensics.
     Fence {
         #[arg(long)]
         admin_socket: PathBuf,
         /// Fence only this tool; repeatable (default: the whole server).
         #[arg(long)]
         tool: Vec<String>,
+        /// Fence only this session (ids from `status`); repeatable.
+        #[arg(long)]
+        session: Vec<String>,
+        /// Also stop the server processes (SIGSTOP) until `unfence`, to preserve their
+        /// memory and state for forensics.
+        #[arg(long)]
+        freeze: bool,
+        #[arg(long, default_value = "incident response")]
+        reason: String,
+    },
+    /// Refuse everything a session sends from its next message on.
+    RevokeSession {
+        #[arg(long)]
+        admin_socket: PathBuf,
+        /// The session id (from `status` or the ledger's session_id).
+        #[arg(long)]
+        session: String,
+        #[arg(long, default_value = "incident response")]
+        reason: String,
+    },
+    /// Refuse clients from an address or CIDR block (HTTP), from their next request on.
+    Block {
+        #[arg(long)]
+        admin_socket: PathBuf,
+        /// An IP address or CIDR block, e.g. 203.0.113.0/24.
+        address: String,
+        #[arg(long, default_value = "incident response")]
+        reason: String,
+    },
+    /// Lift a block.
+    Unblock {
+        #[arg(long)]
+        admin_socket: PathBuf,
+        address: String,
         #[arg(long, default_value = "incident response")]
         reason: String,
     },
@@ -127,10 +174,36 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
             ProxyCommand::Fence {
                 admin_socket,
                 tool,
+                session,
+                freeze,
                 reason,
             } => (
                 admin_socket,
-                json!({"op": "fence", "tools": tool, "reason": reason}),
+                json!({"op": "fence", "tools": tool, "sessions": session, "freeze": freeze, "reason": reason}),
+            ),
+            ProxyCommand::RevokeSession {
+                admin_socket,
+                session,
+                reason,
+            } => (
+                admin_socket,
+                json!({"op": "revoke-session", "session": session, "reason": reason}),
+            ),
+            ProxyCommand::Block {
+                admin_socket,
+                address,
+                reason,
+            } => (
+                admin_socket,
+                json!({"op": "block", "address": address, "reason": reason}),
+            ),
+            ProxyCommand::Unblock {
+                admin_socket,
+                address,
+                reason,
+            } => (
+                admin_socket,
+                json!({"op": "unblock", "address": address, "reason": reason}),
             ),
             ProxyCommand::Unfence {
                 admin_socket,
@@ -162,10 +235,13 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
     let Some(ledger_dir) = a.ledger else {
         bail!("--ledger DIR is required (create one with `warden log init DIR`)");
     };
-    if a.server.is_empty() {
+    if a.server.is_empty() && a.upstream.is_none() {
         bail!(
-            "no server command: put it after `--`, e.g. `warden proxy --ledger L -- node server.js`"
+            "no server: put its command after `--` (e.g. `warden proxy --ledger L -- node server.js`), or give --listen ADDR --upstream URL"
         );
+    }
+    if !a.server.is_empty() && a.upstream.is_some() {
+        bail!("give either --upstream URL or a command after `--`, not both");
     }
     let mut policy = match &a.policy {
         Some(p) => Policy::load(p)?,
@@ -178,19 +254,40 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
         CommitArg::Async => Commit::Async,
     };
     let (audit, writer) = Audit::start(ledger, commit);
-    let opts = stdio::Options {
-        command: a.server,
+    let gate = GateOptions {
         policy,
-        max_message: a.max_message,
-        admin_socket: Some(
-            a.admin_socket
-                .unwrap_or_else(|| ledger_dir.join("proxy.sock")),
-        ),
         pins: Some(a.pins.unwrap_or_else(|| ledger_dir.join("tool-pins.json"))),
         alerts: a.alerts,
     };
+    let admin_socket = Some(
+        a.admin_socket
+            .unwrap_or_else(|| ledger_dir.join("proxy.sock")),
+    );
     let rt = runtime()?;
-    let result = rt.block_on(stdio::run(opts, audit));
+    let result = match a.listen {
+        Some(listen) => {
+            let upstream = match a.upstream {
+                Some(url) => http::UpstreamSpec::Url(url),
+                None => http::UpstreamSpec::Command(a.server),
+            };
+            let opts = http::HttpOptions {
+                listen,
+                upstream,
+                max_message: a.max_message,
+                admin_socket,
+            };
+            rt.block_on(http::run(opts, gate, audit))
+        }
+        None => {
+            let opts = stdio::Options {
+                command: a.server,
+                max_message: a.max_message,
+                admin_socket,
+                principal: a.principal,
+            };
+            rt.block_on(stdio::run(opts, gate, audit))
+        }
+    };
     // Do not wait for the blocking read of our stdin (a client that neither writes nor
     // closes it would hold the exit, and the ledger's final checkpoint, hostage).
     rt.shutdown_background();

@@ -3,99 +3,15 @@
 //! SDK (`mcp`, PyPI) as the client, both installed by `scripts/setup-mcp-test-deps.sh`
 //! (which `.ci/run` runs). Transparency, recording, policy and the fence.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use warden_ledger::reader::LogFiles;
 
-#[derive(Clone)]
-struct Parts {
-    python: String,
-    everything: String,
-    client: PathBuf,
-}
-
-fn parts() -> Option<Parts> {
-    match (
-        std::env::var("WARDEN_TEST_PYTHON"),
-        std::env::var("WARDEN_TEST_EVERYTHING"),
-    ) {
-        (Ok(python), Ok(everything)) => Some(Parts {
-            python,
-            everything,
-            client: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../warden-proxy/tests/clients/py_client.py"),
-        }),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but WARDEN_TEST_PYTHON / WARDEN_TEST_EVERYTHING are not: .ci/run must run scripts/setup-mcp-test-deps.sh"
-        ),
-        _ => {
-            eprintln!(
-                "skipping: eval \"$(bash scripts/setup-mcp-test-deps.sh)\" to run the proxy tests"
-            );
-            None
-        }
-    }
-}
-
-fn warden_bin() -> String {
-    assert_cmd::cargo::cargo_bin("warden").display().to_string()
-}
-
-/// Runs the Python client against `server` (argv) with `steps`; returns one JSON value
-/// per printed line.
-fn client(parts: &Parts, server: &[String], steps: &Value) -> Vec<Value> {
-    client_env(parts, server, steps, &json!({}))
-}
-
-/// [`client`], with extra environment variables for the server.
-fn client_env(parts: &Parts, server: &[String], steps: &Value, env: &Value) -> Vec<Value> {
-    let mut child = Command::new(&parts.python)
-        .arg(&parts.client)
-        .args(server)
-        .env("MCP_CLIENT_SERVER_ENV", env.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python client");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(steps.to_string().as_bytes())
-        .expect("steps");
-    let out = child.wait_with_output().expect("client");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "client failed: {}\n{}",
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("client line is JSON"))
-        .collect()
-}
-
-fn init_ledger(dir: &Path) -> PathBuf {
-    let out = Command::new(warden_bin())
-        .args(["log", "init"])
-        .arg(dir)
-        .args(["--origin", "test.local/proxy"])
-        .output()
-        .expect("init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir.join("ledger.pub")
-}
+mod proxy_common;
+use proxy_common::*;
 
 fn proxied(parts: &Parts, ledger: &Path, extra: &[&str]) -> Vec<String> {
     let mut argv = vec![
@@ -112,26 +28,6 @@ fn proxied(parts: &Parts, ledger: &Path, extra: &[&str]) -> Vec<String> {
         "stdio".into(),
     ]);
     argv
-}
-
-fn records(ledger: &Path) -> Vec<Value> {
-    LogFiles::open(ledger)
-        .expect("ledger")
-        .records(0)
-        .map(|r| serde_json::from_slice(&r.expect("record").1).expect("json"))
-        .collect()
-}
-
-fn verify(ledger: &Path, key: &Path) -> i32 {
-    Command::new(warden_bin())
-        .args(["log", "verify"])
-        .arg(ledger)
-        .arg("--key")
-        .arg(key)
-        .status()
-        .expect("verify")
-        .code()
-        .unwrap_or(-1)
 }
 
 #[test]

@@ -1,6 +1,9 @@
 """An MCP client built on the official Python SDK, for the proxy's integration tests.
 
 Usage: py_client.py COMMAND [ARGS...]   (the server to spawn over stdio)
+       py_client.py http://HOST:PORT/PATH (a Streamable HTTP server; MCP_CLIENT_MODE picks
+       the era: "legacy" (initialize), "auto" (server/discover, then initialize), or
+       "2026-07-28" (stateless))
 Environment: MCP_CLIENT_SERVER_ENV, a JSON object of extra variables for the server
 (the SDK passes the server only a small default environment).
 Reads a JSON list of steps on stdin: {"list": true}, {"call": NAME, "args": {...}} or
@@ -15,34 +18,48 @@ import sys
 
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.client import Client
+
+
+def transport():
+    extra_env = json.loads(os.environ.get("MCP_CLIENT_SERVER_ENV", "{}"))
+    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:], env=extra_env or None)
+    return stdio_client(params)
+
+
+async def run_steps(session, steps) -> None:
+    for step in steps:
+        if "sleep" in step:
+            await asyncio.sleep(step["sleep"])
+            continue
+        try:
+            if step.get("list"):
+                tools = await session.list_tools()
+                out = {"tools": sorted(t.name for t in tools.tools)}
+            else:
+                r = await session.call_tool(step["call"], step.get("args", {}))
+                out = {
+                    "isError": bool(r.is_error),
+                    "text": [c.text for c in r.content if getattr(c, "type", "") == "text"],
+                    "structured": r.structured_content,
+                }
+        except Exception as e:  # the test compares errors too
+            out = {"error": str(e)}
+        print(json.dumps(out, sort_keys=True), flush=True)
 
 
 async def main() -> None:
     steps = json.load(sys.stdin)
-    extra_env = json.loads(os.environ.get("MCP_CLIENT_SERVER_ENV", "{}"))
-    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:], env=extra_env or None)
-    async with stdio_client(params) as streams:
+    if sys.argv[1].startswith("http://"):
+        mode = os.environ.get("MCP_CLIENT_MODE", "auto")
+        async with Client(sys.argv[1], mode=mode) as client:
+            await run_steps(client, steps)
+        return
+    async with transport() as streams:
         read, write = streams[0], streams[1]
         async with ClientSession(read, write) as session:
             await session.initialize()
-            for step in steps:
-                if "sleep" in step:
-                    await asyncio.sleep(step["sleep"])
-                    continue
-                try:
-                    if step.get("list"):
-                        tools = await session.list_tools()
-                        out = {"tools": sorted(t.name for t in tools.tools)}
-                    else:
-                        r = await session.call_tool(step["call"], step.get("args", {}))
-                        out = {
-                            "isError": bool(r.is_error),
-                            "text": [c.text for c in r.content if getattr(c, "type", "") == "text"],
-                            "structured": r.structured_content,
-                        }
-                except Exception as e:  # the test compares errors too
-                    out = {"error": str(e)}
-                print(json.dumps(out, sort_keys=True), flush=True)
+            await run_steps(session, steps)
 
 
 asyncio.run(main())

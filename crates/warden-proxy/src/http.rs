@@ -1,0 +1,1466 @@
+//! Streamable HTTP: the proxy listens for MCP clients and passes each message through
+//! the [`gate`](crate::gate) to an upstream, which is either
+//!
+//! - another Streamable HTTP server (`--listen ADDR --upstream URL`, a reverse proxy:
+//!   POST answered with JSON or an SSE stream, GET streams, DELETE, `Mcp-Session-Id` and
+//!   `MCP-Protocol-Version` passed through untouched), or
+//! - a stdio server started per session (`--listen ADDR -- COMMAND`): `initialize` starts
+//!   a child and the proxy issues the `Mcp-Session-Id`; DELETE or the child's exit ends it.
+//!
+//! Both protocol eras pass: sessions (2025-06-18, 2025-11-25) and the stateless
+//! 2026-07-28 era, whose `Mcp-Method`/`Mcp-Name` headers must agree with the body — a
+//! request where they do not is refused (400, -32020) and recorded. Bodies are bounded
+//! (`--max-message`), SSE streams are relayed event by event through bounded queues, so
+//! a slow client slows the upstream read instead of growing memory.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::Value;
+use tokio::io::BufReader;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::audit::Audit;
+use crate::gate::{self, Gate, GateOptions, Link, ProxyError, Session, Verdict, lock};
+use crate::jsonrpc::{self, code};
+use crate::stdio::{Line, QUEUE, pump, read_line};
+
+/// The body of every response the proxy sends.
+type Body = BoxBody<Bytes, Infallible>;
+
+/// The session header (HTTP header names are case-insensitive).
+const SESSION: &str = "mcp-session-id";
+const PROTOCOL: &str = "mcp-protocol-version";
+const MCP_METHOD: &str = "mcp-method";
+const MCP_NAME: &str = "mcp-name";
+/// The first protocol version without sessions, whose requests carry `Mcp-Method`.
+const STATELESS_ERA: &str = "2026-07-28";
+/// The `_meta` key that carries the protocol version in the stateless era.
+const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// JSON-RPC error for headers that disagree with the body (2026-07-28).
+const HEADER_MISMATCH: i64 = -32020;
+
+/// Where the proxy sends what it admits.
+pub enum UpstreamSpec {
+    /// A Streamable HTTP endpoint, e.g. `http://127.0.0.1:3001/mcp`.
+    Url(String),
+    /// A stdio server command, started once per session.
+    Command(Vec<String>),
+}
+
+/// HTTP proxy settings.
+pub struct HttpOptions {
+    pub listen: SocketAddr,
+    pub upstream: UpstreamSpec,
+    /// Largest request body or SSE event accepted, in bytes.
+    pub max_message: usize,
+    pub admin_socket: Option<PathBuf>,
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// The upstream, resolved. (One value per process: its size does not matter.)
+#[allow(clippy::large_enum_variant)]
+enum Upstream {
+    Http { client: HttpClient, uri: Uri },
+    Command(Vec<String>),
+}
+
+/// One client session as the front knows it.
+struct FrontSession {
+    session: Arc<Session>,
+    /// The stdio child behind it (bridge mode).
+    child: Option<Arc<ChildLink>>,
+}
+
+struct Front {
+    gate: Arc<Gate>,
+    upstream: Upstream,
+    /// By `Mcp-Session-Id`.
+    sessions: Mutex<HashMap<String, FrontSession>>,
+    /// Stateless requests, one session per principal or client address.
+    stateless: Mutex<HashMap<String, Arc<Session>>>,
+    max: usize,
+}
+
+/// Runs the HTTP proxy until SIGINT or SIGTERM.
+pub async fn run(
+    opts: HttpOptions,
+    gate_opts: GateOptions,
+    audit: Audit,
+) -> Result<i32, ProxyError> {
+    let upstream = match opts.upstream {
+        UpstreamSpec::Url(url) => {
+            let uri: Uri = url.parse().map_err(|e| ProxyError::Upstream {
+                url: url.clone(),
+                why: format!("not a URL: {e}"),
+            })?;
+            if uri.scheme_str() != Some("http") || uri.authority().is_none() {
+                return Err(ProxyError::Upstream {
+                    url,
+                    why: "use an http://host:port/path URL (https upstreams: put the proxy next to the server, or terminate TLS in front of it)".into(),
+                });
+            }
+            let client = Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(std::time::Duration::from_secs(30))
+                .build_http();
+            Upstream::Http { client, uri }
+        }
+        UpstreamSpec::Command(cmd) if cmd.is_empty() => return Err(ProxyError::NoCommand),
+        UpstreamSpec::Command(cmd) => Upstream::Command(cmd),
+    };
+    let gate = Gate::new(gate_opts, audit)?;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| ProxyError::Listen {
+            addr: opts.listen.to_string(),
+            source,
+        })?;
+    let local = listener.local_addr()?;
+    eprintln!("warden proxy: listening on http://{local}/ (Streamable HTTP)");
+    let admin =
+        match &opts.admin_socket {
+            Some(path) => Some(crate::admin::serve(path, gate.clone()).map_err(|source| {
+                ProxyError::Admin {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
+    let front = Arc::new(Front {
+        gate: gate.clone(),
+        upstream,
+        sessions: Mutex::new(HashMap::new()),
+        stateless: Mutex::new(HashMap::new()),
+        max: opts.max_message,
+    });
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of descriptors, usually: wait instead of spinning.
+                        eprintln!("warden proxy: accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let front = front.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let front = front.clone();
+                        async move { Ok::<_, Infallible>(handle(&front, peer.ip(), req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        }
+    }
+    if let Some(admin) = admin {
+        admin.abort();
+        let _ = admin.await;
+    }
+    let sessions: Vec<FrontSession> = lock(&front.sessions).drain().map(|(_, s)| s).collect();
+    for s in sessions {
+        if let Some(child) = &s.child {
+            child.kill();
+        }
+        gate.close_session(&s.session, "the proxy is shutting down")
+            .await;
+    }
+    Ok(0)
+}
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed()
+}
+
+/// A JSON response.
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// A JSON-RPC error as an HTTP response.
+fn rpc_error(status: StatusCode, id: &Value, code: i64, message: &str) -> Response<Body> {
+    json_response(status, jsonrpc::error_response(id, code, message, None))
+}
+
+fn empty(status: StatusCode) -> Response<Body> {
+    let mut r = Response::new(full(Bytes::new()));
+    *r.status_mut() = status;
+    r
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn handle(front: &Arc<Front>, peer: IpAddr, req: Request<Incoming>) -> Response<Body> {
+    if let Err(reason) = front.gate.admits_address(Some(peer)) {
+        return rpc_error(StatusCode::FORBIDDEN, &Value::Null, code::REFUSED, &reason);
+    }
+    let principal = match authenticate(&front.gate, req.headers()) {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    match *req.method() {
+        Method::POST => post(front, peer, principal, req).await,
+        Method::GET => get(front, req).await,
+        Method::DELETE => delete(front, req).await,
+        _ => {
+            let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            r
+        }
+    }
+}
+
+/// The principal named by the bearer token; 401 when the policy requires one and the
+/// token is missing or unknown.
+#[allow(clippy::result_large_err)]
+fn authenticate(gate: &Gate, headers: &HeaderMap) -> Result<Option<String>, Response<Body>> {
+    let token = header_str(headers, "authorization").and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
+    let principal = token.and_then(|t| gate.policy.principal_for_token(t.trim()));
+    if gate.policy.auth.require && principal.is_none() {
+        let mut r = rpc_error(
+            StatusCode::UNAUTHORIZED,
+            &Value::Null,
+            code::REFUSED,
+            "a bearer token the proxy knows is required (see [auth] in the policy)",
+        );
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return Err(r);
+    }
+    Ok(principal.map(str::to_string))
+}
+
+/// Reads a body of at most `max` bytes.
+async fn read_body(body: Incoming, max: usize) -> Result<Bytes, Response<Body>> {
+    match Limited::new(body, max).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(rpc_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &Value::Null,
+            code::INVALID_REQUEST,
+            &format!("the request body is over the proxy's {max}-byte limit"),
+        )),
+        Err(e) => Err(rpc_error(
+            StatusCode::BAD_REQUEST,
+            &Value::Null,
+            code::INVALID_REQUEST,
+            &format!("could not read the request body: {e}"),
+        )),
+    }
+}
+
+/// Decodes an `Mcp-Name` value: plain ASCII, or `=?base64?…?=` for anything else.
+fn header_value(v: &str) -> Option<String> {
+    use base64::Engine as _;
+    match v
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    {
+        Some(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
+        None => Some(v.to_string()),
+    }
+}
+
+/// The 2026-07-28 rule: `Mcp-Method` (and `Mcp-Name` for the methods that name
+/// something) must agree with the body, as must `MCP-Protocol-Version` with the
+/// request's `_meta`. Required when the request is of that era; checked whenever sent,
+/// since an intermediary that routes on headers must not see something else than the
+/// server executes.
+fn check_headers(headers: &HeaderMap, value: &Value) -> Result<(), String> {
+    let method = value.get("method").and_then(Value::as_str);
+    let meta_version = value
+        .pointer("/params/_meta")
+        .and_then(|m| m.get(META_VERSION))
+        .and_then(Value::as_str);
+    let header_version = header_str(headers, PROTOCOL);
+    if let (Some(h), Some(m)) = (header_version, meta_version)
+        && h != m
+    {
+        return Err(format!(
+            "MCP-Protocol-Version header `{h}` differs from _meta `{m}` in the body"
+        ));
+    }
+    let stateless = header_version
+        .or(meta_version)
+        .is_some_and(|v| v >= STATELESS_ERA);
+    match (headers.get(MCP_METHOD), method) {
+        (Some(h), Some(m)) => {
+            if h.to_str().ok() != Some(m) {
+                return Err(format!(
+                    "Mcp-Method header `{}` differs from the body's method `{m}`",
+                    String::from_utf8_lossy(h.as_bytes())
+                ));
+            }
+        }
+        (Some(_), None) => return Err("Mcp-Method header on a message without a method".into()),
+        (None, Some(m)) if stateless => {
+            return Err(format!(
+                "Mcp-Method header missing (the body's method is `{m}`)"
+            ));
+        }
+        (None, _) => {}
+    }
+    let named = match method {
+        Some("tools/call" | "prompts/get") => value.pointer("/params/name"),
+        Some("resources/read") => value.pointer("/params/uri"),
+        _ => None,
+    }
+    .and_then(Value::as_str);
+    match (headers.get(MCP_NAME), named) {
+        (Some(h), Some(n)) => {
+            let decoded = h.to_str().ok().and_then(header_value);
+            if decoded.as_deref() != Some(n) {
+                return Err(format!(
+                    "Mcp-Name header `{}` differs from the body's `{n}`",
+                    String::from_utf8_lossy(h.as_bytes())
+                ));
+            }
+        }
+        (None, Some(n)) if stateless => {
+            return Err(format!("Mcp-Name header missing (the body names `{n}`)"));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The session a POST belongs to, created when needed.
+enum Resolved {
+    Known(Arc<Session>),
+    /// An `initialize` without a session: a new session, not yet registered under an id.
+    New(Arc<Session>, Option<Arc<ChildLink>>, Option<Arc<HttpLink>>),
+    /// One request of a stateless client: ends with its response.
+    Request(Arc<Session>),
+}
+
+impl Resolved {
+    fn session(&self) -> &Arc<Session> {
+        match self {
+            Resolved::Known(s) | Resolved::New(s, ..) | Resolved::Request(s) => s,
+        }
+    }
+}
+
+/// When the session of a forwarded request ends.
+#[derive(Clone, Copy, PartialEq)]
+enum EndAfter {
+    Never,
+    /// With this response (a stateless request).
+    Response,
+    /// With this response, unless the upstream named a session in it (`initialize`).
+    ResponseWithoutSession,
+}
+
+async fn resolve(
+    front: &Arc<Front>,
+    headers: &HeaderMap,
+    value: &Value,
+    peer: IpAddr,
+    principal: Option<String>,
+) -> Result<Resolved, Response<Body>> {
+    let gate = &front.gate;
+    if let Some(id) = header_str(headers, SESSION) {
+        if let Some(s) = lock(&front.sessions).get(id) {
+            return Ok(Resolved::Known(s.session.clone()));
+        }
+        return match &front.upstream {
+            // The proxy issued the ids here: an unknown one is an ended session.
+            Upstream::Command(_) => Err(rpc_error(
+                StatusCode::NOT_FOUND,
+                value.get("id").unwrap_or(&Value::Null),
+                code::INVALID_REQUEST,
+                "unknown or ended session; start a new one with initialize",
+            )),
+            // A session the upstream issued before the proxy (re)started: adopt it, so
+            // its calls are recorded; the upstream decides whether it is still valid.
+            Upstream::Http { client, uri } => {
+                let link = Arc::new(HttpLink::new(
+                    client.clone(),
+                    uri.clone(),
+                    Some(id.to_string()),
+                ));
+                let session =
+                    gate.open_session("tcp", Some(peer), principal, Box::new(link.clone()));
+                lock(&front.sessions).insert(
+                    id.to_string(),
+                    FrontSession {
+                        session: session.clone(),
+                        child: None,
+                    },
+                );
+                Ok(Resolved::Known(session))
+            }
+        };
+    }
+    let method = value.get("method").and_then(Value::as_str);
+    if method == Some("initialize") {
+        return match &front.upstream {
+            Upstream::Command(cmd) => {
+                let child = Arc::new(ChildLink::new());
+                let session =
+                    gate.open_session("tcp", Some(peer), principal, Box::new(child.clone()));
+                if let Err(e) = child.start(cmd, gate.clone(), session.clone()) {
+                    gate.close_session(&session, "the server could not start")
+                        .await;
+                    return Err(rpc_error(
+                        StatusCode::BAD_GATEWAY,
+                        value.get("id").unwrap_or(&Value::Null),
+                        code::UPSTREAM_GONE,
+                        &e.to_string(),
+                    ));
+                }
+                Ok(Resolved::New(session, Some(child), None))
+            }
+            Upstream::Http { client, uri } => {
+                let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
+                let session =
+                    gate.open_session("tcp", Some(peer), principal, Box::new(link.clone()));
+                Ok(Resolved::New(session, None, Some(link)))
+            }
+        };
+    }
+    if let Upstream::Command(_) = front.upstream {
+        return Err(rpc_error(
+            StatusCode::BAD_REQUEST,
+            value.get("id").unwrap_or(&Value::Null),
+            code::INVALID_REQUEST,
+            "Mcp-Session-Id header required (send initialize first); stateless requests need an HTTP upstream",
+        ));
+    }
+    Ok(Resolved::Request(stateless_request(front, peer, principal)))
+}
+
+/// A session for one stateless request. Requests of one client (its principal, or its
+/// address) share an id and limits, kept by an anchor session that `status` lists and
+/// `revoke-session` accepts; each request has its own in-flight table, so two clients
+/// behind one address may both use id 1.
+fn stateless_request(front: &Arc<Front>, peer: IpAddr, principal: Option<String>) -> Arc<Session> {
+    let Upstream::Http { client, uri } = &front.upstream else {
+        unreachable!("only HTTP upstreams take stateless requests")
+    };
+    let key = principal
+        .clone()
+        .map_or_else(|| format!("addr:{peer}"), |p| format!("principal:{p}"));
+    let anchor = {
+        let mut stateless = lock(&front.stateless);
+        stateless
+            .entry(key)
+            .or_insert_with(|| {
+                let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
+                front
+                    .gate
+                    .open_session("tcp", Some(peer), principal.clone(), Box::new(link))
+            })
+            .clone()
+    };
+    let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
+    front.gate.open_session_as(
+        anchor.id.clone(),
+        anchor.limits.clone(),
+        "tcp",
+        Some(peer),
+        principal,
+        Box::new(link),
+    )
+}
+
+async fn post(
+    front: &Arc<Front>,
+    peer: IpAddr,
+    principal: Option<String>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(body, front.max).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let value = match gate::parse(&bytes) {
+        Ok(v) => v,
+        Err(e) => return json_response(StatusCode::BAD_REQUEST, e),
+    };
+    let resolved = match resolve(front, &parts.headers, &value, peer, principal).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let session = resolved.session().clone();
+    if let Some(v) = header_str(&parts.headers, PROTOCOL) {
+        *lock(&session.protocol_version) = Some(v.to_string());
+    }
+    if let Err(reason) = check_headers(&parts.headers, &value) {
+        gate::record_rejected(&front.gate, &session, &value, "header_mismatch", &reason).await;
+        if !matches!(resolved, Resolved::Known(_)) {
+            end_session(front, &session, None).await;
+        }
+        let id = value.get("id").cloned().unwrap_or(Value::Null);
+        return rpc_error(StatusCode::BAD_REQUEST, &id, HEADER_MISMATCH, &reason);
+    }
+    let verdict = gate::from_client(&front.gate, &session, value, bytes.to_vec()).await;
+    let (body, call) = match verdict {
+        Verdict::Reply(bytes) => {
+            if !matches!(resolved, Resolved::Known(_)) {
+                end_session(front, &session, None).await;
+            }
+            return json_response(StatusCode::OK, bytes);
+        }
+        Verdict::Drop => {
+            if !matches!(resolved, Resolved::Known(_)) {
+                end_session(front, &session, None).await;
+            }
+            return empty(StatusCode::ACCEPTED);
+        }
+        Verdict::Forward { bytes, call } => (bytes, call),
+    };
+    match &front.upstream {
+        Upstream::Http { client, uri } => {
+            let (link, end) = match &resolved {
+                Resolved::New(_, _, link) => (link.clone(), EndAfter::ResponseWithoutSession),
+                Resolved::Known(_) => (None, EndAfter::Never),
+                Resolved::Request(_) => (None, EndAfter::Response),
+            };
+            let resp = forward_http(
+                front,
+                client,
+                uri,
+                &parts.headers,
+                &session,
+                body,
+                call,
+                end,
+            )
+            .await;
+            // The upstream's answer to initialize names the session.
+            if let Some(link) = link
+                && let Some(id) = resp
+                    .headers()
+                    .get(SESSION)
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|_| resp.status().is_success())
+            {
+                *lock(&link.session_id) = Some(id.to_string());
+                lock(&front.sessions).insert(
+                    id.to_string(),
+                    FrontSession {
+                        session: session.clone(),
+                        child: None,
+                    },
+                );
+            }
+            resp
+        }
+        Upstream::Command(_) => {
+            let child = match &resolved {
+                Resolved::New(_, child, _) => child.clone(),
+                Resolved::Request(_) => None,
+                Resolved::Known(s) => lock(&front.sessions)
+                    .values()
+                    .find(|f| Arc::ptr_eq(&f.session, s))
+                    .and_then(|f| f.child.clone()),
+            };
+            let Some(child) = child else {
+                return rpc_error(
+                    StatusCode::NOT_FOUND,
+                    &Value::Null,
+                    code::INVALID_REQUEST,
+                    "unknown or ended session",
+                );
+            };
+            let mut resp = forward_child(&child, &session, body, call).await;
+            if let Resolved::New(..) = resolved {
+                let id = format!("{}{}", gate::new_id(), gate::new_id());
+                if let Ok(v) = HeaderValue::from_str(&id) {
+                    resp.headers_mut().insert(SESSION, v);
+                }
+                lock(&front.sessions).insert(
+                    id,
+                    FrontSession {
+                        session: session.clone(),
+                        child: Some(child),
+                    },
+                );
+            }
+            resp
+        }
+    }
+}
+
+/// Ends a session the front opened: forgets it everywhere and stops its child.
+async fn end_session(front: &Front, session: &Arc<Session>, child: Option<&ChildLink>) {
+    if let Some(c) = child {
+        c.kill();
+    }
+    front.gate.close_session(session, "the session ended").await;
+}
+
+/// Headers that describe one hop, not the message: never forwarded.
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "proxy-authorization"
+            | "proxy-authenticate"
+            | "host"
+            | "content-length"
+    )
+}
+
+fn upstream_request(
+    uri: &Uri,
+    method: Method,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Request<Full<Bytes>>, String> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri.clone())
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    for (name, value) in headers {
+        if !hop_by_hop(name) {
+            req.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(req)
+}
+
+/// The response headers to pass back (hop-by-hop ones and the length dropped; the body
+/// may change length when the gate redacts or filters).
+fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        if !hop_by_hop(name) {
+            to.append(name.clone(), value.clone());
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn forward_http(
+    front: &Arc<Front>,
+    client: &HttpClient,
+    uri: &Uri,
+    headers: &HeaderMap,
+    session: &Arc<Session>,
+    body: Vec<u8>,
+    call: Option<String>,
+    end: EndAfter,
+) -> Response<Body> {
+    let resp = forward_http_inner(front, client, uri, headers, session, body, call, end).await;
+    // Ended here unless an SSE relay still carries the response (it ends it then).
+    let relayed = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
+    if !relayed && ends(end, &resp) {
+        front.gate.close_session(session, "the request ended").await;
+    }
+    resp
+}
+
+/// Whether the session ends with this response.
+fn ends(end: EndAfter, resp_headers_of: &Response<Body>) -> bool {
+    ends_with_headers(end, resp_headers_of.headers(), resp_headers_of.status())
+}
+
+fn ends_with_headers(end: EndAfter, headers: &HeaderMap, status: StatusCode) -> bool {
+    match end {
+        EndAfter::Never => false,
+        EndAfter::Response => true,
+        EndAfter::ResponseWithoutSession => !(status.is_success() && headers.contains_key(SESSION)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn forward_http_inner(
+    front: &Arc<Front>,
+    client: &HttpClient,
+    uri: &Uri,
+    headers: &HeaderMap,
+    session: &Arc<Session>,
+    body: Vec<u8>,
+    call: Option<String>,
+    end: EndAfter,
+) -> Response<Body> {
+    let gate = &front.gate;
+    let mut waiter = None;
+    if let Some(key) = &call {
+        waiter = session.wait_for_answer(key);
+        if !session.mark_forwarded(key) {
+            return fenced_reply(key);
+        }
+    }
+    let req = match upstream_request(uri, Method::POST, headers, Bytes::from(body)) {
+        Ok(r) => r,
+        Err(e) => return upstream_failed(front, session, call.as_deref(), "bad_request", &e).await,
+    };
+    let sent = client.request(req);
+    let upstream = match &mut waiter {
+        Some(w) => tokio::select! {
+            r = sent => r,
+            // The fence answered the call; the upstream request is dropped. (A closed
+            // waiter only means the call ended the ordinary way.)
+            Ok(answer) = w => return json_response(StatusCode::OK, answer),
+        },
+        None => sent.await,
+    };
+    let upstream = match upstream {
+        Ok(r) => r,
+        Err(e) => {
+            return upstream_failed(
+                front,
+                session,
+                call.as_deref(),
+                "upstream_unreachable",
+                &e.to_string(),
+            )
+            .await;
+        }
+    };
+    let (parts, body) = upstream.into_parts();
+    let content_type = header_str(&parts.headers, "content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mut resp = Response::new(full(Bytes::new()));
+    *resp.status_mut() = parts.status;
+    copy_response_headers(&parts.headers, resp.headers_mut());
+    if content_type.starts_with("text/event-stream") {
+        let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
+        let (gate, session, max) = (gate.clone(), session.clone(), front.max);
+        let end_with_stream = ends_with_headers(end, &parts.headers, parts.status);
+        tokio::spawn(async move {
+            relay_sse(gate.clone(), session.clone(), body, tx, waiter, max).await;
+            if end_with_stream {
+                gate.close_session(&session, "the request ended").await;
+            }
+        });
+        *resp.body_mut() = ChannelBody { rx }.boxed();
+        return resp;
+    }
+    let bytes = match read_upstream(body, front.max).await {
+        Ok(b) => b,
+        Err(e) => {
+            return upstream_failed(front, session, call.as_deref(), "upstream_body", &e).await;
+        }
+    };
+    if content_type.starts_with("application/json") && !bytes.is_empty() {
+        let delivery = gate::from_server(gate, session, bytes.to_vec()).await;
+        let out = delivery.bytes.unwrap_or_default();
+        *resp.body_mut() = full(out);
+        return resp;
+    }
+    // Anything else (202 for a notification, an HTTP error) passes as it is; a call it
+    // answers is recorded as failed with the status.
+    if let Some(key) = &call
+        && !parts.status.is_success()
+    {
+        gate::fail_call(
+            gate,
+            session,
+            key,
+            &format!("http_{}", parts.status.as_u16()),
+        )
+        .await;
+    }
+    *resp.body_mut() = full(bytes);
+    resp
+}
+
+async fn read_upstream(body: Incoming, max: usize) -> Result<Bytes, String> {
+    Limited::new(body, max)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| format!("upstream body: {e}"))
+}
+
+/// The answer to a call the fence stopped before it was sent.
+fn fenced_reply(key: &str) -> Response<Body> {
+    let _ = key;
+    rpc_error(
+        StatusCode::OK,
+        &Value::Null,
+        code::REFUSED,
+        "cancelled by warden proxy: fenced by the operator",
+    )
+}
+
+async fn upstream_failed(
+    front: &Front,
+    session: &Session,
+    call: Option<&str>,
+    error_type: &str,
+    detail: &str,
+) -> Response<Body> {
+    if let Some(key) = call {
+        gate::fail_call(&front.gate, session, key, error_type).await;
+    }
+    rpc_error(
+        StatusCode::BAD_GATEWAY,
+        &Value::Null,
+        code::UPSTREAM_GONE,
+        &format!("the MCP server could not be reached: {detail}"),
+    )
+}
+
+/// A response body fed from a bounded queue (backpressure: the relay waits while the
+/// client is slow).
+struct ChannelBody {
+    rx: mpsc::Receiver<Bytes>,
+}
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+/// Splits an SSE byte stream into events, bounded by `max` bytes per event.
+#[derive(Default)]
+pub(crate) struct SseParser {
+    buf: Vec<u8>,
+}
+
+/// One SSE event: its raw text (to pass through unchanged) and its joined `data`.
+#[derive(Debug, PartialEq)]
+pub(crate) struct SseEvent {
+    pub(crate) raw: Vec<u8>,
+    pub(crate) data: Option<Vec<u8>>,
+}
+
+impl SseParser {
+    /// Adds bytes; returns the complete events, or `Err` if one grows over `max`.
+    pub(crate) fn push(&mut self, chunk: &[u8], max: usize) -> Result<Vec<SseEvent>, String> {
+        self.buf.extend_from_slice(chunk);
+        let mut events = Vec::new();
+        while let Some((end, sep)) = find_event_end(&self.buf) {
+            let raw: Vec<u8> = self.buf.drain(..end + sep).collect();
+            events.push(parse_event(raw));
+        }
+        if self.buf.len() > max {
+            return Err(format!("an SSE event is over the {max}-byte limit"));
+        }
+        Ok(events)
+    }
+}
+
+/// The end of the first event (a blank line), as (offset, separator length).
+fn find_event_end(b: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\n' {
+            if b.get(i + 1) == Some(&b'\n') {
+                return Some((i, 2));
+            }
+            if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+                return Some((i, 3));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn parse_event(raw: Vec<u8>) -> SseEvent {
+    let mut data: Option<Vec<u8>> = None;
+    for line in raw.split(|c| *c == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(b"data:") {
+            let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+            let d = data.get_or_insert_with(Vec::new);
+            if !d.is_empty() {
+                d.push(b'\n');
+            }
+            d.extend_from_slice(rest);
+        }
+    }
+    SseEvent { raw, data }
+}
+
+/// The event with its data replaced (other fields kept: `id` for resumption, `event`).
+fn rewrite_event(raw: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 32);
+    for line in raw.split(|c| *c == b'\n') {
+        let l = line.strip_suffix(b"\r").unwrap_or(line);
+        if l.is_empty() || l.starts_with(b"data:") {
+            continue;
+        }
+        out.extend_from_slice(l);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\n\n");
+    out
+}
+
+/// Relays an upstream SSE stream to the client, passing each event's message through
+/// the gate. Ends when either side does, or when the fence answers the call.
+async fn relay_sse(
+    gate: Arc<Gate>,
+    session: Arc<Session>,
+    mut body: Incoming,
+    tx: mpsc::Sender<Bytes>,
+    mut waiter: Option<oneshot::Receiver<Vec<u8>>>,
+    max: usize,
+) {
+    let mut parser = SseParser::default();
+    loop {
+        let frame = match &mut waiter {
+            Some(w) => tokio::select! {
+                f = body.frame() => f,
+                answer = w => {
+                    let Ok(answer) = answer else {
+                        // The call was answered the ordinary way: relay the rest.
+                        waiter = None;
+                        continue;
+                    };
+                    let _ = tx.send(Bytes::from(rewrite_event(b"event: message\n", &answer))).await;
+                    return;
+                }
+            },
+            None => body.frame().await,
+        };
+        let Some(Ok(frame)) = frame else { return };
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        let events = match parser.push(&chunk, max) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("warden proxy: {e}; the stream is closed");
+                return;
+            }
+        };
+        for ev in events {
+            let out = match ev.data {
+                None => Some(ev.raw),
+                // A priming event (an id and empty data, for resumption) passes as is.
+                Some(d) if d.iter().all(u8::is_ascii_whitespace) => Some(ev.raw),
+                Some(d) => {
+                    let original = d.clone();
+                    gate::from_server(&gate, &session, d).await.bytes.map(|b| {
+                        if b == original {
+                            ev.raw
+                        } else {
+                            rewrite_event(&ev.raw, &b)
+                        }
+                    })
+                }
+            };
+            if let Some(out) = out
+                && tx.send(Bytes::from(out)).await.is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+async fn get(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+    let Some(id) = header_str(req.headers(), SESSION).map(str::to_string) else {
+        return match &front.upstream {
+            Upstream::Http { .. } => passthrough(front, req).await,
+            Upstream::Command(_) => rpc_error(
+                StatusCode::BAD_REQUEST,
+                &Value::Null,
+                code::INVALID_REQUEST,
+                "Mcp-Session-Id header required",
+            ),
+        };
+    };
+    let found = lock(&front.sessions)
+        .get(&id)
+        .map(|f| (f.session.clone(), f.child.clone()));
+    let Some((session, child)) = found else {
+        return match &front.upstream {
+            Upstream::Http { .. } => passthrough(front, req).await,
+            Upstream::Command(_) => rpc_error(
+                StatusCode::NOT_FOUND,
+                &Value::Null,
+                code::INVALID_REQUEST,
+                "unknown or ended session",
+            ),
+        };
+    };
+    if let Err(reason) = front.gate.admits(&session) {
+        return rpc_error(StatusCode::FORBIDDEN, &Value::Null, code::REFUSED, &reason);
+    }
+    match (&front.upstream, child) {
+        (Upstream::Command(_), Some(child)) => {
+            let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
+            *lock(&child.stream) = Some(tx);
+            let mut r = Response::new(ChannelBody { rx }.boxed());
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r
+        }
+        (Upstream::Http { client, uri }, _) => {
+            let (parts, _) = req.into_parts();
+            let upstream_req =
+                match upstream_request(uri, Method::GET, &parts.headers, Bytes::new()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return upstream_failed(front, &session, None, "bad_request", &e).await;
+                    }
+                };
+            let upstream = match client.request(upstream_req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return upstream_failed(
+                        front,
+                        &session,
+                        None,
+                        "upstream_unreachable",
+                        &e.to_string(),
+                    )
+                    .await;
+                }
+            };
+            let (parts, body) = upstream.into_parts();
+            let mut resp = Response::new(full(Bytes::new()));
+            *resp.status_mut() = parts.status;
+            copy_response_headers(&parts.headers, resp.headers_mut());
+            let is_sse = header_str(&parts.headers, "content-type")
+                .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
+            if is_sse {
+                let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
+                tokio::spawn(relay_sse(
+                    front.gate.clone(),
+                    session,
+                    body,
+                    tx,
+                    None,
+                    front.max,
+                ));
+                *resp.body_mut() = ChannelBody { rx }.boxed();
+            } else {
+                *resp.body_mut() = full(read_upstream(body, front.max).await.unwrap_or_default());
+            }
+            resp
+        }
+        (Upstream::Command(_), None) => empty(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Passes a request the gate has nothing to say about (no session) straight through.
+async fn passthrough(front: &Front, req: Request<Incoming>) -> Response<Body> {
+    let Upstream::Http { client, uri } = &front.upstream else {
+        return empty(StatusCode::NOT_FOUND);
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(body, front.max).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let req = match upstream_request(uri, parts.method, &parts.headers, bytes) {
+        Ok(r) => r,
+        Err(_) => return empty(StatusCode::BAD_REQUEST),
+    };
+    match client.request(req).await {
+        Ok(r) => {
+            let (parts, body) = r.into_parts();
+            let mut resp = Response::new(full(
+                read_upstream(body, front.max).await.unwrap_or_default(),
+            ));
+            *resp.status_mut() = parts.status;
+            copy_response_headers(&parts.headers, resp.headers_mut());
+            resp
+        }
+        Err(e) => rpc_error(
+            StatusCode::BAD_GATEWAY,
+            &Value::Null,
+            code::UPSTREAM_GONE,
+            &format!("the MCP server could not be reached: {e}"),
+        ),
+    }
+}
+
+async fn delete(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+    let Some(id) = header_str(req.headers(), SESSION).map(str::to_string) else {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            &Value::Null,
+            code::INVALID_REQUEST,
+            "Mcp-Session-Id header required",
+        );
+    };
+    let removed = lock(&front.sessions).remove(&id);
+    let resp = match &front.upstream {
+        Upstream::Http { .. } => passthrough(front, req).await,
+        Upstream::Command(_) if removed.is_some() => empty(StatusCode::OK),
+        Upstream::Command(_) => empty(StatusCode::NOT_FOUND),
+    };
+    if let Some(f) = removed {
+        end_session(front, &f.session, f.child.as_deref()).await;
+    }
+    resp
+}
+
+/// The reverse proxy's link to one upstream session: cancellations are POSTed to it.
+struct HttpLink {
+    client: HttpClient,
+    uri: Uri,
+    session_id: Mutex<Option<String>>,
+}
+
+impl HttpLink {
+    fn new(client: HttpClient, uri: Uri, session_id: Option<String>) -> HttpLink {
+        HttpLink {
+            client,
+            uri,
+            session_id: Mutex::new(session_id),
+        }
+    }
+}
+
+impl Link for Arc<HttpLink> {
+    fn to_client(&self, bytes: Vec<u8>) {
+        // Every call waits on its own POST here, so the gate's answers go through the
+        // call's waiter; a message with no one waiting has nowhere to go.
+        let _ = bytes;
+    }
+
+    fn to_server(&self, bytes: Vec<u8>) {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+        if let Some(id) = lock(&self.session_id).as_deref()
+            && let Ok(v) = HeaderValue::from_str(id)
+        {
+            headers.insert(SESSION, v);
+        }
+        let Ok(req) = upstream_request(&self.uri, Method::POST, &headers, Bytes::from(bytes))
+        else {
+            return;
+        };
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let _ = client.request(req).await;
+        });
+    }
+}
+
+/// A stdio server behind one HTTP session (bridge mode).
+struct ChildLink {
+    to_child: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    /// Calls waiting for their response, by in-flight key.
+    pending: Mutex<HashMap<String, oneshot::Sender<Vec<u8>>>>,
+    /// The session's GET stream, for what the server sends on its own.
+    stream: Mutex<Option<mpsc::Sender<Bytes>>>,
+    kill: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl ChildLink {
+    fn new() -> ChildLink {
+        ChildLink {
+            to_child: Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+            stream: Mutex::new(None),
+            kill: Mutex::new(None),
+        }
+    }
+
+    /// Starts the server and the tasks that move its lines.
+    fn start(
+        self: &Arc<Self>,
+        cmd: &[String],
+        gate: Arc<Gate>,
+        session: Arc<Session>,
+    ) -> Result<(), ProxyError> {
+        let (program, args) = cmd.split_first().ok_or(ProxyError::NoCommand)?;
+        let mut command = tokio::process::Command::new(program);
+        if std::env::var_os(crate::stdio::REEXEC_MARKER).is_some() {
+            command
+                .env_remove(crate::stdio::REEXEC_MARKER)
+                .env_remove("MIMALLOC_ARENA_EAGER_COMMIT");
+        }
+        let mut child = command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| ProxyError::Spawn {
+                command: cmd.join(" "),
+                source,
+            })?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(ProxyError::Io(std::io::Error::other("child pipes missing")));
+        };
+        let pid = child.id();
+        gate.add_child(pid);
+        let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+        *lock(&self.to_child) = Some(tx);
+        let (kill_tx, kill_rx) = oneshot::channel();
+        *lock(&self.kill) = Some(kill_tx);
+        tokio::spawn(pump(rx, stdin));
+        let link = self.clone();
+        tokio::spawn(async move {
+            let reader = async {
+                let mut reader = BufReader::with_capacity(1 << 16, stdout);
+                loop {
+                    match read_line(&mut reader, 16 * 1024 * 1024).await {
+                        Ok(Line::Message(m)) => {
+                            let d = gate::from_server(&gate, &session, m).await;
+                            let Some(bytes) = d.bytes else { continue };
+                            match d.response_to {
+                                Some(key) => {
+                                    if let Some(w) = lock(&link.pending).remove(&key) {
+                                        let _ = w.send(bytes);
+                                    }
+                                }
+                                None => link.to_stream(bytes).await,
+                            }
+                        }
+                        Ok(Line::TooLong(n)) => {
+                            eprintln!("warden proxy: dropped a {n}-byte message from the server");
+                        }
+                        Ok(Line::Eof) | Err(_) => break,
+                    }
+                }
+            };
+            tokio::select! {
+                _ = reader => {}
+                _ = kill_rx => { let _ = child.start_kill(); }
+            }
+            let _ = child.wait().await;
+            gate.remove_child(pid);
+            lock(&link.to_child).take();
+            lock(&link.pending).clear();
+            gate.close_session(&session, "the MCP server exited before answering")
+                .await;
+        });
+        Ok(())
+    }
+
+    /// Sends a server-initiated message on the GET stream, if the client opened one.
+    async fn to_stream(&self, bytes: Vec<u8>) {
+        let tx = lock(&self.stream).clone();
+        match tx {
+            Some(tx) => {
+                let event = rewrite_event(b"event: message\n", &bytes);
+                if tx.send(Bytes::from(event)).await.is_err() {
+                    lock(&self.stream).take();
+                }
+            }
+            None => eprintln!(
+                "warden proxy: the server sent a message outside a response and the client has no GET stream open; dropped"
+            ),
+        }
+    }
+
+    fn kill(&self) {
+        if let Some(k) = lock(&self.kill).take() {
+            let _ = k.send(());
+        }
+    }
+}
+
+impl Link for Arc<ChildLink> {
+    fn to_client(&self, bytes: Vec<u8>) {
+        let link = self.clone();
+        tokio::spawn(async move { link.to_stream(bytes).await });
+    }
+
+    fn to_server(&self, bytes: Vec<u8>) {
+        let tx = lock(&self.to_child).clone();
+        if let Some(tx) = tx {
+            tokio::spawn(async move {
+                let _ = tx.send(bytes).await;
+            });
+        }
+    }
+}
+
+async fn forward_child(
+    child: &Arc<ChildLink>,
+    session: &Arc<Session>,
+    body: Vec<u8>,
+    call: Option<String>,
+) -> Response<Body> {
+    let Some(tx) = lock(&child.to_child).clone() else {
+        return rpc_error(
+            StatusCode::NOT_FOUND,
+            &Value::Null,
+            code::UPSTREAM_GONE,
+            "the MCP server of this session has exited",
+        );
+    };
+    let Some(key) = call else {
+        let _ = tx.send(body).await;
+        return empty(StatusCode::ACCEPTED);
+    };
+    let (done_tx, done_rx) = oneshot::channel();
+    lock(&child.pending).insert(key.clone(), done_tx);
+    let waiter = session.wait_for_answer(&key);
+    if !session.mark_forwarded(&key) {
+        lock(&child.pending).remove(&key);
+        return fenced_reply(&key);
+    }
+    if tx.send(body).await.is_err() {
+        lock(&child.pending).remove(&key);
+    }
+    let answer = match waiter {
+        Some(w) => tokio::select! {
+            done = done_rx => done.ok(),
+            // A closed waiter only means the call was answered the ordinary way.
+            Ok(fenced) = w => Some(fenced),
+        },
+        None => done_rx.await.ok(),
+    };
+    match answer {
+        Some(bytes) => json_response(StatusCode::OK, bytes),
+        None => rpc_error(
+            StatusCode::OK,
+            &Value::Null,
+            code::UPSTREAM_GONE,
+            "the MCP server exited before answering",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).expect("value"));
+        }
+        h
+    }
+
+    #[test]
+    fn headers_must_agree_with_the_body() {
+        let call = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",
+            "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}});
+        let ok = headers(&[
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "echo"),
+            ("mcp-protocol-version", "2026-07-28"),
+        ]);
+        assert!(check_headers(&ok, &call).is_ok());
+        let b64 = headers(&[
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "=?base64?ZWNobw==?="),
+        ]);
+        assert!(check_headers(&b64, &call).is_ok());
+        let wrong_name = headers(&[("mcp-method", "tools/call"), ("mcp-name", "rm")]);
+        assert!(
+            check_headers(&wrong_name, &call)
+                .unwrap_err()
+                .contains("Mcp-Name")
+        );
+        let wrong_method = headers(&[("mcp-method", "tools/list"), ("mcp-name", "echo")]);
+        assert!(
+            check_headers(&wrong_method, &call)
+                .unwrap_err()
+                .contains("Mcp-Method")
+        );
+        // The stateless era requires them.
+        assert!(
+            check_headers(&HeaderMap::new(), &call)
+                .unwrap_err()
+                .contains("missing")
+        );
+        let version = headers(&[
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "echo"),
+            ("mcp-protocol-version", "2025-11-25"),
+        ]);
+        assert!(
+            check_headers(&version, &call)
+                .unwrap_err()
+                .contains("_meta")
+        );
+        // The session era does not.
+        let old = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}});
+        assert!(check_headers(&headers(&[("mcp-protocol-version", "2025-11-25")]), &old).is_ok());
+        let read =
+            json!({"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///a"}});
+        assert!(check_headers(&headers(&[("mcp-name", "file:///b")]), &read).is_err());
+    }
+
+    #[test]
+    fn sse_events_are_split_and_rewritten() {
+        let mut p = SseParser::default();
+        let events = p
+            .push(b"id: 1\nevent: message\ndata: {\"a\":1}\n\ndata: x", 1024)
+            .expect("events");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].data.as_deref(), Some(&b"{\"a\":1}"[..]));
+        let events = p.push(b"\r\ndata: y\r\n\r\n", 1024).expect("events");
+        assert_eq!(events[0].data.as_deref(), Some(&b"x\ny"[..]));
+        assert_eq!(
+            rewrite_event(b"id: 1\nevent: message\ndata: old\n\n", b"new"),
+            b"id: 1\nevent: message\ndata: new\n\n".to_vec()
+        );
+        assert!(SseParser::default().push(&[b'a'; 2000], 1024).is_err());
+    }
+}

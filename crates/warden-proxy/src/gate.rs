@@ -1058,20 +1058,19 @@ pub(crate) async fn apply_fence(gate: &Gate, fence: Fence) -> usize {
     let sessions: Vec<Arc<Session>> = lock(&gate.sessions).values().cloned().collect();
     let mut count = 0;
     for session in sessions {
-        let cancelled: Vec<Cancelled> =
-            lock(&session.in_flight)
-                .values_mut()
-                .filter(|c| {
-                    !c.answered
-                        && c.tool
-                            .as_deref()
-                            .is_some_and(|t| current.covers(&session.id, t))
-                })
-                .map(|c| {
-                    c.answered = true;
-                    (c.id.clone(), c.forwarded, c.waiter.take())
-                })
-                .collect();
+        let cancelled: Vec<Cancelled> = lock(&session.in_flight)
+            .values_mut()
+            .filter(|c| {
+                !c.answered
+                    && c.tool
+                        .as_deref()
+                        .is_some_and(|t| current.covers(&session.id, t))
+            })
+            .map(|c| {
+                c.answered = true;
+                (c.id.clone(), c.forwarded, c.waiter.take())
+            })
+            .collect();
         count += cancelled.len();
         for (id, forwarded, waiter) in cancelled {
             // A request still waiting in line is dropped by its transport; only one the

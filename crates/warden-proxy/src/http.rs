@@ -96,6 +96,8 @@ struct Front {
     /// Stateless requests, one session per principal or client address.
     stateless: Mutex<HashMap<String, Arc<Session>>>,
     max: usize,
+    /// Listening on a loopback address: only loopback host names are accepted.
+    loopback: bool,
 }
 
 /// Runs the HTTP proxy until SIGINT or SIGTERM.
@@ -149,6 +151,7 @@ pub async fn run(
         sessions: Mutex::new(HashMap::new()),
         stateless: Mutex::new(HashMap::new()),
         max: opts.max_message,
+        loopback: local.ip().is_loopback(),
     });
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -228,6 +231,9 @@ async fn handle(front: &Arc<Front>, peer: IpAddr, req: Request<Incoming>) -> Res
     if let Err(reason) = front.gate.admits_address(Some(peer)) {
         return rpc_error(StatusCode::FORBIDDEN, &Value::Null, code::REFUSED, &reason);
     }
+    if let Err(reason) = check_host(front, req.headers()) {
+        return rpc_error(StatusCode::FORBIDDEN, &Value::Null, code::REFUSED, &reason);
+    }
     let principal = match authenticate(&front.gate, req.headers()) {
         Ok(p) => p,
         Err(resp) => return resp,
@@ -243,6 +249,56 @@ async fn handle(front: &Arc<Front>, peer: IpAddr, req: Request<Incoming>) -> Res
             r
         }
     }
+}
+
+/// DNS rebinding protection: a web page the user visits can make the browser send
+/// requests to a proxy on 127.0.0.1 under the page's own host name, so on loopback only
+/// loopback names (and `[network] allow_hosts`) are accepted in `Host`, and always in
+/// `Origin` when a browser sends one.
+fn check_host(front: &Front, headers: &HeaderMap) -> Result<(), String> {
+    let allowed = |host: &str| -> bool {
+        let host = host.to_ascii_lowercase();
+        matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "::1")
+            || front
+                .gate
+                .policy
+                .network
+                .allow_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(&host))
+    };
+    if front.loopback
+        && let Some(host) = header_str(headers, "host")
+        && !allowed(strip_port(host))
+    {
+        return Err(format!(
+            "Host `{host}` is not accepted on a loopback listener (DNS rebinding protection); add it to [network] allow_hosts if it is yours"
+        ));
+    }
+    if let Some(origin) = header_str(headers, "origin")
+        && origin != "null"
+    {
+        let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        let host = host.split('/').next().unwrap_or_default();
+        if !allowed(strip_port(host)) {
+            return Err(format!(
+                "Origin `{origin}` is not accepted (DNS rebinding protection); add its host to [network] allow_hosts if it is yours"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `host:port` → `host` (IPv6 literals keep their brackets).
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| &host[..h.len() + 1]);
+    }
+    host.rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h)
 }
 
 /// The principal named by the bearer token; 401 when the policy requires one and the
@@ -1445,6 +1501,14 @@ mod tests {
         let read =
             json!({"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///a"}});
         assert!(check_headers(&headers(&[("mcp-name", "file:///b")]), &read).is_err());
+    }
+
+    #[test]
+    fn ports_are_stripped_from_hosts() {
+        assert_eq!(strip_port("localhost:8080"), "localhost");
+        assert_eq!(strip_port("[::1]:8080"), "[::1]");
+        assert_eq!(strip_port("[::1]"), "[::1]");
+        assert_eq!(strip_port("example.com"), "example.com");
     }
 
     #[test]

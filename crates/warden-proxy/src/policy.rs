@@ -84,6 +84,9 @@ pub struct Principal {
 pub struct NetworkRules {
     /// Addresses or CIDR blocks, e.g. `"203.0.113.0/24"`.
     pub block: Vec<String>,
+    /// Host names the HTTP proxy answers to besides the loopback ones (`Host` and
+    /// `Origin` are checked against them: DNS rebinding protection).
+    pub allow_hosts: Vec<String>,
 }
 
 /// `[alerts]`: where alerts go besides stderr, the alerts file and the ledger.

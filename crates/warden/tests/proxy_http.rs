@@ -645,3 +645,113 @@ fn a_stdio_server_over_http_with_freeze_and_the_alert_webhook() {
         7
     );
 }
+
+#[test]
+fn bearer_principals_get_their_scope_and_rate_limits_apply() {
+    let Some(parts) = parts() else { return };
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    init_ledger(&ledger);
+    let (_everything, up) = everything_http(&parts);
+    // The policy names the principal by its token's SHA-256: it holds no usable credential.
+    let token_hash = {
+        use sha2::Digest as _;
+        let d = sha2::Sha256::digest(b"bot-token");
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let policy = root.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[auth]\nrequire = true\n[[auth.principals]]\nname = \"ci-bot\"\n\
+             token_sha256 = \"{token_hash}\"\n\
+             [[scopes]]\nprincipal = \"ci-bot\"\nallow = [\"get-*\"]\n\
+             [rate]\nper_session = 0.5\nburst = 2\n"
+        ),
+    )
+    .expect("policy");
+    let (px, port) = proxy(
+        &ledger,
+        &["--policy", policy.to_str().expect("utf8")],
+        &["--upstream".into(), url(up)],
+    );
+    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
+    // No token, or an unknown one: 401.
+    let (status, head, _) = http(port, "POST", &[ACCEPT, JSON], &init.to_string());
+    assert_eq!(status, 401);
+    assert_eq!(header(&head, "www-authenticate"), Some("Bearer"));
+    let wrong = ("Authorization", "Bearer nope");
+    assert_eq!(
+        http(port, "POST", &[ACCEPT, JSON, wrong], &init.to_string()).0,
+        401
+    );
+    let auth = ("Authorization", "Bearer bot-token");
+    let (status, head, body) = http(port, "POST", &[ACCEPT, JSON, auth], &init.to_string());
+    assert_eq!(status, 200, "{body}");
+    let sid = header(&head, "mcp-session-id")
+        .expect("session")
+        .to_string();
+    let h = [
+        ACCEPT,
+        JSON,
+        auth,
+        ("Mcp-Session-Id", sid.as_str()),
+        ("MCP-Protocol-Version", "2025-11-25"),
+    ];
+    let call = |id: u64, tool: &str, args: Value| -> Value {
+        let req = json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+            "params":{"name":tool,"arguments":args}});
+        let (_, _, body) = http(port, "POST", &h, &req.to_string());
+        messages(&body)
+            .into_iter()
+            .find(|m| m.get("id").is_some())
+            .unwrap_or(Value::Null)
+    };
+    // The scope: get-* only; tools/list is filtered to match.
+    let list = json!({"jsonrpc":"2.0","id":1,"method":"tools/list"});
+    let (_, _, body) = http(port, "POST", &h, &list.to_string());
+    let names: Vec<String> = messages(&body)[0]["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(names.iter().all(|n| n.starts_with("get-")), "{names:?}");
+    let refused = call(2, "echo", json!({"message": "x"}));
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("outside the scope of `ci-bot`"),
+        "{refused}"
+    );
+    // The rate: a burst of 2 (a call the policy refused takes no token), then refused.
+    for id in [3, 4] {
+        assert_eq!(
+            call(id, "get-sum", json!({"a": 1, "b": 2}))["result"]["content"][0]["text"],
+            "The sum of 1 and 2 is 3."
+        );
+    }
+    let limited = call(5, "get-sum", json!({"a": 1, "b": 2}));
+    assert!(
+        limited["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("rate limit"),
+        "{limited}"
+    );
+    px.terminate();
+    let recs = records(&ledger);
+    let denied: Vec<&str> = recs
+        .iter()
+        .filter(|r| r["result"]["status"] == "denied")
+        .filter_map(|r| r["result"]["error.type"].as_str())
+        .collect();
+    assert_eq!(denied, ["policy", "rate_limit"]);
+    assert!(
+        recs.iter()
+            .filter(|r| r["kind"] == "tool.intent")
+            .all(|r| r["attributes"]["principal"] == "ci-bot")
+    );
+}

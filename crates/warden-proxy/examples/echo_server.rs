@@ -4,7 +4,10 @@
 
 use std::io::{BufRead, Write};
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+#[path = "shared/echo.rs"]
+mod echo;
 
 fn main() {
     let stdin = std::io::stdin();
@@ -14,30 +17,9 @@ fn main() {
         let Ok(msg) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
-        let Some(id) = msg.get("id").cloned() else {
+        let Some(reply) = echo::answer(&msg) else {
             continue; // notifications
         };
-        let result = match msg.get("method").and_then(Value::as_str) {
-            Some("initialize") => json!({
-                "protocolVersion": "2025-11-25",
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "echo", "version": "1"}
-            }),
-            Some("tools/list") => json!({"tools": [{
-                "name": "echo",
-                "description": "Echoes its message.",
-                "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
-            }]}),
-            Some("tools/call") => {
-                let text = msg
-                    .pointer("/params/arguments/message")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                json!({"content": [{"type": "text", "text": text}], "isError": false})
-            }
-            _ => json!({}),
-        };
-        let reply = json!({"jsonrpc": "2.0", "id": id, "result": result});
         let _ = writeln!(out, "{reply}");
         let _ = out.flush();
     }

@@ -12,11 +12,16 @@
 //! {"op":"status"}
 //! ```
 //!
+//! With `--admin-listen` the same requests are also served over loopback HTTP
+//! (`POST /admin`, `Authorization: Bearer <token>`); the token lives in a file (mode
+//! 0600, created with 256 random bits when missing) and is compared by digest.
+//!
 //! Every change is recorded in the ledger (`admin.fence`, `admin.unfence`,
 //! `admin.revoke`, `admin.block`, `admin.unblock`, `admin.approve`) and applied
 //! even if recording fails: a containment lever must not depend on the disk.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -27,6 +32,178 @@ use crate::gate::{self, Fence, Gate, apply_fence, lift_fence, status};
 
 /// Largest admin request.
 const MAX_REQUEST: u64 = 64 * 1024;
+
+/// Where the admin endpoint listens.
+#[derive(Debug, Clone, Default)]
+pub struct AdminOptions {
+    /// The Unix socket (the default endpoint).
+    pub socket: Option<PathBuf>,
+    /// A loopback HTTP address and the bearer token its clients must present.
+    pub http: Option<(SocketAddr, String)>,
+}
+
+/// Starts the admin endpoints; the returned tasks hold the gate, so the proxy aborts
+/// them to shut down.
+pub(crate) async fn start(
+    opts: &AdminOptions,
+    gate: &Arc<Gate>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, crate::gate::ProxyError> {
+    let mut tasks = Vec::new();
+    if let Some(path) = &opts.socket {
+        tasks.push(
+            serve(path, gate.clone()).map_err(|source| crate::gate::ProxyError::Admin {
+                path: path.display().to_string(),
+                source,
+            })?,
+        );
+    }
+    if let Some((addr, token)) = &opts.http {
+        tasks.push(
+            serve_http(*addr, token, gate.clone())
+                .await
+                .map_err(|source| crate::gate::ProxyError::Admin {
+                    path: format!("http://{addr}"),
+                    source,
+                })?,
+        );
+    }
+    Ok(tasks)
+}
+
+/// SHA-256 of a token, so comparisons take the same time whatever the guess.
+fn token_digest(token: &str) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+/// Serves `POST /admin` on a loopback address; anything else, or a wrong token, is
+/// refused. Plain HTTP, so only loopback: reach it from elsewhere through SSH or a TLS
+/// terminator.
+async fn serve_http(
+    addr: SocketAddr,
+    token: &str,
+    gate: Arc<Gate>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use http_body_util::{BodyExt, Full, Limited};
+    use hyper::{Request, Response, StatusCode};
+    if !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(
+            "the HTTP admin endpoint speaks plain HTTP and binds only to loopback (127.0.0.1 or [::1]); reach it through SSH or a TLS terminator",
+        ));
+    }
+    let expected = token_digest(token);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    Ok(tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |req: Request<hyper::body::Incoming>| {
+                        let gate = gate.clone();
+                        async move {
+                            let reply = |status: StatusCode, v: Value| {
+                                let mut r =
+                                    Response::new(Full::new(bytes::Bytes::from(v.to_string())));
+                                *r.status_mut() = status;
+                                r.headers_mut().insert(
+                                    hyper::header::CONTENT_TYPE,
+                                    hyper::header::HeaderValue::from_static("application/json"),
+                                );
+                                Ok::<_, std::convert::Infallible>(r)
+                            };
+                            let presented = req
+                                .headers()
+                                .get(hyper::header::AUTHORIZATION)
+                                .and_then(|v| v.to_str().ok())
+                                .and_then(|v| v.strip_prefix("Bearer "))
+                                .map(token_digest);
+                            let ok = presented.is_some_and(|d| {
+                                d.iter()
+                                    .zip(expected.iter())
+                                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                                    == 0
+                            });
+                            if !ok {
+                                return reply(
+                                    StatusCode::UNAUTHORIZED,
+                                    json!({"ok": false, "error": "a valid bearer token is required (--admin-token-file)"}),
+                                );
+                            }
+                            if req.method() != hyper::Method::POST || req.uri().path() != "/admin" {
+                                return reply(
+                                    StatusCode::NOT_FOUND,
+                                    json!({"ok": false, "error": "POST /admin with a JSON request"}),
+                                );
+                            }
+                            let body = match Limited::new(req.into_body(), MAX_REQUEST as usize)
+                                .collect()
+                                .await
+                            {
+                                Ok(b) => b.to_bytes(),
+                                Err(e) => {
+                                    return reply(
+                                        StatusCode::BAD_REQUEST,
+                                        json!({"ok": false, "error": e.to_string()}),
+                                    );
+                                }
+                            };
+                            let line = String::from_utf8_lossy(&body);
+                            reply(StatusCode::OK, handle(&gate, &line).await)
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    }))
+}
+
+/// Reads the admin token from `path`, creating it (mode 0600, 256 random bits in hex)
+/// when it does not exist.
+pub fn load_or_create_token(path: &Path) -> std::io::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => {
+            let t = t.trim().to_string();
+            if t.len() < 32 {
+                return Err(std::io::Error::other(format!(
+                    "{}: the admin token must be at least 32 characters",
+                    path.display()
+                )));
+            }
+            Ok(t)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut raw = [0u8; 32];
+            getrandom::fill(&mut raw).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let token = warden_ledger::hmac::hex(&raw);
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)?;
+            writeln!(f, "{token}")?;
+            f.sync_all()?;
+            Ok(token)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Sends one request to a running proxy's HTTP admin endpoint (`http://127.0.0.1:PORT`).
+pub async fn request_http(url: &str, token: &str, req: &Value) -> std::io::Result<Value> {
+    let url = format!("{}/admin", url.trim_end_matches('/'));
+    let body = serde_json::to_vec(req).map_err(std::io::Error::other)?;
+    let (status, reply) = crate::webhook::post_json(&url, Some(token), &body)
+        .await
+        .map_err(std::io::Error::other)?;
+    let v: Value = serde_json::from_slice(&reply)
+        .map_err(|e| std::io::Error::other(format!("HTTP {status}, not a JSON answer: {e}")))?;
+    Ok(v)
+}
 
 /// Binds `path` and serves requests in the background until the returned task is
 /// aborted (it holds the proxy's shared state, so the proxy aborts it to shut down).

@@ -82,6 +82,8 @@ pub(crate) struct InFlight {
     id: Value,
     start: Instant,
     found: Found,
+    /// A `tools/list` request that asked for a later page (`params.cursor`).
+    next_page: bool,
     /// The proxy already answered the client (fenced while in flight).
     pub(crate) answered: bool,
     /// The request has been sent toward the server (a cancel may follow it).
@@ -111,6 +113,8 @@ pub(crate) struct Session {
     pub(crate) principal: Option<String>,
     pub(crate) protocol_version: Mutex<Option<String>>,
     pub(crate) in_flight: Mutex<HashMap<String, InFlight>>,
+    /// The pages of a paginated `tools/list` so far: pins compare the whole list.
+    tool_pages: Mutex<Vec<Value>>,
     pub(crate) limits: Arc<Limits>,
     link: Box<dyn Link>,
 }
@@ -278,6 +282,7 @@ impl Gate {
             principal,
             protocol_version: Mutex::new(None),
             in_flight: Mutex::new(HashMap::new()),
+            tool_pages: Mutex::new(Vec::new()),
             limits,
             link,
         });
@@ -589,6 +594,7 @@ async fn from_client_request(
         id: id.clone(),
         start: Instant::now(),
         found: Found::default(),
+        next_page: method == "tools/list" && value.pointer("/params/cursor").is_some(),
         answered: false,
         forwarded: false,
         waiter: None,
@@ -848,7 +854,7 @@ async fn response(
     let mut out = line;
     if call.method == "tools/list"
         && let Some(result) = value.get_mut("result")
-        && tools_list(gate, session, result).await
+        && tools_list(gate, session, result, call.next_page).await
     {
         out = serde_json::to_vec(&value).unwrap_or(out);
     }
@@ -924,8 +930,11 @@ pub(crate) async fn fail_call(gate: &Gate, session: &Session, key: &str, error_t
 }
 
 /// Learns from a `tools/list` result (annotations, schemas, pins) and filters it to what
-/// the session may call; returns whether it changed.
-async fn tools_list(gate: &Gate, session: &Session, result: &mut Value) -> bool {
+/// the session may call; returns whether it changed. Pins are compared once the last
+/// page of a paginated list is in (a tool on page 2 is not "new", nor one on page 1
+/// "removed", when page 2 arrives); a quarantined tool listed on an earlier page is still
+/// refused when called.
+async fn tools_list(gate: &Gate, session: &Session, result: &mut Value, next_page: bool) -> bool {
     let mut changes = Vec::new();
     if let Some(tools) = result.get("tools").and_then(Value::as_array) {
         {
@@ -938,7 +947,18 @@ async fn tools_list(gate: &Gate, session: &Session, result: &mut Value) -> bool 
         }
         lock(&gate.schemas).learn(tools);
         if gate.policy.pins.enabled {
-            changes = lock(&gate.pins).observe(tools);
+            let more = result.get("nextCursor").is_some_and(|c| !c.is_null());
+            let whole = {
+                let mut pages = lock(&session.tool_pages);
+                if !next_page {
+                    pages.clear();
+                }
+                pages.extend(tools.iter().cloned());
+                (!more).then(|| std::mem::take(&mut *pages))
+            };
+            if let Some(all) = whole {
+                changes = lock(&gate.pins).observe(&all);
+            }
         }
     }
     let mut changed = gate

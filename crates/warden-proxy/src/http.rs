@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -69,7 +68,10 @@ pub struct HttpOptions {
     pub upstream: UpstreamSpec,
     /// Largest request body or SSE event accepted, in bytes.
     pub max_message: usize,
-    pub admin_socket: Option<PathBuf>,
+    /// The admin endpoints (fence, status, ...).
+    pub admin: crate::admin::AdminOptions,
+    /// Sessions no request names for this long are ended (their stdio server stopped).
+    pub session_idle: std::time::Duration,
 }
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -86,6 +88,18 @@ struct FrontSession {
     session: Arc<Session>,
     /// The stdio child behind it (bridge mode).
     child: Option<Arc<ChildLink>>,
+    /// When a request last named it, in seconds since the proxy started.
+    last_used: std::sync::atomic::AtomicU64,
+}
+
+impl FrontSession {
+    fn new(front: &Front, session: Arc<Session>, child: Option<Arc<ChildLink>>) -> FrontSession {
+        FrontSession {
+            session,
+            child,
+            last_used: front.now_secs().into(),
+        }
+    }
 }
 
 struct Front {
@@ -98,6 +112,35 @@ struct Front {
     max: usize,
     /// Listening on a loopback address: only loopback host names are accepted.
     loopback: bool,
+    started: std::time::Instant,
+}
+
+impl Front {
+    fn now_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Ends the sessions no request has named for `idle` (clients that went away
+    /// without DELETE), so sessions cannot pile up; calls in flight keep theirs alive.
+    async fn expire_idle(&self, idle: std::time::Duration) {
+        let now = self.now_secs();
+        let expired: Vec<FrontSession> = {
+            let mut sessions = lock(&self.sessions);
+            let ids: Vec<String> = sessions
+                .iter()
+                .filter(|(_, f)| {
+                    now.saturating_sub(f.last_used.load(std::sync::atomic::Ordering::Relaxed))
+                        >= idle.as_secs()
+                        && lock(&f.session.in_flight).is_empty()
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            ids.iter().filter_map(|k| sessions.remove(k)).collect()
+        };
+        for f in expired {
+            end_session(self, &f.session, f.child.as_deref()).await;
+        }
+    }
 }
 
 /// Runs the HTTP proxy until SIGINT or SIGTERM.
@@ -135,16 +178,7 @@ pub async fn run(
         })?;
     let local = listener.local_addr()?;
     eprintln!("warden proxy: listening on http://{local}/ (Streamable HTTP)");
-    let admin =
-        match &opts.admin_socket {
-            Some(path) => Some(crate::admin::serve(path, gate.clone()).map_err(|source| {
-                ProxyError::Admin {
-                    path: path.display().to_string(),
-                    source,
-                }
-            })?),
-            None => None,
-        };
+    let admin = crate::admin::start(&opts.admin, &gate).await?;
     let front = Arc::new(Front {
         gate: gate.clone(),
         upstream,
@@ -152,7 +186,22 @@ pub async fn run(
         stateless: Mutex::new(HashMap::new()),
         max: opts.max_message,
         loopback: local.ip().is_loopback(),
+        started: std::time::Instant::now(),
     });
+    let reaper = {
+        let front = front.clone();
+        let idle = opts.session_idle;
+        tokio::spawn(async move {
+            let every = (idle / 4).clamp(
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(60),
+            );
+            loop {
+                tokio::time::sleep(every).await;
+                front.expire_idle(idle).await;
+            }
+        })
+    };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         tokio::select! {
@@ -182,9 +231,10 @@ pub async fn run(
             _ = term.recv() => break,
         }
     }
-    if let Some(admin) = admin {
-        admin.abort();
-        let _ = admin.await;
+    reaper.abort();
+    for task in admin {
+        task.abort();
+        let _ = task.await;
     }
     let sessions: Vec<FrontSession> = lock(&front.sessions).drain().map(|(_, s)| s).collect();
     for s in sessions {
@@ -428,12 +478,18 @@ enum Resolved {
     New(Arc<Session>, Option<Arc<ChildLink>>, Option<Arc<HttpLink>>),
     /// One request of a stateless client: ends with its response.
     Request(Arc<Session>),
+    /// A session id the upstream issued before the proxy started: kept if the upstream
+    /// accepts the request, forgotten otherwise (so made-up ids cannot fill memory).
+    Adopted(Arc<Session>, String),
 }
 
 impl Resolved {
     fn session(&self) -> &Arc<Session> {
         match self {
-            Resolved::Known(s) | Resolved::New(s, ..) | Resolved::Request(s) => s,
+            Resolved::Known(s)
+            | Resolved::New(s, ..)
+            | Resolved::Request(s)
+            | Resolved::Adopted(s, ..) => s,
         }
     }
 }
@@ -457,8 +513,23 @@ async fn resolve(
 ) -> Result<Resolved, Response<Body>> {
     let gate = &front.gate;
     if let Some(id) = header_str(headers, SESSION) {
-        if let Some(s) = lock(&front.sessions).get(id) {
-            return Ok(Resolved::Known(s.session.clone()));
+        let known = lock(&front.sessions).get(id).map(|s| {
+            s.last_used
+                .store(front.now_secs(), std::sync::atomic::Ordering::Relaxed);
+            s.session.clone()
+        });
+        if let Some(session) = known {
+            // A session id is not a credential: presenting another principal's id
+            // must not lend its scope.
+            if session.principal != principal {
+                return Err(rpc_error(
+                    StatusCode::FORBIDDEN,
+                    value.get("id").unwrap_or(&Value::Null),
+                    code::REFUSED,
+                    "this session belongs to another principal",
+                ));
+            }
+            return Ok(Resolved::Known(session));
         }
         return match &front.upstream {
             // The proxy issued the ids here: an unknown one is an ended session.
@@ -476,16 +547,8 @@ async fn resolve(
                     uri.clone(),
                     Some(id.to_string()),
                 ));
-                let session =
-                    gate.open_session("tcp", Some(peer), principal, Box::new(link.clone()));
-                lock(&front.sessions).insert(
-                    id.to_string(),
-                    FrontSession {
-                        session: session.clone(),
-                        child: None,
-                    },
-                );
-                Ok(Resolved::Known(session))
+                let session = gate.open_session("tcp", Some(peer), principal, Box::new(link));
+                Ok(Resolved::Adopted(session, id.to_string()))
             }
         };
     }
@@ -516,31 +579,46 @@ async fn resolve(
             }
         };
     }
-    if let Upstream::Command(_) = front.upstream {
-        return Err(rpc_error(
+    match &front.upstream {
+        Upstream::Command(_) => Err(rpc_error(
             StatusCode::BAD_REQUEST,
             value.get("id").unwrap_or(&Value::Null),
             code::INVALID_REQUEST,
             "Mcp-Session-Id header required (send initialize first); stateless requests need an HTTP upstream",
-        ));
+        )),
+        Upstream::Http { client, uri } => Ok(Resolved::Request(
+            stateless_request(front, client, uri, peer, principal).await,
+        )),
     }
-    Ok(Resolved::Request(stateless_request(front, peer, principal)))
 }
+
+/// Stateless clients remembered at most (their ids and limits); past it the oldest
+/// idle one is forgotten, so a client spraying addresses cannot grow memory.
+const MAX_STATELESS_CLIENTS: usize = 10_000;
 
 /// A session for one stateless request. Requests of one client (its principal, or its
 /// address) share an id and limits, kept by an anchor session that `status` lists and
 /// `revoke-session` accepts; each request has its own in-flight table, so two clients
 /// behind one address may both use id 1.
-fn stateless_request(front: &Arc<Front>, peer: IpAddr, principal: Option<String>) -> Arc<Session> {
-    let Upstream::Http { client, uri } = &front.upstream else {
-        unreachable!("only HTTP upstreams take stateless requests")
-    };
+async fn stateless_request(
+    front: &Arc<Front>,
+    client: &HttpClient,
+    uri: &Uri,
+    peer: IpAddr,
+    principal: Option<String>,
+) -> Arc<Session> {
     let key = principal
         .clone()
         .map_or_else(|| format!("addr:{peer}"), |p| format!("principal:{p}"));
-    let anchor = {
+    let (anchor, evicted) = {
         let mut stateless = lock(&front.stateless);
-        stateless
+        let mut evicted = None;
+        if stateless.len() >= MAX_STATELESS_CLIENTS && !stateless.contains_key(&key) {
+            // Arbitrary but cheap; requests in flight keep their own sessions.
+            let victim = stateless.keys().next().cloned();
+            evicted = victim.and_then(|k| stateless.remove(&k));
+        }
+        let anchor = stateless
             .entry(key)
             .or_insert_with(|| {
                 let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
@@ -548,8 +626,12 @@ fn stateless_request(front: &Arc<Front>, peer: IpAddr, principal: Option<String>
                     .gate
                     .open_session("tcp", Some(peer), principal.clone(), Box::new(link))
             })
-            .clone()
+            .clone();
+        (anchor, evicted)
     };
+    if let Some(old) = evicted {
+        front.gate.close_session(&old, "forgotten").await;
+    }
     let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
     front.gate.open_session_as(
         anchor.id.clone(),
@@ -592,6 +674,8 @@ async fn post(
         let id = value.get("id").cloned().unwrap_or(Value::Null);
         return rpc_error(StatusCode::BAD_REQUEST, &id, HEADER_MISMATCH, &reason);
     }
+    // Errors the proxy makes for this request answer its id.
+    let request_id = value.get("id").cloned().unwrap_or(Value::Null);
     let verdict = gate::from_client(&front.gate, &session, value, bytes.to_vec()).await;
     let (body, call) = match verdict {
         Verdict::Reply(bytes) => {
@@ -614,6 +698,7 @@ async fn post(
                 Resolved::New(_, _, link) => (link.clone(), EndAfter::ResponseWithoutSession),
                 Resolved::Known(_) => (None, EndAfter::Never),
                 Resolved::Request(_) => (None, EndAfter::Response),
+                Resolved::Adopted(..) => (None, EndAfter::Never),
             };
             let resp = forward_http(
                 front,
@@ -623,6 +708,7 @@ async fn post(
                 &session,
                 body,
                 call,
+                &request_id,
                 end,
             )
             .await;
@@ -637,18 +723,35 @@ async fn post(
                 *lock(&link.session_id) = Some(id.to_string());
                 lock(&front.sessions).insert(
                     id.to_string(),
-                    FrontSession {
-                        session: session.clone(),
-                        child: None,
-                    },
+                    FrontSession::new(front, session.clone(), None),
                 );
+            }
+            match &resolved {
+                // Kept only once the upstream accepted it.
+                Resolved::Adopted(_, id) if resp.status().is_success() => {
+                    lock(&front.sessions)
+                        .insert(id.clone(), FrontSession::new(front, session.clone(), None));
+                }
+                Resolved::Adopted(..) => end_session(front, &session, None).await,
+                // The upstream no longer knows the session (404): forget it too. (Some
+                // servers answer 400 instead; the idle expiry collects those.)
+                Resolved::Known(_)
+                    if resp.status() == StatusCode::NOT_FOUND
+                        && lock(&session.in_flight).is_empty() =>
+                {
+                    if let Some(id) = header_str(&parts.headers, SESSION) {
+                        lock(&front.sessions).remove(id);
+                    }
+                    end_session(front, &session, None).await;
+                }
+                _ => {}
             }
             resp
         }
         Upstream::Command(_) => {
             let child = match &resolved {
                 Resolved::New(_, child, _) => child.clone(),
-                Resolved::Request(_) => None,
+                Resolved::Request(_) | Resolved::Adopted(..) => None,
                 Resolved::Known(s) => lock(&front.sessions)
                     .values()
                     .find(|f| Arc::ptr_eq(&f.session, s))
@@ -662,19 +765,20 @@ async fn post(
                     "unknown or ended session",
                 );
             };
-            let mut resp = forward_child(&child, &session, body, call).await;
+            let mut resp = forward_child(&child, &session, body, call, &request_id).await;
+            // The server of this session has exited: forget the session.
+            if resp.status() == StatusCode::NOT_FOUND
+                && let Some(id) = header_str(&parts.headers, SESSION)
+            {
+                lock(&front.sessions).remove(id);
+            }
             if let Resolved::New(..) = resolved {
                 let id = format!("{}{}", gate::new_id(), gate::new_id());
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     resp.headers_mut().insert(SESSION, v);
                 }
-                lock(&front.sessions).insert(
-                    id,
-                    FrontSession {
-                        session: session.clone(),
-                        child: Some(child),
-                    },
-                );
+                lock(&front.sessions)
+                    .insert(id, FrontSession::new(front, session.clone(), Some(child)));
             }
             resp
         }
@@ -745,9 +849,10 @@ async fn forward_http(
     session: &Arc<Session>,
     body: Vec<u8>,
     call: Option<String>,
+    id: &Value,
     end: EndAfter,
 ) -> Response<Body> {
-    let resp = forward_http_inner(front, client, uri, headers, session, body, call, end).await;
+    let resp = forward_http_inner(front, client, uri, headers, session, body, call, id, end).await;
     // Ended here unless an SSE relay still carries the response (it ends it then).
     let relayed = resp
         .headers()
@@ -782,6 +887,7 @@ async fn forward_http_inner(
     session: &Arc<Session>,
     body: Vec<u8>,
     call: Option<String>,
+    id: &Value,
     end: EndAfter,
 ) -> Response<Body> {
     let gate = &front.gate;
@@ -789,12 +895,14 @@ async fn forward_http_inner(
     if let Some(key) = &call {
         waiter = session.wait_for_answer(key);
         if !session.mark_forwarded(key) {
-            return fenced_reply(key);
+            return fenced_reply(id);
         }
     }
     let req = match upstream_request(uri, Method::POST, headers, Bytes::from(body)) {
         Ok(r) => r,
-        Err(e) => return upstream_failed(front, session, call.as_deref(), "bad_request", &e).await,
+        Err(e) => {
+            return upstream_failed(front, session, call.as_deref(), id, "bad_request", &e).await;
+        }
     };
     let sent = client.request(req);
     let upstream = match &mut waiter {
@@ -813,6 +921,7 @@ async fn forward_http_inner(
                 front,
                 session,
                 call.as_deref(),
+                id,
                 "upstream_unreachable",
                 &e.to_string(),
             )
@@ -842,7 +951,7 @@ async fn forward_http_inner(
     let bytes = match read_upstream(body, front.max).await {
         Ok(b) => b,
         Err(e) => {
-            return upstream_failed(front, session, call.as_deref(), "upstream_body", &e).await;
+            return upstream_failed(front, session, call.as_deref(), id, "upstream_body", &e).await;
         }
     };
     if content_type.starts_with("application/json") && !bytes.is_empty() {
@@ -877,11 +986,10 @@ async fn read_upstream(body: Incoming, max: usize) -> Result<Bytes, String> {
 }
 
 /// The answer to a call the fence stopped before it was sent.
-fn fenced_reply(key: &str) -> Response<Body> {
-    let _ = key;
+fn fenced_reply(id: &Value) -> Response<Body> {
     rpc_error(
         StatusCode::OK,
-        &Value::Null,
+        id,
         code::REFUSED,
         "cancelled by warden proxy: fenced by the operator",
     )
@@ -891,6 +999,7 @@ async fn upstream_failed(
     front: &Front,
     session: &Session,
     call: Option<&str>,
+    id: &Value,
     error_type: &str,
     detail: &str,
 ) -> Response<Body> {
@@ -899,7 +1008,7 @@ async fn upstream_failed(
     }
     rpc_error(
         StatusCode::BAD_GATEWAY,
-        &Value::Null,
+        id,
         code::UPSTREAM_GONE,
         &format!("the MCP server could not be reached: {detail}"),
     )
@@ -1113,7 +1222,15 @@ async fn get(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
                 match upstream_request(uri, Method::GET, &parts.headers, Bytes::new()) {
                     Ok(r) => r,
                     Err(e) => {
-                        return upstream_failed(front, &session, None, "bad_request", &e).await;
+                        return upstream_failed(
+                            front,
+                            &session,
+                            None,
+                            &Value::Null,
+                            "bad_request",
+                            &e,
+                        )
+                        .await;
                     }
                 };
             let upstream = match client.request(upstream_req).await {
@@ -1123,6 +1240,7 @@ async fn get(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
                         front,
                         &session,
                         None,
+                        &Value::Null,
                         "upstream_unreachable",
                         &e.to_string(),
                     )
@@ -1397,11 +1515,12 @@ async fn forward_child(
     session: &Arc<Session>,
     body: Vec<u8>,
     call: Option<String>,
+    id: &Value,
 ) -> Response<Body> {
     let Some(tx) = lock(&child.to_child).clone() else {
         return rpc_error(
             StatusCode::NOT_FOUND,
-            &Value::Null,
+            id,
             code::UPSTREAM_GONE,
             "the MCP server of this session has exited",
         );
@@ -1415,7 +1534,7 @@ async fn forward_child(
     let waiter = session.wait_for_answer(&key);
     if !session.mark_forwarded(&key) {
         lock(&child.pending).remove(&key);
-        return fenced_reply(&key);
+        return fenced_reply(id);
     }
     if tx.send(body).await.is_err() {
         lock(&child.pending).remove(&key);
@@ -1432,7 +1551,7 @@ async fn forward_child(
         Some(bytes) => json_response(StatusCode::OK, bytes),
         None => rpc_error(
             StatusCode::OK,
-            &Value::Null,
+            id,
             code::UPSTREAM_GONE,
             "the MCP server exited before answering",
         ),

@@ -45,6 +45,10 @@ pub struct Scope {
     pub allow: Option<Vec<String>>,
     #[serde(default)]
     pub deny: Vec<String>,
+    /// Destructive tools this principal may call although `[tools] deny_destructive`
+    /// refuses them to everyone else.
+    #[serde(default)]
+    pub allow_destructive: Vec<String>,
 }
 
 /// `[rate]`: token buckets per session (all tools) and per session and tool. Zero is off.
@@ -275,8 +279,15 @@ impl Policy {
                 }
             }
         }
+        let allowed_for_principal = principal.is_some_and(|who| {
+            self.scopes
+                .iter()
+                .filter(|s| s.principal == who)
+                .any(|s| s.allow_destructive.iter().any(|p| matches(p, tool)))
+        });
         if destructive
             && self.tools.deny_destructive
+            && !allowed_for_principal
             && !self
                 .tools
                 .allow_destructive
@@ -364,6 +375,12 @@ mod tests {
         );
         let mut list = json!({"tools": [{"name": "get-x"}, {"name": "rm"}]});
         assert!(p.filter_tools_list(&mut list, Some("bot")));
+        let d = policy(
+            "[tools]\ndeny_destructive = true\n[[scopes]]\nprincipal = \"ops\"\nallow_destructive = [\"drop-*\"]\n",
+        );
+        assert!(d.check_tool("drop-table", true, None).is_err());
+        assert!(d.check_tool("drop-table", true, Some("ops")).is_ok());
+        assert!(d.check_tool("drop-table", true, Some("bot")).is_err());
         assert_eq!(list, json!({"tools": [{"name": "get-x"}]}));
     }
 

@@ -4,7 +4,6 @@
 //! proxy changes it, e.g. a filtered `tools/list`); each message is parsed once; queues
 //! are bounded so a slow reader pushes back on the writer.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
@@ -31,8 +30,8 @@ pub struct Options {
     pub command: Vec<String>,
     /// Largest message accepted, in bytes (a line of JSON).
     pub max_message: usize,
-    /// The admin socket (fence, status), if any.
-    pub admin_socket: Option<PathBuf>,
+    /// The admin endpoints (fence, status, ...).
+    pub admin: crate::admin::AdminOptions,
     /// Who the client is, when the operator says so (`--principal`); stdio has no
     /// authentication of its own.
     pub principal: Option<String>,
@@ -222,16 +221,7 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
     );
     let client_writer = tokio::spawn(pump(client_rx, tokio::io::stdout()));
     let server_writer = tokio::spawn(pump(server_rx, child_in));
-    let admin =
-        match &opts.admin_socket {
-            Some(path) => Some(crate::admin::serve(path, gate.clone()).map_err(|source| {
-                ProxyError::Admin {
-                    path: path.display().to_string(),
-                    source,
-                }
-            })?),
-            None => None,
-        };
+    let admin = crate::admin::start(&opts.admin, &gate).await?;
     let max = opts.max_message;
     let mut upstream = {
         let (gate, session, to_client) = (gate.clone(), session.clone(), to_client.clone());
@@ -335,9 +325,9 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
     gate.remove_child(child.id());
     // The admin task holds the gate (and so the session's queues): stop it, so the
     // queues close and the writers flush what is left and end.
-    if let Some(admin) = admin {
-        admin.abort();
-        let _ = admin.await;
+    for task in admin {
+        task.abort();
+        let _ = task.await;
     }
     downstream.abort();
     gate.close_session(&session, "the proxy is shutting down")

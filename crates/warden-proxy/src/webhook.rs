@@ -47,6 +47,23 @@ fn split(url: &str) -> Result<(String, String), String> {
 }
 
 async fn post(url: &str, alert: &Value) -> Result<(), String> {
+    let body = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
+    let (status, _) = post_json(url, None, &body).await?;
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("answered HTTP {status}"))
+    }
+}
+
+/// POSTs a JSON body to an `http://` URL over one connection (`Connection: close`);
+/// returns the status and the body (read to the end, at most 1 MiB). Small on purpose:
+/// the webhook and the admin client need nothing more.
+pub(crate) async fn post_json(
+    url: &str,
+    bearer: Option<&str>,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>), String> {
     let (authority, path) = split(url)?;
     let addr = if authority
         .rsplit_once(':')
@@ -57,31 +74,35 @@ async fn post(url: &str, alert: &Value) -> Result<(), String> {
     } else {
         format!("{authority}:80")
     };
-    let body = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
     let mut stream = tokio::net::TcpStream::connect(&addr)
         .await
         .map_err(|e| format!("cannot connect: {e}"))?;
+    let auth = bearer.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: warden-proxy\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: warden-proxy\r\n{auth}Connection: close\r\n\r\n",
         body.len()
     );
     stream
         .write_all(head.as_bytes())
         .await
         .map_err(|e| e.to_string())?;
-    stream.write_all(&body).await.map_err(|e| e.to_string())?;
-    // Only the status line matters.
-    let mut buf = [0u8; 64];
-    let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
-    let status = std::str::from_utf8(&buf[..n])
+    stream.write_all(body).await.map_err(|e| e.to_string())?;
+    let mut reply = Vec::new();
+    (&mut stream)
+        .take(1 << 20)
+        .read_to_end(&mut reply)
+        .await
+        .map_err(|e| e.to_string())?;
+    let text_end = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| "no HTTP response".to_string())?;
+    let status = std::str::from_utf8(&reply[..text_end])
         .ok()
         .and_then(|s| s.split(' ').nth(1))
-        .unwrap_or("");
-    if status.starts_with('2') {
-        Ok(())
-    } else {
-        Err(format!("answered `{status}`"))
-    }
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| "no HTTP status line".to_string())?;
+    Ok((status, reply[text_end + 4..].to_vec()))
 }
 
 #[cfg(test)]
@@ -116,7 +137,7 @@ mod tests {
                 }
                 got.extend_from_slice(&buf[..n]);
             }
-            s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+            s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
                 .await
                 .expect("write");
             String::from_utf8(got).expect("utf8")

@@ -31,6 +31,14 @@ pub struct ProxyArgs {
     /// Admin socket (default: LEDGER/proxy.sock).
     #[arg(long)]
     admin_socket: Option<PathBuf>,
+    /// Also serve the admin requests over HTTP on this loopback address (e.g.
+    /// 127.0.0.1:9901), authenticated by the token in --admin-token-file.
+    #[arg(long)]
+    admin_listen: Option<std::net::SocketAddr>,
+    /// The HTTP admin bearer token (default: LEDGER/admin.token, created with 256 random
+    /// bits, mode 0600, if missing).
+    #[arg(long)]
+    admin_token_file: Option<PathBuf>,
     /// Largest JSON-RPC message accepted, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_message: usize,
@@ -51,6 +59,10 @@ pub struct ProxyArgs {
     /// The Streamable HTTP server to front (with --listen), e.g. http://127.0.0.1:3001/mcp.
     #[arg(long, requires = "listen")]
     upstream: Option<String>,
+    /// HTTP: end sessions no request has named for this many seconds (clients that left
+    /// without DELETE); their stdio servers are stopped.
+    #[arg(long, default_value_t = 1800)]
+    session_idle_secs: u64,
     /// Who the stdio client is, for per-principal scopes in the policy (HTTP clients are
     /// identified by their bearer token instead).
     #[arg(long)]
@@ -58,6 +70,43 @@ pub struct ProxyArgs {
     /// The MCP server to run, after `--`.
     #[arg(last = true)]
     server: Vec<String>,
+}
+
+/// How the admin commands reach a running proxy.
+#[derive(Args)]
+struct AdminTarget {
+    /// The proxy's admin socket (LEDGER/proxy.sock by default when the proxy started).
+    #[arg(long, required_unless_present = "admin_url")]
+    admin_socket: Option<PathBuf>,
+    /// The proxy's HTTP admin endpoint instead, e.g. http://127.0.0.1:9901.
+    #[arg(long, requires = "admin_token_file", conflicts_with = "admin_socket")]
+    admin_url: Option<String>,
+    /// The file holding the HTTP admin token.
+    #[arg(long)]
+    admin_token_file: Option<PathBuf>,
+}
+
+impl AdminTarget {
+    fn describe(&self) -> String {
+        match (&self.admin_url, &self.admin_socket) {
+            (Some(u), _) => u.clone(),
+            (None, Some(p)) => p.display().to_string(),
+            (None, None) => "(none)".into(),
+        }
+    }
+
+    async fn send(&self, req: &serde_json::Value) -> std::io::Result<serde_json::Value> {
+        match (&self.admin_url, &self.admin_token_file, &self.admin_socket) {
+            (Some(url), Some(file), _) => {
+                let token = std::fs::read_to_string(file)?;
+                admin::request_http(url, token.trim(), req).await
+            }
+            (_, _, Some(path)) => admin::request(path, req).await,
+            _ => Err(std::io::Error::other(
+                "give --admin-socket PATH, or --admin-url URL with --admin-token-file FILE",
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -71,8 +120,8 @@ enum ProxyCommand {
     /// Refuse new tool calls (all, or the given tools or sessions) and cancel those in
     /// flight; the server keeps running for forensics.
     Fence {
-        #[arg(long)]
-        admin_socket: PathBuf,
+        #[command(flatten)]
+        admin: AdminTarget,
         /// Fence only this tool; repeatable (default: the whole server).
         #[arg(long)]
         tool: Vec<String>,
@@ -88,8 +137,8 @@ enum ProxyCommand {
     },
     /// Refuse everything a session sends from its next message on.
     RevokeSession {
-        #[arg(long)]
-        admin_socket: PathBuf,
+        #[command(flatten)]
+        admin: AdminTarget,
         /// The session id (from `status` or the ledger's session_id).
         #[arg(long)]
         session: String,
@@ -98,8 +147,8 @@ enum ProxyCommand {
     },
     /// Refuse clients from an address or CIDR block (HTTP), from their next request on.
     Block {
-        #[arg(long)]
-        admin_socket: PathBuf,
+        #[command(flatten)]
+        admin: AdminTarget,
         /// An IP address or CIDR block, e.g. 203.0.113.0/24.
         address: String,
         #[arg(long, default_value = "incident response")]
@@ -107,23 +156,23 @@ enum ProxyCommand {
     },
     /// Lift a block.
     Unblock {
-        #[arg(long)]
-        admin_socket: PathBuf,
+        #[command(flatten)]
+        admin: AdminTarget,
         address: String,
         #[arg(long, default_value = "incident response")]
         reason: String,
     },
     /// Lift the fence.
     Unfence {
-        #[arg(long)]
-        admin_socket: PathBuf,
+        #[command(flatten)]
+        admin: AdminTarget,
         #[arg(long, default_value = "incident response")]
         reason: String,
     },
     /// Accept a quarantined tool's new definition (pins it).
     Approve {
-        #[arg(long)]
-        admin_socket: PathBuf,
+        #[command(flatten)]
+        admin: AdminTarget,
         #[arg(long)]
         tool: String,
         #[arg(long, default_value = "reviewed")]
@@ -131,8 +180,8 @@ enum ProxyCommand {
     },
     /// Show the proxy's state.
     Status {
-        #[arg(long)]
-        admin_socket: PathBuf,
+        #[command(flatten)]
+        admin: AdminTarget,
     },
 }
 
@@ -170,60 +219,60 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 pub fn run(a: ProxyArgs) -> Result<ExitCode> {
     if let Some(cmd) = a.command {
-        let (socket, req) = match cmd {
+        let (target, req) = match cmd {
             ProxyCommand::Fence {
-                admin_socket,
+                admin,
                 tool,
                 session,
                 freeze,
                 reason,
             } => (
-                admin_socket,
+                admin,
                 json!({"op": "fence", "tools": tool, "sessions": session, "freeze": freeze, "reason": reason}),
             ),
             ProxyCommand::RevokeSession {
-                admin_socket,
+                admin,
                 session,
                 reason,
             } => (
-                admin_socket,
+                admin,
                 json!({"op": "revoke-session", "session": session, "reason": reason}),
             ),
             ProxyCommand::Block {
-                admin_socket,
+                admin,
                 address,
                 reason,
             } => (
-                admin_socket,
+                admin,
                 json!({"op": "block", "address": address, "reason": reason}),
             ),
             ProxyCommand::Unblock {
-                admin_socket,
+                admin,
                 address,
                 reason,
             } => (
-                admin_socket,
+                admin,
                 json!({"op": "unblock", "address": address, "reason": reason}),
             ),
-            ProxyCommand::Unfence {
-                admin_socket,
-                reason,
-            } => (admin_socket, json!({"op": "unfence", "reason": reason})),
+            ProxyCommand::Unfence { admin, reason } => {
+                (admin, json!({"op": "unfence", "reason": reason}))
+            }
             ProxyCommand::Approve {
-                admin_socket,
+                admin,
                 tool,
                 reason,
             } => (
-                admin_socket,
+                admin,
                 json!({"op": "approve", "tool": tool, "reason": reason}),
             ),
-            ProxyCommand::Status { admin_socket } => (admin_socket, json!({"op": "status"})),
+            ProxyCommand::Status { admin } => (admin, json!({"op": "status"})),
         };
-        let reply = runtime()?
-            .block_on(admin::request(&socket, &req))
-            .with_context(|| {
-                format!("cannot reach the proxy's admin socket {}", socket.display())
-            })?;
+        let reply = runtime()?.block_on(target.send(&req)).with_context(|| {
+            format!(
+                "cannot reach the proxy's admin endpoint {}",
+                target.describe()
+            )
+        })?;
         println!("{}", serde_json::to_string_pretty(&reply)?);
         return Ok(if reply["ok"] == json!(true) {
             ExitCode::SUCCESS
@@ -259,10 +308,24 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
         pins: Some(a.pins.unwrap_or_else(|| ledger_dir.join("tool-pins.json"))),
         alerts: a.alerts,
     };
-    let admin_socket = Some(
-        a.admin_socket
-            .unwrap_or_else(|| ledger_dir.join("proxy.sock")),
-    );
+    let http_admin = match a.admin_listen {
+        Some(addr) => {
+            let file = a
+                .admin_token_file
+                .unwrap_or_else(|| ledger_dir.join("admin.token"));
+            let token = admin::load_or_create_token(&file)
+                .with_context(|| format!("admin token file {}", file.display()))?;
+            Some((addr, token))
+        }
+        None => None,
+    };
+    let admin = admin::AdminOptions {
+        socket: Some(
+            a.admin_socket
+                .unwrap_or_else(|| ledger_dir.join("proxy.sock")),
+        ),
+        http: http_admin,
+    };
     let rt = runtime()?;
     let result = match a.listen {
         Some(listen) => {
@@ -274,7 +337,8 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
                 listen,
                 upstream,
                 max_message: a.max_message,
-                admin_socket,
+                admin,
+                session_idle: std::time::Duration::from_secs(a.session_idle_secs.max(1)),
             };
             rt.block_on(http::run(opts, gate, audit))
         }
@@ -282,7 +346,7 @@ pub fn run(a: ProxyArgs) -> Result<ExitCode> {
             let opts = stdio::Options {
                 command: a.server,
                 max_message: a.max_message,
-                admin_socket,
+                admin,
                 principal: a.principal,
             };
             rt.block_on(stdio::run(opts, gate, audit))

@@ -223,3 +223,34 @@ fn a_crashing_server_fails_calls_cleanly_and_they_are_recorded() {
     });
     assert!(intent && failed, "{recs:#?}");
 }
+
+#[test]
+fn a_paginated_tool_list_is_pinned_whole() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    let mut p = Proxy::start(&ledger, "paged", &[]);
+    p.send(json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
+    assert_eq!(p.recv()["result"]["nextCursor"], "p2");
+    p.send(json!({"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":"p2"}}));
+    assert_eq!(p.recv()["result"]["tools"][0]["name"], "second");
+    // Pinned with the first page on first sight, the tool on page 2 is not "new".
+    p.send(json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"second","arguments":{}}}));
+    let r = p.recv();
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    // Listing again: page 1 alone does not make `second` "removed".
+    p.send(json!({"jsonrpc":"2.0","id":4,"method":"tools/list"}));
+    p.recv();
+    p.send(json!({"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"cursor":"p2"}}));
+    p.recv();
+    assert_eq!(p.finish(), Some(0));
+    let recs = records(&ledger);
+    assert!(
+        !recs.iter().any(|r| r["kind"] == "alert.tool_pin"),
+        "{recs:#?}"
+    );
+    let pins: Value = serde_json::from_str(
+        &std::fs::read_to_string(ledger.join("tool-pins.json")).expect("pins"),
+    )
+    .expect("json");
+    assert!(pins.to_string().contains("second"), "{pins}");
+}

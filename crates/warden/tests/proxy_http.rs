@@ -423,7 +423,13 @@ fn revoke_block_and_fence_take_effect_on_the_next_message() {
     let ledger = root.path().join("ledger");
     let key = init_ledger(&ledger);
     let (_everything, up) = everything_http(&parts);
-    let (px, port) = proxy(&ledger, &[], &["--upstream".into(), url(up)]);
+    let admin_port = free_port();
+    let admin_addr = format!("127.0.0.1:{admin_port}");
+    let (px, port) = proxy(
+        &ledger,
+        &["--admin-listen", &admin_addr],
+        &["--upstream".into(), url(up)],
+    );
 
     let s1 = open_session(port);
     let (status, answer) = echo(port, &s1, 1);
@@ -437,6 +443,28 @@ fn revoke_block_and_fence_take_effect_on_the_next_message() {
     assert_eq!(sessions.len(), 1, "{status_reply:#}");
     let session_id = sessions[0]["id"].as_str().expect("id").to_string();
     assert_eq!(sessions[0]["client_address"], "127.0.0.1");
+
+    // The loopback HTTP admin endpoint answers the same, with the token only.
+    let token_file = ledger.join("admin.token");
+    let over_http = |token_file: &Path| -> Value {
+        let out = Command::new(warden_bin())
+            .args(["proxy", "status", "--admin-url"])
+            .arg(format!("http://{admin_addr}"))
+            .arg("--admin-token-file")
+            .arg(token_file)
+            .output()
+            .expect("status");
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        over_http(&token_file)["status"]["sessions"][0]["id"],
+        session_id
+    );
+    let wrong = root.path().join("wrong.token");
+    std::fs::write(&wrong, "0".repeat(64)).expect("token");
+    let refused = over_http(&wrong);
+    assert_eq!(refused["ok"], json!(false), "{refused}");
+    assert!(refused["status"].is_null());
 
     // Fence one tool: refused; lifted: allowed again.
     assert_eq!(
@@ -654,17 +682,19 @@ fn bearer_principals_get_their_scope_and_rate_limits_apply() {
     init_ledger(&ledger);
     let (_everything, up) = everything_http(&parts);
     // The policy names the principal by its token's SHA-256: it holds no usable credential.
-    let token_hash = {
+    let hash = |token: &[u8]| {
         use sha2::Digest as _;
-        let d = sha2::Sha256::digest(b"bot-token");
+        let d = sha2::Sha256::digest(token);
         d.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
+    let (token_hash, other_hash) = (hash(b"bot-token"), hash(b"other-token"));
     let policy = root.path().join("policy.toml");
     std::fs::write(
         &policy,
         format!(
             "[auth]\nrequire = true\n[[auth.principals]]\nname = \"ci-bot\"\n\
              token_sha256 = \"{token_hash}\"\n\
+             [[auth.principals]]\nname = \"other\"\ntoken_sha256 = \"{other_hash}\"\n\
              [[scopes]]\nprincipal = \"ci-bot\"\nallow = [\"get-*\"]\n\
              [rate]\nper_session = 0.5\nburst = 2\n"
         ),
@@ -672,7 +702,12 @@ fn bearer_principals_get_their_scope_and_rate_limits_apply() {
     .expect("policy");
     let (px, port) = proxy(
         &ledger,
-        &["--policy", policy.to_str().expect("utf8")],
+        &[
+            "--policy",
+            policy.to_str().expect("utf8"),
+            "--session-idle-secs",
+            "2",
+        ],
         &["--upstream".into(), url(up)],
     );
     let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
@@ -741,6 +776,27 @@ fn bearer_principals_get_their_scope_and_rate_limits_apply() {
             .contains("rate limit"),
         "{limited}"
     );
+    // Another principal presenting this session's id does not get its scope.
+    let other = ("Authorization", "Bearer other-token");
+    let hijack = [ACCEPT, JSON, other, ("Mcp-Session-Id", sid.as_str())];
+    let list = json!({"jsonrpc":"2.0","id":6,"method":"tools/list"});
+    assert_eq!(http(port, "POST", &hijack, &list.to_string()).0, 403);
+    // A session nobody uses is ended after --session-idle-secs.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let st = admin(&ledger, &["status"]);
+        if st["status"]["sessions"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the idle session was not ended: {st}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
     px.terminate();
     let recs = records(&ledger);
     let denied: Vec<&str> = recs
@@ -754,4 +810,43 @@ fn bearer_principals_get_their_scope_and_rate_limits_apply() {
             .filter(|r| r["kind"] == "tool.intent")
             .all(|r| r["attributes"]["principal"] == "ci-bot")
     );
+}
+
+#[test]
+fn a_stdio_server_that_crashes_or_prints_garbage_behind_http() {
+    let Some(parts) = parts() else { return };
+    let fake = parts.client.with_file_name("fake_server.py");
+    for mode in ["garbage", "crash"] {
+        let root = tempfile::tempdir().expect("tempdir");
+        let ledger = root.path().join("ledger");
+        let key = init_ledger(&ledger);
+        let server = [
+            "--".to_string(),
+            "python3".into(),
+            fake.display().to_string(),
+            mode.into(),
+        ];
+        let (px, port) = proxy(&ledger, &[], &server);
+        let sid = open_session(port);
+        let (status, answer) = echo(port, &sid, 7);
+        assert_eq!(status, 200);
+        assert_eq!(answer["id"], 7, "{answer}");
+        if mode == "crash" {
+            assert_eq!(answer["error"]["code"], -32003, "{answer}");
+            // The session is gone with its server: 404, as the protocol says.
+            let (status, _) = echo(port, &sid, 8);
+            assert_eq!(status, 404);
+        } else {
+            assert_eq!(answer["result"]["isError"], false, "{answer}");
+        }
+        px.terminate();
+        assert_eq!(verify(&ledger, &key), 0);
+        let recs = records(&ledger);
+        let result = recs
+            .iter()
+            .find(|r| r["kind"] == "tool.result")
+            .expect("the call is recorded");
+        let expected = if mode == "crash" { "failed" } else { "ok" };
+        assert_eq!(result["result"]["status"], expected, "{result:#}");
+    }
 }

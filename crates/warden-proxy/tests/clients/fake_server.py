@@ -4,6 +4,7 @@ Usage: fake_server.py MODE
   echo     answers initialize, tools/list (one `echo` tool) and tools/call; -32601 otherwise
   garbage  like echo, but writes a non-JSON line and a non-UTF-8 line before each answer
   crash    like echo, but exits with status 3 on the first tools/call without answering
+  paged    like echo, but tools/list has two pages (`echo`, then `second` after cursor p2)
 """
 import json
 import sys
@@ -24,6 +25,12 @@ for raw in sys.stdin.buffer:
     if method == "initialize":
         reply = {"result": {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
                             "serverInfo": {"name": "fake", "version": "1"}}}
+    elif method == "tools/list" and mode == "paged":
+        if msg.get("params", {}).get("cursor") == "p2":
+            reply = {"result": {"tools": [{"name": "second", "inputSchema": {"type": "object"}}]}}
+        else:
+            reply = {"result": {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}],
+                                "nextCursor": "p2"}}
     elif method == "tools/list":
         reply = {"result": {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}}
     elif method == "tools/call":

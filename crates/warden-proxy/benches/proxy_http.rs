@@ -218,6 +218,30 @@ fn init_ledger(warden: &str, dir: &std::path::Path) {
 }
 
 /// Measures one front and prints a line; returns its (p50, p99).
+/// Starts `warden proxy --listen` on a free port with a fresh ledger; `upstream` is
+/// `--upstream URL` or `-- COMMAND`.
+fn warden_proxy(
+    warden: &str,
+    ledger: &std::path::Path,
+    mode: &str,
+    upstream: &[String],
+) -> (Proc, u16) {
+    init_ledger(warden, ledger);
+    let port = free_port();
+    let mut argv = vec![
+        warden.to_string(),
+        "proxy".into(),
+        "--ledger".into(),
+        ledger.display().to_string(),
+        "--commit".into(),
+        mode.into(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+    ];
+    argv.extend_from_slice(upstream);
+    (spawn(&argv, port), port)
+}
+
 fn report(
     name: &str,
     p: &Proc,
@@ -334,23 +358,8 @@ fn main() {
 
     for mode in ["async", "before-forward"] {
         let ledger = root.join(format!("reverse-{mode}"));
-        init_ledger(&warden, &ledger);
-        let port = free_port();
-        let p = spawn(
-            &[
-                warden.clone(),
-                "proxy".into(),
-                "--ledger".into(),
-                ledger.display().to_string(),
-                "--commit".into(),
-                mode.into(),
-                "--listen".into(),
-                format!("127.0.0.1:{port}"),
-                "--upstream".into(),
-                format!("http://127.0.0.1:{up}/mcp"),
-            ],
-            port,
-        );
+        let upstream_url = ["--upstream".into(), format!("http://127.0.0.1:{up}/mcp")];
+        let (p, port) = warden_proxy(&warden, &ledger, mode, &upstream_url);
         report(
             &format!("warden --upstream, {mode}"),
             &p,
@@ -367,23 +376,11 @@ fn main() {
     }
 
     // A stdio server over HTTP: warden and mcp-proxy in front of the same server.
-    let ledger = root.join("bridge");
-    init_ledger(&warden, &ledger);
-    let port = free_port();
-    let p = spawn(
-        &[
-            warden.clone(),
-            "proxy".into(),
-            "--ledger".into(),
-            ledger.display().to_string(),
-            "--commit".into(),
-            "async".into(),
-            "--listen".into(),
-            format!("127.0.0.1:{port}"),
-            "--".into(),
-            echo.clone(),
-        ],
-        port,
+    let (p, port) = warden_proxy(
+        &warden,
+        &root.join("bridge"),
+        "async",
+        &["--".into(), echo.clone()],
     );
     report("warden --listen -- echo_server", &p, port, "/mcp", n, None);
     drop(p);

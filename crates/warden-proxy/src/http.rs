@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -290,8 +289,8 @@ async fn handle(front: &Arc<Front>, peer: IpAddr, req: Request<Incoming>) -> Res
     };
     match *req.method() {
         Method::POST => post(front, peer, principal, req).await,
-        Method::GET => get(front, req).await,
-        Method::DELETE => delete(front, req).await,
+        Method::GET => get(front, principal, req).await,
+        Method::DELETE => delete(front, principal, req).await,
         _ => {
             let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
             r.headers_mut()
@@ -712,6 +711,15 @@ async fn post(
                 end,
             )
             .await;
+            // Ended here unless an SSE relay still carries the response (it ends it then).
+            if !is_event_stream(resp.headers())
+                && ends_with_headers(end, resp.headers(), resp.status())
+            {
+                front
+                    .gate
+                    .close_session(&session, "the request ended")
+                    .await;
+            }
             // The upstream's answer to initialize names the session.
             if let Some(link) = link
                 && let Some(id) = resp
@@ -840,36 +848,13 @@ fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn forward_http(
-    front: &Arc<Front>,
-    client: &HttpClient,
-    uri: &Uri,
-    headers: &HeaderMap,
-    session: &Arc<Session>,
-    body: Vec<u8>,
-    call: Option<String>,
-    id: &Value,
-    end: EndAfter,
-) -> Response<Body> {
-    let resp = forward_http_inner(front, client, uri, headers, session, body, call, id, end).await;
-    // Ended here unless an SSE relay still carries the response (it ends it then).
-    let relayed = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
-    if !relayed && ends(end, &resp) {
-        front.gate.close_session(session, "the request ended").await;
-    }
-    resp
+/// Whether a response is an SSE stream.
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    header_str(headers, "content-type")
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"))
 }
 
 /// Whether the session ends with this response.
-fn ends(end: EndAfter, resp_headers_of: &Response<Body>) -> bool {
-    ends_with_headers(end, resp_headers_of.headers(), resp_headers_of.status())
-}
-
 fn ends_with_headers(end: EndAfter, headers: &HeaderMap, status: StatusCode) -> bool {
     match end {
         EndAfter::Never => false,
@@ -878,8 +863,11 @@ fn ends_with_headers(end: EndAfter, headers: &HeaderMap, status: StatusCode) -> 
     }
 }
 
+/// Forwards a POST to the upstream and relays its answer through the gate. A session
+/// that ends with this response (`end`) is closed here, or by the SSE relay once the
+/// stream is done.
 #[allow(clippy::too_many_arguments)]
-async fn forward_http_inner(
+async fn forward_http(
     front: &Arc<Front>,
     client: &HttpClient,
     uri: &Uri,
@@ -935,7 +923,7 @@ async fn forward_http_inner(
     let mut resp = Response::new(full(Bytes::new()));
     *resp.status_mut() = parts.status;
     copy_response_headers(&parts.headers, resp.headers_mut());
-    if content_type.starts_with("text/event-stream") {
+    if is_event_stream(&parts.headers) {
         let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
         let (gate, session, max) = (gate.clone(), session.clone(), front.max);
         let end_with_stream = ends_with_headers(end, &parts.headers, parts.status);
@@ -1174,24 +1162,26 @@ async fn relay_sse(
     }
 }
 
-async fn get(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
-    let Some(id) = header_str(req.headers(), SESSION).map(str::to_string) else {
+async fn get(
+    front: &Arc<Front>,
+    principal: Option<String>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let id = header_str(req.headers(), SESSION).map(str::to_string);
+    let found = id.as_deref().and_then(|id| {
+        lock(&front.sessions)
+            .get(id)
+            .map(|f| (f.session.clone(), f.child.clone()))
+    });
+    let Some((session, child)) = found else {
         return match &front.upstream {
             Upstream::Http { .. } => passthrough(front, req).await,
-            Upstream::Command(_) => rpc_error(
+            Upstream::Command(_) if id.is_none() => rpc_error(
                 StatusCode::BAD_REQUEST,
                 &Value::Null,
                 code::INVALID_REQUEST,
                 "Mcp-Session-Id header required",
             ),
-        };
-    };
-    let found = lock(&front.sessions)
-        .get(&id)
-        .map(|f| (f.session.clone(), f.child.clone()));
-    let Some((session, child)) = found else {
-        return match &front.upstream {
-            Upstream::Http { .. } => passthrough(front, req).await,
             Upstream::Command(_) => rpc_error(
                 StatusCode::NOT_FOUND,
                 &Value::Null,
@@ -1200,6 +1190,14 @@ async fn get(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
             ),
         };
     };
+    if session.principal != principal {
+        return rpc_error(
+            StatusCode::FORBIDDEN,
+            &Value::Null,
+            code::REFUSED,
+            "this session belongs to another principal",
+        );
+    }
     if let Err(reason) = front.gate.admits(&session) {
         return rpc_error(StatusCode::FORBIDDEN, &Value::Null, code::REFUSED, &reason);
     }
@@ -1251,9 +1249,7 @@ async fn get(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
             let mut resp = Response::new(full(Bytes::new()));
             *resp.status_mut() = parts.status;
             copy_response_headers(&parts.headers, resp.headers_mut());
-            let is_sse = header_str(&parts.headers, "content-type")
-                .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
-            if is_sse {
+            if is_event_stream(&parts.headers) {
                 let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
                 tokio::spawn(relay_sse(
                     front.gate.clone(),
@@ -1306,7 +1302,11 @@ async fn passthrough(front: &Front, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
-async fn delete(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
+async fn delete(
+    front: &Arc<Front>,
+    principal: Option<String>,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let Some(id) = header_str(req.headers(), SESSION).map(str::to_string) else {
         return rpc_error(
             StatusCode::BAD_REQUEST,
@@ -1315,7 +1315,21 @@ async fn delete(front: &Arc<Front>, req: Request<Incoming>) -> Response<Body> {
             "Mcp-Session-Id header required",
         );
     };
-    let removed = lock(&front.sessions).remove(&id);
+    let removed = {
+        let mut sessions = lock(&front.sessions);
+        if sessions
+            .get(&id)
+            .is_some_and(|f| f.session.principal != principal)
+        {
+            return rpc_error(
+                StatusCode::FORBIDDEN,
+                &Value::Null,
+                code::REFUSED,
+                "this session belongs to another principal",
+            );
+        }
+        sessions.remove(&id)
+    };
     let resp = match &front.upstream {
         Upstream::Http { .. } => passthrough(front, req).await,
         Upstream::Command(_) if removed.is_some() => empty(StatusCode::OK),
@@ -1404,27 +1418,7 @@ impl ChildLink {
         gate: Arc<Gate>,
         session: Arc<Session>,
     ) -> Result<(), ProxyError> {
-        let (program, args) = cmd.split_first().ok_or(ProxyError::NoCommand)?;
-        let mut command = tokio::process::Command::new(program);
-        if std::env::var_os(crate::stdio::REEXEC_MARKER).is_some() {
-            command
-                .env_remove(crate::stdio::REEXEC_MARKER)
-                .env_remove("MIMALLOC_ARENA_EAGER_COMMIT");
-        }
-        let mut child = command
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| ProxyError::Spawn {
-                command: cmd.join(" "),
-                source,
-            })?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err(ProxyError::Io(std::io::Error::other("child pipes missing")));
-        };
+        let (mut child, stdin, stdout) = crate::stdio::spawn_server(cmd)?;
         let pid = child.id();
         gate.add_child(pid);
         let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE);

@@ -181,11 +181,19 @@ pub(crate) async fn pump<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Vec<u8>>,
     let _ = w.shutdown().await;
 }
 
-/// Runs the proxy until the client or the server goes away; returns the server's exit
-/// code (or 1 if it was killed by a signal).
-pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<i32, ProxyError> {
-    let (program, args) = opts.command.split_first().ok_or(ProxyError::NoCommand)?;
-    let gate = Gate::new(gate_opts, audit)?;
+/// Starts a stdio server with piped stdin and stdout (stderr is the proxy's), killed
+/// when dropped; the re-exec marker and allocator option stay out of its environment.
+pub(crate) fn spawn_server(
+    cmd: &[String],
+) -> Result<
+    (
+        tokio::process::Child,
+        tokio::process::ChildStdin,
+        tokio::process::ChildStdout,
+    ),
+    ProxyError,
+> {
+    let (program, args) = cmd.split_first().ok_or(ProxyError::NoCommand)?;
     let mut command = tokio::process::Command::new(program);
     if std::env::var_os(REEXEC_MARKER).is_some() {
         command
@@ -200,13 +208,24 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
         .kill_on_drop(true)
         .spawn()
         .map_err(|source| ProxyError::Spawn {
-            command: opts.command.join(" "),
+            command: cmd.join(" "),
             source,
         })?;
-    gate.add_child(child.id());
-    let (Some(child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(ProxyError::Io(std::io::Error::other("child pipes missing")));
     };
+    Ok((child, stdin, stdout))
+}
+
+/// Runs the proxy until the client or the server goes away; returns the server's exit
+/// code (or 1 if it was killed by a signal).
+pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<i32, ProxyError> {
+    if opts.command.is_empty() {
+        return Err(ProxyError::NoCommand);
+    }
+    let gate = Gate::new(gate_opts, audit)?;
+    let (mut child, child_in, child_out) = spawn_server(&opts.command)?;
+    gate.add_child(child.id());
     let (to_client, client_rx) = mpsc::channel::<Vec<u8>>(QUEUE);
     let (to_server, server_rx) = mpsc::channel::<Vec<u8>>(QUEUE);
     let to_server = Arc::new(Mutex::new(Some(to_server)));

@@ -94,7 +94,16 @@ async fn serve_http(
     let expected = token_digest(token);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     Ok(tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors, usually: the lever must survive it.
+                    eprintln!("warden proxy: admin endpoint accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
             let gate = gate.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(
@@ -236,7 +245,15 @@ pub(crate) fn serve(
             use std::os::unix::fs::MetadataExt;
             std::fs::metadata("/proc/self").map(|m| m.uid()).ok()
         };
-        while let Ok((stream, _)) = listener.accept().await {
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    eprintln!("warden proxy: admin socket accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
             let peer_ok = match (stream.peer_cred(), own_uid) {
                 (Ok(cred), Some(uid)) => cred.uid() == uid || cred.uid() == 0,
                 _ => false,

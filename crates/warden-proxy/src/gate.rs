@@ -71,7 +71,7 @@ pub(crate) trait Link: Send + Sync {
     /// Sends a message the proxy made to the client.
     fn to_client(&self, bytes: Vec<u8>);
     /// Sends a message the proxy made to the server, in this session.
-    fn to_server(&self, bytes: Vec<u8>);
+    fn to_server(&self, session: &Session, bytes: Vec<u8>);
 }
 
 /// A request the proxy forwarded and has not seen the answer to.
@@ -108,6 +108,9 @@ pub(crate) struct Session {
     /// Unique per `Session` value, for the gate's registry.
     serial: u64,
     pub(crate) id: String,
+    /// What call ids start with: the session id, plus the request's serial for the
+    /// requests of a stateless client (which may reuse JSON-RPC ids concurrently).
+    call_scope: String,
     transport: &'static str,
     pub(crate) peer: Option<IpAddr>,
     pub(crate) principal: Option<String>,
@@ -258,32 +261,38 @@ impl Gate {
         principal: Option<String>,
         link: Box<dyn Link>,
     ) -> Arc<Session> {
-        self.open_session_as(new_id(), Arc::default(), transport, peer, principal, link)
+        self.open_session_as(new_id(), None, transport, peer, principal, link)
     }
 
-    /// Starts a session under a given id and limits (the requests of one stateless
-    /// client share both).
+    /// Starts a session under a given id; with `shared` limits it is one request of a
+    /// stateless client (which shares the id and the limits of its other requests).
     pub(crate) fn open_session_as(
         &self,
         id: String,
-        limits: Arc<Limits>,
+        shared: Option<Arc<Limits>>,
         transport: &'static str,
         peer: Option<IpAddr>,
         principal: Option<String>,
         link: Box<dyn Link>,
     ) -> Arc<Session> {
+        let serial = self
+            .next_serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let call_scope = match shared {
+            Some(_) => format!("{id}.{serial}"),
+            None => id.clone(),
+        };
         let session = Arc::new(Session {
-            serial: self
-                .next_serial
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            serial,
             id,
+            call_scope,
             transport,
             peer,
             principal,
             protocol_version: Mutex::new(None),
             in_flight: Mutex::new(HashMap::new()),
             tool_pages: Mutex::new(Vec::new()),
-            limits,
+            limits: shared.unwrap_or_default(),
             link,
         });
         lock(&self.sessions).insert(session.serial, session.clone());
@@ -342,6 +351,17 @@ impl Gate {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the operator revoked or fenced session `id` (such a session must not come
+    /// back under another id).
+    pub(crate) fn is_contained(&self, id: &str) -> bool {
+        lock(&self.revoked).contains(id) || lock(&self.fence).sessions.iter().any(|s| s == id)
+    }
+
+    /// How many server processes the proxy runs.
+    pub(crate) fn child_count(&self) -> usize {
+        lock(&self.children).len()
     }
 
     /// Remembers a server process (for the freeze option of the fence).
@@ -566,14 +586,13 @@ fn protocol_version_of(value: &Value, method: &str) -> Option<String> {
     }
     value
         .pointer("/params/_meta")
-        .and_then(Value::as_object)
-        .and_then(|m| {
-            m.iter()
-                .find(|(k, _)| k.ends_with("protocolVersion"))
-                .and_then(|(_, v)| v.as_str())
-        })
+        .and_then(|m| m.get(META_VERSION))
+        .and_then(Value::as_str)
         .map(str::to_string)
 }
+
+/// The `_meta` key that carries the protocol version in the stateless era.
+pub(crate) const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 
 async fn from_client_request(
     gate: &Gate,
@@ -590,7 +609,7 @@ async fn from_client_request(
     let mut call = InFlight {
         method: method.to_string(),
         tool: None,
-        call_id: format!("{}/{}", session.id, key),
+        call_id: format!("{}/{}", session.call_scope, key),
         id: id.clone(),
         start: Instant::now(),
         found: Found::default(),
@@ -665,7 +684,8 @@ async fn from_client_request(
             .tool
             .as_deref()
             .is_some_and(|t| lock(&gate.fence).covers(&session.id, t));
-        if in_flight.contains_key(&key) {
+        // An id the fence already answered may be used again.
+        if in_flight.get(&key).is_some_and(|c| !c.answered) {
             Some((
                 code::INVALID_REQUEST,
                 "a request with this id is already in flight".to_string(),
@@ -836,9 +856,6 @@ async fn response(
         }
         return Some(line);
     };
-    if call.answered {
-        return None;
-    }
     let bytes = line.len() as u64;
     let (status, error_type) = if let Some(code) = value.pointer("/error/code") {
         // The code is whatever the server sent: keep integers, name anything else.
@@ -905,6 +922,13 @@ async fn response(
             .get_or_insert_with(Map::new)
             .insert("redactions".into(), json!(redactions));
     }
+    if call.answered {
+        // The fence answered the client already, but the tool ran: the ledger says so.
+        record
+            .attributes
+            .get_or_insert_with(Map::new)
+            .insert("after_fence".into(), json!(true));
+    }
     if call.tool.is_some() {
         detect(gate, session, &record).await;
     }
@@ -914,7 +938,7 @@ async fn response(
             call.call_id
         );
     }
-    Some(out)
+    (!call.answered).then_some(out)
 }
 
 /// Ends a call the server answered outside JSON-RPC (an HTTP error status, a broken
@@ -1049,8 +1073,9 @@ async fn detect(gate: &Gate, session: &Session, record: &Record) {
     }
 }
 
-/// A call the fence answered: its id, whether the server saw it, and its waiter.
-type Cancelled = (Value, bool, Option<oneshot::Sender<Vec<u8>>>);
+/// A call the fence answered: its id, whether the server saw it, its waiter, and its
+/// `cancelled` result record.
+type Cancelled = (Value, bool, Option<oneshot::Sender<Vec<u8>>>, Record);
 
 /// Fences `fence` now: answers the calls in flight that it covers with an error, and
 /// tells the server to cancel those it has seen; freezes the server processes if asked.
@@ -1088,11 +1113,14 @@ pub(crate) async fn apply_fence(gate: &Gate, fence: Fence) -> usize {
             })
             .map(|c| {
                 c.answered = true;
-                (c.id.clone(), c.forwarded, c.waiter.take())
+                let record = result_record(gate, &session, c, "cancelled", Some("fence"), 0, None);
+                (c.id.clone(), c.forwarded, c.waiter.take(), record)
             })
             .collect();
         count += cancelled.len();
-        for (id, forwarded, waiter) in cancelled {
+        for (id, forwarded, waiter, record) in cancelled {
+            // Recorded now: a server that honours the cancel never answers.
+            let _ = gate.audit.record(&record).await;
             // A request still waiting in line is dropped by its transport; only one the
             // server has seen needs a cancel.
             if forwarded {
@@ -1103,7 +1131,7 @@ pub(crate) async fn apply_fence(gate: &Gate, fence: Fence) -> usize {
                 });
                 session
                     .link
-                    .to_server(serde_json::to_vec(&note).unwrap_or_default());
+                    .to_server(&session, serde_json::to_vec(&note).unwrap_or_default());
             }
             let reply = jsonrpc::error_response(
                 &id,

@@ -108,6 +108,8 @@ struct Front {
     sessions: Mutex<HashMap<String, FrontSession>>,
     /// Stateless requests, one session per principal or client address.
     stateless: Mutex<HashMap<String, Arc<Session>>>,
+    /// Upstream session ids of revoked or fenced sessions the proxy has forgotten.
+    tombstones: Mutex<std::collections::HashSet<String>>,
     max: usize,
     /// Listening on a loopback address: only loopback host names are accepted.
     loopback: bool,
@@ -115,6 +117,25 @@ struct Front {
 }
 
 impl Front {
+    /// Forgets session `id`; one the operator revoked or fenced leaves a tombstone, so
+    /// it cannot come back by adoption under a fresh id.
+    fn forget(&self, id: &str) -> Option<FrontSession> {
+        let mut sessions = lock(&self.sessions);
+        self.forget_locked(&mut sessions, id)
+    }
+
+    fn forget_locked(
+        &self,
+        sessions: &mut HashMap<String, FrontSession>,
+        id: &str,
+    ) -> Option<FrontSession> {
+        let f = sessions.remove(id)?;
+        if self.gate.is_contained(&f.session.id) {
+            lock(&self.tombstones).insert(id.to_string());
+        }
+        Some(f)
+    }
+
     fn now_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
@@ -130,11 +151,13 @@ impl Front {
                 .filter(|(_, f)| {
                     now.saturating_sub(f.last_used.load(std::sync::atomic::Ordering::Relaxed))
                         >= idle.as_secs()
-                        && lock(&f.session.in_flight).is_empty()
+                        && lock(&f.session.in_flight).values().all(|c| c.answered)
                 })
                 .map(|(k, _)| k.clone())
                 .collect();
-            ids.iter().filter_map(|k| sessions.remove(k)).collect()
+            ids.iter()
+                .filter_map(|k| self.forget_locked(&mut sessions, k))
+                .collect()
         };
         for f in expired {
             end_session(self, &f.session, f.child.as_deref()).await;
@@ -183,6 +206,7 @@ pub async fn run(
         upstream,
         sessions: Mutex::new(HashMap::new()),
         stateless: Mutex::new(HashMap::new()),
+        tombstones: Mutex::new(Default::default()),
         max: opts.max_message,
         loopback: local.ip().is_loopback(),
         started: std::time::Instant::now(),
@@ -283,12 +307,42 @@ async fn handle(front: &Arc<Front>, peer: IpAddr, req: Request<Incoming>) -> Res
     if let Err(reason) = check_host(front, req.headers()) {
         return rpc_error(StatusCode::FORBIDDEN, &Value::Null, code::REFUSED, &reason);
     }
+    // The proxy and the upstream must read the same value: one of each, or none.
+    for name in [SESSION, PROTOCOL, MCP_METHOD, MCP_NAME, "authorization"] {
+        if req.headers().get_all(name).iter().count() > 1 {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                &Value::Null,
+                code::INVALID_REQUEST,
+                &format!("the {name} header appears more than once"),
+            );
+        }
+    }
     let principal = match authenticate(&front.gate, req.headers()) {
         Ok(p) => p,
         Err(resp) => return resp,
     };
     match *req.method() {
-        Method::POST => post(front, peer, principal, req).await,
+        Method::POST => {
+            let json = header_str(req.headers(), "content-type")
+                .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
+            if !json {
+                // Also what makes a browser ask before a cross-site POST (CORS).
+                return rpc_error(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    &Value::Null,
+                    code::INVALID_REQUEST,
+                    "POST bodies must be Content-Type: application/json",
+                );
+            }
+            // In its own task: a client that hangs up mid-call must not cut the
+            // recording, the session bookkeeping or a server start short.
+            let front = front.clone();
+            match tokio::spawn(async move { post(&front, peer, principal, req).await }).await {
+                Ok(resp) => resp,
+                Err(_) => empty(StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
         Method::GET => get(front, principal, req).await,
         Method::DELETE => delete(front, principal, req).await,
         _ => {
@@ -324,9 +378,7 @@ fn check_host(front: &Front, headers: &HeaderMap) -> Result<(), String> {
             "Host `{host}` is not accepted on a loopback listener (DNS rebinding protection); add it to [network] allow_hosts if it is yours"
         ));
     }
-    if let Some(origin) = header_str(headers, "origin")
-        && origin != "null"
-    {
+    if let Some(origin) = header_str(headers, "origin") {
         let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let host = host.split('/').next().unwrap_or_default();
         if !allowed(strip_port(host)) {
@@ -538,14 +590,16 @@ async fn resolve(
                 code::INVALID_REQUEST,
                 "unknown or ended session; start a new one with initialize",
             )),
+            Upstream::Http { .. } if lock(&front.tombstones).contains(id) => Err(rpc_error(
+                StatusCode::FORBIDDEN,
+                value.get("id").unwrap_or(&Value::Null),
+                code::REFUSED,
+                "this session was revoked or fenced by the operator",
+            )),
             // A session the upstream issued before the proxy (re)started: adopt it, so
             // its calls are recorded; the upstream decides whether it is still valid.
             Upstream::Http { client, uri } => {
-                let link = Arc::new(HttpLink::new(
-                    client.clone(),
-                    uri.clone(),
-                    Some(id.to_string()),
-                ));
+                let link = Arc::new(HttpLink::new(client, uri, Some(id.to_string()), headers));
                 let session = gate.open_session("tcp", Some(peer), principal, Box::new(link));
                 Ok(Resolved::Adopted(session, id.to_string()))
             }
@@ -554,6 +608,14 @@ async fn resolve(
     let method = value.get("method").and_then(Value::as_str);
     if method == Some("initialize") {
         return match &front.upstream {
+            Upstream::Command(_) if gate.child_count() >= MAX_SERVERS => Err(rpc_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                value.get("id").unwrap_or(&Value::Null),
+                code::REFUSED,
+                &format!(
+                    "the proxy already runs {MAX_SERVERS} server processes; end a session first"
+                ),
+            )),
             Upstream::Command(cmd) => {
                 let child = Arc::new(ChildLink::new());
                 let session =
@@ -571,7 +633,7 @@ async fn resolve(
                 Ok(Resolved::New(session, Some(child), None))
             }
             Upstream::Http { client, uri } => {
-                let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
+                let link = Arc::new(HttpLink::new(client, uri, None, headers));
                 let session =
                     gate.open_session("tcp", Some(peer), principal, Box::new(link.clone()));
                 Ok(Resolved::New(session, None, Some(link)))
@@ -586,10 +648,13 @@ async fn resolve(
             "Mcp-Session-Id header required (send initialize first); stateless requests need an HTTP upstream",
         )),
         Upstream::Http { client, uri } => Ok(Resolved::Request(
-            stateless_request(front, client, uri, peer, principal).await,
+            stateless_request(front, client, uri, headers, peer, principal).await,
         )),
     }
 }
+
+/// Stdio server processes (one per session) the bridge runs at most.
+const MAX_SERVERS: usize = 512;
 
 /// Stateless clients remembered at most (their ids and limits); past it the oldest
 /// idle one is forgotten, so a client spraying addresses cannot grow memory.
@@ -603,6 +668,7 @@ async fn stateless_request(
     front: &Arc<Front>,
     client: &HttpClient,
     uri: &Uri,
+    headers: &HeaderMap,
     peer: IpAddr,
     principal: Option<String>,
 ) -> Arc<Session> {
@@ -613,14 +679,18 @@ async fn stateless_request(
         let mut stateless = lock(&front.stateless);
         let mut evicted = None;
         if stateless.len() >= MAX_STATELESS_CLIENTS && !stateless.contains_key(&key) {
-            // Arbitrary but cheap; requests in flight keep their own sessions.
-            let victim = stateless.keys().next().cloned();
+            // Arbitrary but cheap, never a contained one (its revocation must hold);
+            // requests in flight keep their own sessions.
+            let victim = stateless
+                .iter()
+                .find(|(_, s)| !front.gate.is_contained(&s.id))
+                .map(|(k, _)| k.clone());
             evicted = victim.and_then(|k| stateless.remove(&k));
         }
         let anchor = stateless
             .entry(key)
             .or_insert_with(|| {
-                let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
+                let link = Arc::new(HttpLink::new(client, uri, None, headers));
                 front
                     .gate
                     .open_session("tcp", Some(peer), principal.clone(), Box::new(link))
@@ -631,10 +701,10 @@ async fn stateless_request(
     if let Some(old) = evicted {
         front.gate.close_session(&old, "forgotten").await;
     }
-    let link = Arc::new(HttpLink::new(client.clone(), uri.clone(), None));
+    let link = Arc::new(HttpLink::new(client, uri, None, headers));
     front.gate.open_session_as(
         anchor.id.clone(),
-        anchor.limits.clone(),
+        Some(anchor.limits.clone()),
         "tcp",
         Some(peer),
         principal,
@@ -667,9 +737,7 @@ async fn post(
     }
     if let Err(reason) = check_headers(&parts.headers, &value) {
         gate::record_rejected(&front.gate, &session, &value, "header_mismatch", &reason).await;
-        if !matches!(resolved, Resolved::Known(_)) {
-            end_session(front, &session, None).await;
-        }
+        abandon(front, &resolved).await;
         let id = value.get("id").cloned().unwrap_or(Value::Null);
         return rpc_error(StatusCode::BAD_REQUEST, &id, HEADER_MISMATCH, &reason);
     }
@@ -678,15 +746,11 @@ async fn post(
     let verdict = gate::from_client(&front.gate, &session, value, bytes.to_vec()).await;
     let (body, call) = match verdict {
         Verdict::Reply(bytes) => {
-            if !matches!(resolved, Resolved::Known(_)) {
-                end_session(front, &session, None).await;
-            }
+            abandon(front, &resolved).await;
             return json_response(StatusCode::OK, bytes);
         }
         Verdict::Drop => {
-            if !matches!(resolved, Resolved::Known(_)) {
-                end_session(front, &session, None).await;
-            }
+            abandon(front, &resolved).await;
             return empty(StatusCode::ACCEPTED);
         }
         Verdict::Forward { bytes, call } => (bytes, call),
@@ -729,17 +793,14 @@ async fn post(
                     .filter(|_| resp.status().is_success())
             {
                 *lock(&link.session_id) = Some(id.to_string());
-                lock(&front.sessions).insert(
-                    id.to_string(),
-                    FrontSession::new(front, session.clone(), None),
-                );
+                if !register(front, id, &session, None) {
+                    end_session(front, &session, None).await;
+                }
             }
             match &resolved {
-                // Kept only once the upstream accepted it.
-                Resolved::Adopted(_, id) if resp.status().is_success() => {
-                    lock(&front.sessions)
-                        .insert(id.clone(), FrontSession::new(front, session.clone(), None));
-                }
+                // Kept only once the upstream accepted it (and the id is free).
+                Resolved::Adopted(_, id)
+                    if resp.status().is_success() && register(front, id, &session, None) => {}
                 Resolved::Adopted(..) => end_session(front, &session, None).await,
                 // The upstream no longer knows the session (404): forget it too. (Some
                 // servers answer 400 instead; the idle expiry collects those.)
@@ -748,7 +809,7 @@ async fn post(
                         && lock(&session.in_flight).is_empty() =>
                 {
                     if let Some(id) = header_str(&parts.headers, SESSION) {
-                        lock(&front.sessions).remove(id);
+                        front.forget(id);
                     }
                     end_session(front, &session, None).await;
                 }
@@ -773,23 +834,54 @@ async fn post(
                     "unknown or ended session",
                 );
             };
-            let mut resp = forward_child(&child, &session, body, call, &request_id).await;
+            let mut resp =
+                forward_child(&front.gate, &child, &session, body, call, &request_id).await;
             // The server of this session has exited: forget the session.
             if resp.status() == StatusCode::NOT_FOUND
                 && let Some(id) = header_str(&parts.headers, SESSION)
             {
-                lock(&front.sessions).remove(id);
+                front.forget(id);
             }
             if let Resolved::New(..) = resolved {
                 let id = format!("{}{}", gate::new_id(), gate::new_id());
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     resp.headers_mut().insert(SESSION, v);
                 }
-                lock(&front.sessions)
-                    .insert(id, FrontSession::new(front, session.clone(), Some(child)));
+                if !register(front, &id, &session, Some(child.clone())) {
+                    end_session(front, &session, Some(&child)).await;
+                }
             }
             resp
         }
+    }
+}
+
+/// Registers a session under its `Mcp-Session-Id`; `false` if the id is taken (two
+/// requests adopting one id at once, or an upstream reusing one).
+fn register(
+    front: &Front,
+    id: &str,
+    session: &Arc<Session>,
+    child: Option<Arc<ChildLink>>,
+) -> bool {
+    let mut sessions = lock(&front.sessions);
+    if sessions.contains_key(id) {
+        return false;
+    }
+    sessions.insert(
+        id.to_string(),
+        FrontSession::new(front, session.clone(), child),
+    );
+    true
+}
+
+/// Ends the session a request would have opened, when the request goes no further (a
+/// known session stays).
+async fn abandon(front: &Front, resolved: &Resolved) {
+    match resolved {
+        Resolved::Known(_) => {}
+        Resolved::New(s, child, _) => end_session(front, s, child.as_deref()).await,
+        Resolved::Request(s) | Resolved::Adopted(s, _) => end_session(front, s, None).await,
     }
 }
 
@@ -831,10 +923,15 @@ fn upstream_request(
         .body(Full::new(body))
         .map_err(|e| e.to_string())?;
     for (name, value) in headers {
-        if !hop_by_hop(name) {
+        if !hop_by_hop(name) && name != header::ACCEPT_ENCODING {
             req.headers_mut().append(name.clone(), value.clone());
         }
     }
+    // The gate reads every answer: no compressed bodies.
+    req.headers_mut().insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
     Ok(req)
 }
 
@@ -893,14 +990,21 @@ async fn forward_http(
         }
     };
     let sent = client.request(req);
-    let upstream = match &mut waiter {
-        Some(w) => tokio::select! {
-            r = sent => r,
-            // The fence answered the call; the upstream request is dropped. (A closed
-            // waiter only means the call ended the ordinary way.)
-            Ok(answer) = w => return json_response(StatusCode::OK, answer),
-        },
-        None => sent.await,
+    tokio::pin!(sent);
+    let upstream = loop {
+        let Some(w) = waiter.as_mut() else {
+            break (&mut sent).await;
+        };
+        tokio::select! {
+            r = &mut sent => break r,
+            answer = w => match answer {
+                // The fence answered the call; the upstream request is dropped.
+                Ok(answer) => return json_response(StatusCode::OK, answer),
+                // Closed: the call ended the ordinary way. A finished receiver must
+                // not be polled again.
+                Err(_) => waiter = None,
+            },
+        }
     };
     let upstream = match upstream {
         Ok(r) => r,
@@ -927,8 +1031,9 @@ async fn forward_http(
         let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
         let (gate, session, max) = (gate.clone(), session.clone(), front.max);
         let end_with_stream = ends_with_headers(end, &parts.headers, parts.status);
+        let call = call.map(|key| (key, id.clone()));
         tokio::spawn(async move {
-            relay_sse(gate.clone(), session.clone(), body, tx, waiter, max).await;
+            relay_sse(gate.clone(), session.clone(), body, tx, waiter, call, max).await;
             if end_with_stream {
                 gate.close_session(&session, "the request ended").await;
             }
@@ -944,22 +1049,32 @@ async fn forward_http(
     };
     if content_type.starts_with("application/json") && !bytes.is_empty() {
         let delivery = gate::from_server(gate, session, bytes.to_vec()).await;
-        let out = delivery.bytes.unwrap_or_default();
+        if let Some(key) = &call
+            && delivery.response_to.as_deref() != Some(key.as_str())
+        {
+            // An answer that is not to this call leaves the call without one.
+            gate::fail_call(gate, session, key, "no_answer").await;
+        }
+        let out = match delivery.bytes {
+            Some(b) => b,
+            // The fence answered the call while its answer was on the way.
+            None => match waiter.as_mut().map(oneshot::Receiver::try_recv) {
+                Some(Ok(answer)) => answer,
+                _ => fenced_answer(id),
+            },
+        };
         *resp.body_mut() = full(out);
         return resp;
     }
-    // Anything else (202 for a notification, an HTTP error) passes as it is; a call it
-    // answers is recorded as failed with the status.
-    if let Some(key) = &call
-        && !parts.status.is_success()
-    {
-        gate::fail_call(
-            gate,
-            session,
-            key,
-            &format!("http_{}", parts.status.as_u16()),
-        )
-        .await;
+    // Anything else (202 for a notification, an HTTP error, a body that is not JSON)
+    // passes as it is; a call it leaves unanswered is recorded as failed.
+    if let Some(key) = &call {
+        let why = if parts.status.is_success() {
+            "no_answer".to_string()
+        } else {
+            format!("http_{}", parts.status.as_u16())
+        };
+        gate::fail_call(gate, session, key, &why).await;
     }
     *resp.body_mut() = full(bytes);
     resp
@@ -973,13 +1088,17 @@ async fn read_upstream(body: Incoming, max: usize) -> Result<Bytes, String> {
         .map_err(|e| format!("upstream body: {e}"))
 }
 
-/// The answer to a call the fence stopped before it was sent.
+/// The answer to a call the fence stopped.
 fn fenced_reply(id: &Value) -> Response<Body> {
-    rpc_error(
-        StatusCode::OK,
+    json_response(StatusCode::OK, fenced_answer(id))
+}
+
+fn fenced_answer(id: &Value) -> Vec<u8> {
+    jsonrpc::error_response(
         id,
         code::REFUSED,
         "cancelled by warden proxy: fenced by the operator",
+        None,
     )
 }
 
@@ -1100,33 +1219,53 @@ fn rewrite_event(raw: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 /// Relays an upstream SSE stream to the client, passing each event's message through
-/// the gate. Ends when either side does, or when the fence answers the call.
+/// the gate. Ends with the upstream's stream, or when the fence answers the call. A
+/// client that goes away does not end it before the call's answer is in (so the result
+/// is recorded); a stream that ends without the answer fails the call, recorded and
+/// told to the client.
 async fn relay_sse(
     gate: Arc<Gate>,
     session: Arc<Session>,
     mut body: Incoming,
     tx: mpsc::Sender<Bytes>,
     mut waiter: Option<oneshot::Receiver<Vec<u8>>>,
+    call: Option<(String, Value)>,
     max: usize,
 ) {
     let mut parser = SseParser::default();
-    loop {
-        let frame = match &mut waiter {
+    let mut client_gone = false;
+    let mut answered = call.is_none();
+    let ended: Result<(), &str> = loop {
+        if client_gone && answered {
+            return;
+        }
+        let frame = match waiter.as_mut() {
             Some(w) => tokio::select! {
                 f = body.frame() => f,
                 answer = w => {
-                    let Ok(answer) = answer else {
-                        // The call was answered the ordinary way: relay the rest.
-                        waiter = None;
-                        continue;
-                    };
-                    let _ = tx.send(Bytes::from(rewrite_event(b"event: message\n", &answer))).await;
-                    return;
+                    match answer {
+                        // The fence answered (and recorded) the call.
+                        Ok(answer) => {
+                            if !client_gone {
+                                let _ = tx.send(Bytes::from(rewrite_event(b"event: message\n", &answer))).await;
+                            }
+                            return;
+                        }
+                        // Closed: answered the ordinary way. Not to be polled again.
+                        Err(_) => {
+                            waiter = None;
+                            continue;
+                        }
+                    }
                 }
             },
             None => body.frame().await,
         };
-        let Some(Ok(frame)) = frame else { return };
+        let frame = match frame {
+            None => break Ok(()),
+            Some(Err(_)) => break Err("upstream_stream_error"),
+            Some(Ok(f)) => f,
+        };
         let Ok(chunk) = frame.into_data() else {
             continue;
         };
@@ -1134,7 +1273,7 @@ async fn relay_sse(
             Ok(e) => e,
             Err(e) => {
                 eprintln!("warden proxy: {e}; the stream is closed");
-                return;
+                break Err("upstream_event_too_large");
             }
         };
         for ev in events {
@@ -1144,7 +1283,13 @@ async fn relay_sse(
                 Some(d) if d.iter().all(u8::is_ascii_whitespace) => Some(ev.raw),
                 Some(d) => {
                     let original = d.clone();
-                    gate::from_server(&gate, &session, d).await.bytes.map(|b| {
+                    let delivery = gate::from_server(&gate, &session, d).await;
+                    if let (Some(to), Some((key, _))) = (&delivery.response_to, &call)
+                        && to == key
+                    {
+                        answered = true;
+                    }
+                    delivery.bytes.map(|b| {
                         if b == original {
                             ev.raw
                         } else {
@@ -1154,10 +1299,27 @@ async fn relay_sse(
                 }
             };
             if let Some(out) = out
+                && !client_gone
                 && tx.send(Bytes::from(out)).await.is_err()
             {
-                return;
+                client_gone = true;
             }
+        }
+    };
+    if let Some((key, id)) = &call
+        && !answered
+    {
+        let why = ended.err().unwrap_or("stream_ended");
+        if gate::fail_call(&gate, &session, key, why).await && !client_gone {
+            let err = jsonrpc::error_response(
+                id,
+                code::UPSTREAM_GONE,
+                "the MCP server's stream ended before it answered",
+                None,
+            );
+            let _ = tx
+                .send(Bytes::from(rewrite_event(b"event: message\n", &err)))
+                .await;
         }
     }
 }
@@ -1169,13 +1331,24 @@ async fn get(
 ) -> Response<Body> {
     let id = header_str(req.headers(), SESSION).map(str::to_string);
     let found = id.as_deref().and_then(|id| {
-        lock(&front.sessions)
-            .get(id)
-            .map(|f| (f.session.clone(), f.child.clone()))
+        lock(&front.sessions).get(id).map(|f| {
+            f.last_used
+                .store(front.now_secs(), std::sync::atomic::Ordering::Relaxed);
+            (f.session.clone(), f.child.clone())
+        })
     });
     let Some((session, child)) = found else {
         return match &front.upstream {
-            Upstream::Http { .. } => passthrough(front, req).await,
+            // No session: the upstream answers (usually 405 in the stateless era).
+            Upstream::Http { .. } if id.is_none() => passthrough(front, req).await,
+            // A session the proxy does not know would stream unrecorded, unredacted
+            // messages: the client starts over.
+            Upstream::Http { .. } => rpc_error(
+                StatusCode::NOT_FOUND,
+                &Value::Null,
+                code::INVALID_REQUEST,
+                "unknown session; start a new one",
+            ),
             Upstream::Command(_) if id.is_none() => rpc_error(
                 StatusCode::BAD_REQUEST,
                 &Value::Null,
@@ -1216,33 +1389,18 @@ async fn get(
         }
         (Upstream::Http { client, uri }, _) => {
             let (parts, _) = req.into_parts();
-            let upstream_req =
-                match upstream_request(uri, Method::GET, &parts.headers, Bytes::new()) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        return upstream_failed(
-                            front,
-                            &session,
-                            None,
-                            &Value::Null,
-                            "bad_request",
-                            &e,
-                        )
-                        .await;
-                    }
-                };
-            let upstream = match client.request(upstream_req).await {
+            let sent = match upstream_request(uri, Method::GET, &parts.headers, Bytes::new()) {
+                Ok(r) => client
+                    .request(r)
+                    .await
+                    .map_err(|e| ("upstream_unreachable", e.to_string())),
+                Err(e) => Err(("bad_request", e)),
+            };
+            let upstream = match sent {
                 Ok(r) => r,
-                Err(e) => {
-                    return upstream_failed(
-                        front,
-                        &session,
-                        None,
-                        &Value::Null,
-                        "upstream_unreachable",
-                        &e.to_string(),
-                    )
-                    .await;
+                Err((why, detail)) => {
+                    return upstream_failed(front, &session, None, &Value::Null, why, &detail)
+                        .await;
                 }
             };
             let (parts, body) = upstream.into_parts();
@@ -1256,6 +1414,7 @@ async fn get(
                     session,
                     body,
                     tx,
+                    None,
                     None,
                     front.max,
                 ));
@@ -1328,7 +1487,7 @@ async fn delete(
                 "this session belongs to another principal",
             );
         }
-        sessions.remove(&id)
+        front.forget_locked(&mut sessions, &id)
     };
     let resp = match &front.upstream {
         Upstream::Http { .. } => passthrough(front, req).await,
@@ -1346,14 +1505,22 @@ struct HttpLink {
     client: HttpClient,
     uri: Uri,
     session_id: Mutex<Option<String>>,
+    /// The `Authorization` of the request that opened the session, for cancellations.
+    authorization: Option<HeaderValue>,
 }
 
 impl HttpLink {
-    fn new(client: HttpClient, uri: Uri, session_id: Option<String>) -> HttpLink {
+    fn new(
+        client: &HttpClient,
+        uri: &Uri,
+        session_id: Option<String>,
+        headers: &HeaderMap,
+    ) -> HttpLink {
         HttpLink {
-            client,
-            uri,
+            client: client.clone(),
+            uri: uri.clone(),
             session_id: Mutex::new(session_id),
+            authorization: headers.get(header::AUTHORIZATION).cloned(),
         }
     }
 }
@@ -1365,8 +1532,22 @@ impl Link for Arc<HttpLink> {
         let _ = bytes;
     }
 
-    fn to_server(&self, bytes: Vec<u8>) {
+    fn to_server(&self, session: &Session, bytes: Vec<u8>) {
+        // What the upstream needs to accept it: the client's credentials, the session,
+        // the protocol version, and (2026-07-28) the method header.
         let mut headers = HeaderMap::new();
+        if let Some(auth) = &self.authorization {
+            headers.insert(header::AUTHORIZATION, auth.clone());
+        }
+        if let Some(v) = lock(&session.protocol_version).as_deref()
+            && let Ok(v) = HeaderValue::from_str(v)
+        {
+            headers.insert(PROTOCOL, v);
+        }
+        headers.insert(
+            MCP_METHOD,
+            HeaderValue::from_static("notifications/cancelled"),
+        );
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -1494,7 +1675,7 @@ impl Link for Arc<ChildLink> {
         tokio::spawn(async move { link.to_stream(bytes).await });
     }
 
-    fn to_server(&self, bytes: Vec<u8>) {
+    fn to_server(&self, _session: &Session, bytes: Vec<u8>) {
         let tx = lock(&self.to_child).clone();
         if let Some(tx) = tx {
             tokio::spawn(async move {
@@ -1505,6 +1686,7 @@ impl Link for Arc<ChildLink> {
 }
 
 async fn forward_child(
+    gate: &Gate,
     child: &Arc<ChildLink>,
     session: &Arc<Session>,
     body: Vec<u8>,
@@ -1512,6 +1694,9 @@ async fn forward_child(
     id: &Value,
 ) -> Response<Body> {
     let Some(tx) = lock(&child.to_child).clone() else {
+        if let Some(key) = &call {
+            gate::fail_call(gate, session, key, "upstream_gone").await;
+        }
         return rpc_error(
             StatusCode::NOT_FOUND,
             id,

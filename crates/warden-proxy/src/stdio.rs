@@ -54,7 +54,7 @@ impl Link for PipeLink {
         });
     }
 
-    fn to_server(&self, bytes: Vec<u8>) {
+    fn to_server(&self, _session: &Session, bytes: Vec<u8>) {
         let tx = lock(&self.to_server).clone();
         if let Some(tx) = tx {
             tokio::spawn(async move {

@@ -405,6 +405,42 @@ fn headers_that_disagree_with_the_body_are_refused_and_recorded() {
     assert_eq!(status, 413);
     let (status, _, _) = http(port, "PUT", &[], "");
     assert_eq!(status, 405);
+    // Not JSON by its type (what a cross-site form post would be), a duplicated header,
+    // a page from elsewhere, or a sandboxed one (Origin: null).
+    let plain = ("Content-Type", "text/plain");
+    assert_eq!(
+        http(port, "POST", &[ACCEPT, plain], &call.to_string()).0,
+        415
+    );
+    let twice = [
+        ACCEPT,
+        JSON,
+        ("Mcp-Method", "tools/call"),
+        ("Mcp-Method", "tools/list"),
+    ];
+    assert_eq!(http(port, "POST", &twice, &call.to_string()).0, 400);
+    for origin in ["http://evil.example", "null"] {
+        let o = ("Origin", origin);
+        assert_eq!(
+            http(port, "POST", &[ACCEPT, JSON, o], &call.to_string()).0,
+            403
+        );
+    }
+    let local = ("Origin", "http://localhost:3000");
+    let (status, _, _) = http(
+        port,
+        "POST",
+        &[
+            ACCEPT,
+            JSON,
+            local,
+            v,
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "read_config"),
+        ],
+        &call.to_string(),
+    );
+    assert_eq!(status, 200);
     px.terminate();
     let recs = records(&ledger);
     let mismatches: Vec<&Value> = recs
@@ -849,4 +885,83 @@ fn a_stdio_server_that_crashes_or_prints_garbage_behind_http() {
         let expected = if mode == "crash" { "failed" } else { "ok" };
         assert_eq!(result["result"]["status"], expected, "{result:#}");
     }
+}
+
+/// Sends a `tools/call` of the long-running tool in `session` on a raw connection and
+/// returns the connection (the answer arrives later, on its SSE stream).
+fn start_long_call(port: u16, session: &str, id: u64, seconds: f64) -> TcpStream {
+    let call = json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+        "params":{"name":"trigger-long-running-operation","arguments":{"duration":seconds,"steps":2}}});
+    let body = call.to_string();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let req = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nMcp-Session-Id: {session}\r\n\
+         MCP-Protocol-Version: 2025-11-25\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    s
+}
+
+#[test]
+fn calls_are_recorded_when_the_client_leaves_and_cancelled_when_fenced() {
+    let Some(parts) = parts() else { return };
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    let key = init_ledger(&ledger);
+    let (_everything, up) = everything_http(&parts);
+    let (px, port) = proxy(&ledger, &[], &["--upstream".into(), url(up)]);
+    let sid = open_session(port);
+
+    // The client hangs up while the call runs: the result is still recorded.
+    let gone = start_long_call(port, &sid, 10, 0.4);
+    std::thread::sleep(Duration::from_millis(100));
+    drop(gone);
+    std::thread::sleep(Duration::from_millis(700));
+
+    // A call in flight when the fence comes: the client gets the fence's error at once.
+    let mut fenced = start_long_call(port, &sid, 11, 3.0);
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    assert_eq!(
+        admin(
+            &ledger,
+            &["fence", "--tool", "trigger-long-running-operation"]
+        )["ok"],
+        json!(true)
+    );
+    fenced
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut answer = String::new();
+    let _ = fenced.read_to_string(&mut answer);
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "the fenced call waited for the tool"
+    );
+    assert!(
+        answer.contains("-32001") && answer.contains("fenced"),
+        "{answer}"
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    px.terminate();
+
+    assert_eq!(verify(&ledger, &key), 0);
+    let recs = records(&ledger);
+    let result_of = |id: &str| -> Vec<&Value> {
+        recs.iter()
+            .filter(|r| r["kind"] == "tool.result" && r["jsonrpc.request.id"] == id)
+            .collect()
+    };
+    let left = result_of("10");
+    assert_eq!(left.len(), 1, "{recs:#?}");
+    assert_eq!(left[0]["result"]["status"], "ok");
+    let cancelled = result_of("11");
+    assert!(
+        cancelled
+            .iter()
+            .any(|r| r["result"]["status"] == "cancelled"),
+        "{cancelled:#?}"
+    );
 }

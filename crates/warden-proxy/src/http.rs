@@ -34,7 +34,9 @@ use tokio::io::BufReader;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::Audit;
-use crate::gate::{self, Gate, GateOptions, Link, ProxyError, Session, Verdict, lock};
+use crate::gate::{
+    self, Gate, GateOptions, Link, META_VERSION, ProxyError, Session, Verdict, lock,
+};
 use crate::jsonrpc::{self, code};
 use crate::stdio::{Line, QUEUE, pump, read_line};
 
@@ -48,8 +50,6 @@ const MCP_METHOD: &str = "mcp-method";
 const MCP_NAME: &str = "mcp-name";
 /// The first protocol version without sessions, whose requests carry `Mcp-Method`.
 const STATELESS_ERA: &str = "2026-07-28";
-/// The `_meta` key that carries the protocol version in the stateless era.
-const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 /// JSON-RPC error for headers that disagree with the body (2026-07-28).
 const HEADER_MISMATCH: i64 = -32020;
 
@@ -225,6 +225,7 @@ pub async fn run(
             }
         })
     };
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         tokio::select! {
@@ -239,13 +240,22 @@ pub async fn run(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                // Over the cap a connection is closed at once: the proxy's memory and
+                // descriptors (and with them the admin endpoint) stay available.
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
                 let front = front.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = hyper::service::service_fn(move |req| {
                         let front = front.clone();
                         async move { Ok::<_, Infallible>(handle(&front, peer.ip(), req).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(std::time::Duration::from_secs(30))
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
@@ -470,13 +480,22 @@ fn check_headers(headers: &HeaderMap, value: &Value) -> Result<(), String> {
         .pointer("/params/_meta")
         .and_then(|m| m.get(META_VERSION))
         .and_then(Value::as_str);
+    if headers.get(PROTOCOL).is_some_and(|v| v.to_str().is_err()) {
+        return Err("the MCP-Protocol-Version header is not plain ASCII".into());
+    }
     let header_version = header_str(headers, PROTOCOL);
-    if let (Some(h), Some(m)) = (header_version, meta_version)
-        && h != m
-    {
-        return Err(format!(
-            "MCP-Protocol-Version header `{h}` differs from _meta `{m}` in the body"
-        ));
+    match (header_version, meta_version) {
+        (Some(h), Some(m)) if h != m => {
+            return Err(format!(
+                "MCP-Protocol-Version header `{h}` differs from _meta `{m}` in the body"
+            ));
+        }
+        (None, Some(m)) if m >= STATELESS_ERA => {
+            return Err(format!(
+                "MCP-Protocol-Version header missing (the body's _meta says `{m}`)"
+            ));
+        }
+        _ => {}
     }
     let stateless = header_version
         .or(meta_version)
@@ -652,6 +671,9 @@ async fn resolve(
         )),
     }
 }
+
+/// Client connections served at once.
+const MAX_CONNECTIONS: usize = 4096;
 
 /// Stdio server processes (one per session) the bridge runs at most.
 const MAX_SERVERS: usize = 512;
@@ -1763,15 +1785,30 @@ mod tests {
         let b64 = headers(&[
             ("mcp-method", "tools/call"),
             ("mcp-name", "=?base64?ZWNobw==?="),
+            ("mcp-protocol-version", "2026-07-28"),
         ]);
         assert!(check_headers(&b64, &call).is_ok());
-        let wrong_name = headers(&[("mcp-method", "tools/call"), ("mcp-name", "rm")]);
+        let wrong_name = headers(&[
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "rm"),
+            ("mcp-protocol-version", "2026-07-28"),
+        ]);
         assert!(
             check_headers(&wrong_name, &call)
                 .unwrap_err()
                 .contains("Mcp-Name")
         );
-        let wrong_method = headers(&[("mcp-method", "tools/list"), ("mcp-name", "echo")]);
+        let wrong_method = headers(&[
+            ("mcp-method", "tools/list"),
+            ("mcp-name", "echo"),
+            ("mcp-protocol-version", "2026-07-28"),
+        ]);
+        let no_version = headers(&[("mcp-method", "tools/call"), ("mcp-name", "echo")]);
+        assert!(
+            check_headers(&no_version, &call)
+                .unwrap_err()
+                .contains("header missing")
+        );
         assert!(
             check_headers(&wrong_method, &call)
                 .unwrap_err()

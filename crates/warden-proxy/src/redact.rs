@@ -14,9 +14,9 @@ pub struct Redaction {
     pub fingerprint: String,
 }
 
-/// Strings longer than this are scanned only up to it (a result can be megabytes).
-const MAX_SCAN: usize = 1 << 20;
-const MAX_DEPTH: usize = 64;
+/// serde_json's own nesting limit: nothing it parsed is deeper. Anything deeper is
+/// replaced rather than passed unscanned (fail closed).
+const MAX_DEPTH: usize = 128;
 
 /// Redacts credentials in every string of `v`; returns what was replaced.
 pub fn redact(v: &mut Value) -> Vec<Redaction> {
@@ -27,6 +27,11 @@ pub fn redact(v: &mut Value) -> Vec<Redaction> {
 
 fn walk(v: &mut Value, out: &mut Vec<Redaction>, depth: usize) {
     if depth > MAX_DEPTH {
+        *v = Value::String("[REDACTED: nested too deep to scan]".into());
+        out.push(Redaction {
+            kind: "unscanned (nested too deep)",
+            fingerprint: String::new(),
+        });
         return;
     }
     match v {
@@ -42,11 +47,9 @@ fn walk(v: &mut Value, out: &mut Vec<Redaction>, depth: usize) {
 }
 
 fn redact_text(s: &str, out: &mut Vec<Redaction>) -> Option<String> {
-    let mut limit = s.len().min(MAX_SCAN);
-    while !s.is_char_boundary(limit) {
-        limit -= 1;
-    }
-    let spans = secrets::find(&s[..limit]);
+    // The whole string, however long: a credential past any cut-off would pass. (The
+    // message size limit bounds it.)
+    let spans = secrets::find(s);
     if spans.is_empty() {
         return None;
     }

@@ -667,7 +667,12 @@ fn a_stdio_server_over_http_with_freeze_and_the_alert_webhook() {
         after.trim_start().chars().next().expect("state")
     };
     assert_eq!(admin(&ledger, &["fence", "--freeze"])["ok"], json!(true));
-    assert_eq!(state(pid), 'T');
+    // SIGSTOP is sent before the reply; the kernel stops the process when it next runs.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while state(pid) != 'T' {
+        assert!(Instant::now() < deadline, "not stopped: {}", state(pid));
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(admin(&ledger, &["unfence"])["ok"], json!(true));
     let deadline = Instant::now() + Duration::from_secs(5);
     while state(pid) == 'T' {
@@ -918,7 +923,8 @@ fn calls_are_recorded_when_the_client_leaves_and_cancelled_when_fenced() {
     let gone = start_long_call(port, &sid, 10, 0.4);
     std::thread::sleep(Duration::from_millis(100));
     drop(gone);
-    std::thread::sleep(Duration::from_millis(700));
+    // Long enough for it to finish before the fence below, even on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1500));
 
     // A call in flight when the fence comes: the client gets the fence's error at once.
     let mut fenced = start_long_call(port, &sid, 11, 3.0);

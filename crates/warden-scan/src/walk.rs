@@ -148,30 +148,11 @@ fn kind_of(rel: &str) -> Option<Kind> {
         .then_some(Kind::Text)
 }
 
-/// Walks `root` (a directory or a single file).
-pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
-    let mut entries = Vec::new();
-    let mut skipped = Vec::new();
-    if root.is_file() {
-        let name = root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match kind_of(&name) {
-            Some(kind) => entries.push(Entry {
-                rel: name.clone(),
-                abs: root.to_path_buf(),
-                role: Role::Shipped,
-                kind,
-            }),
-            None => skipped.push(Skipped {
-                path: name,
-                reason: "not a file type the scanner reads".into(),
-            }),
-        }
-        return (entries, skipped);
-    }
-    let walker = ignore::WalkBuilder::new(root)
+/// The directory walk every reader of a server's tree uses: honours `.gitignore` (also
+/// outside a git checkout), reads hidden files (`.env`), never follows links, and skips
+/// version-control, dependency and build directories.
+pub fn walker(root: &Path) -> ignore::Walk {
+    ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
         .git_global(false)
@@ -196,7 +177,33 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
                         | ".svn"
                 ))
         })
-        .build();
+        .build()
+}
+
+/// Walks `root` (a directory or a single file).
+pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
+    let mut entries = Vec::new();
+    let mut skipped = Vec::new();
+    if root.is_file() {
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match kind_of(&name) {
+            Some(kind) => entries.push(Entry {
+                rel: name.clone(),
+                abs: root.to_path_buf(),
+                role: Role::Shipped,
+                kind,
+            }),
+            None => skipped.push(Skipped {
+                path: name,
+                reason: "not a file type the scanner reads".into(),
+            }),
+        }
+        return (entries, skipped);
+    }
+    let walker = walker(root);
     for result in walker {
         let entry = match result {
             Ok(e) => e,

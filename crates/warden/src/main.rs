@@ -1,6 +1,7 @@
 //! `warden`: the command line. Wiring only: argument parsing, choosing a renderer,
 //! exit codes. The work is done by the library crates.
 
+mod inventory;
 mod log;
 mod proxy;
 
@@ -40,6 +41,9 @@ enum Command {
     Log(log::LogArgs),
     /// Run an MCP server behind a recording, policy-enforcing, fenceable front.
     Proxy(Box<proxy::ProxyArgs>),
+    /// List every long-lived credential a server holds (from code, config and env
+    /// files; values never shown), with vendor, scope and rotation procedure.
+    Inventory(inventory::InventoryArgs),
 }
 
 #[derive(Args)]
@@ -263,6 +267,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Log(a) => log::run(a),
         Command::Proxy(a) => proxy::run(*a),
+        Command::Inventory(a) => inventory::run(a),
         Command::Rules(a) => {
             match a.write_docs {
                 Some(dir) => {

@@ -1,0 +1,11 @@
+//! The incident playbook (`warden incident`, `warden inventory`, `warden readiness`).
+//!
+//! Built so far: [`inventory`], the credential inventory — every long-lived credential a
+//! server holds, found in its code, configuration and environment files, with its
+//! vendor, where it is read, the scope visible from code and the rotation procedure.
+//! Values are never kept: only fingerprints.
+
+#![forbid(unsafe_code)]
+
+pub mod inventory;
+pub mod vendor;

@@ -2,10 +2,12 @@
 //!
 //! Built so far: [`inventory`], the credential inventory — every long-lived credential a
 //! server holds, found in its code, configuration and environment files, with its
-//! vendor, where it is read, the scope visible from code and the rotation procedure.
-//! Values are never kept: only fingerprints.
+//! vendor, where it is read, the scope visible from code and the rotation procedure
+//! (values are never kept: only fingerprints); and [`case`], the incident case with its
+//! signed, hash-chained journal and the 60-minute timeline.
 
 #![forbid(unsafe_code)]
 
+pub mod case;
 pub mod inventory;
 pub mod vendor;

@@ -1,6 +1,7 @@
 //! `warden`: the command line. Wiring only: argument parsing, choosing a renderer,
 //! exit codes. The work is done by the library crates.
 
+mod incident;
 mod inventory;
 mod log;
 mod proxy;
@@ -44,6 +45,9 @@ enum Command {
     /// List every long-lived credential a server holds (from code, config and env
     /// files; values never shown), with vendor, scope and rotation procedure.
     Inventory(inventory::InventoryArgs),
+    /// The incident playbook: open a case with its journal, follow the 60-minute
+    /// timeline, close it.
+    Incident(incident::IncidentArgs),
 }
 
 #[derive(Args)]
@@ -268,6 +272,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log(a) => log::run(a),
         Command::Proxy(a) => proxy::run(*a),
         Command::Inventory(a) => inventory::run(a),
+        Command::Incident(a) => incident::run(a),
         Command::Rules(a) => {
             match a.write_docs {
                 Some(dir) => {

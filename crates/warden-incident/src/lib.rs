@@ -4,10 +4,11 @@
 //! server holds, found in its code, configuration and environment files, with its
 //! vendor, where it is read, the scope visible from code and the rotation procedure
 //! (values are never kept: only fingerprints); and [`case`], the incident case with its
-//! signed, hash-chained journal and the 60-minute timeline.
+//! signed, hash-chained journal and the 60-minute timeline; and [`scope`], phase 1.
 
 #![forbid(unsafe_code)]
 
 pub mod case;
 pub mod inventory;
+pub mod scope;
 pub mod vendor;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Map, json};
 use warden_incident::case::{Case, CaseMeta, PHASES, actor};
@@ -45,6 +45,17 @@ enum IncidentCommand {
     Status {
         #[command(flatten)]
         case: CaseDir,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Phase 1: verify the proxy's ledger, replay the detectors, name the patterns, the
+    /// entry point, whether the server still serves, and the credentials at stake.
+    Scope {
+        #[command(flatten)]
+        case: CaseDir,
+        /// The ledger's verifier key, or a file holding it (default: LEDGER/ledger.pub).
+        #[arg(long)]
+        key: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -108,6 +119,52 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
                 print!("{}", status.render());
+            }
+        }
+        IncidentCommand::Scope { case, key, json } => {
+            let case = Case::load(&case.case)?;
+            let Some(ledger) = case.meta.ledger.clone().map(PathBuf::from) else {
+                bail!("the case names no ledger; open it with `warden incident open --ledger DIR`");
+            };
+            let key = match key {
+                Some(k) if !std::path::Path::new(&k).exists() => k,
+                Some(file) => std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read the key file {file}"))?,
+                None => {
+                    let file = ledger.join("ledger.pub");
+                    std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {} (give --key)", file.display()))?
+                }
+            };
+            let found = warden_incident::scope::scope(&ledger, key.trim(), now_unix_nano())?;
+            let credentials: Vec<String> = match &case.meta.repo {
+                Some(repo) => {
+                    warden_incident::inventory::inventory(std::path::Path::new(repo), &[])
+                        .map(|inv| inv.credentials.into_iter().map(|c| c.name).collect())
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
+            let mut details = Map::new();
+            details.insert("assessment".into(), json!(found.assessment));
+            details.insert("ledger_integrity".into(), json!(found.integrity.verdict));
+            details.insert("records_read".into(), json!(found.integrity.records_read));
+            details.insert(
+                "patterns".into(),
+                json!(found.patterns.iter().map(|p| json!({"rule": p.rule, "session": p.session, "tool": p.tool, "evidence": p.evidence_indices})).collect::<Vec<_>>()),
+            );
+            details.insert(
+                "entry_point".into(),
+                json!(found.entry_point.as_ref().map(|e| e.first_anomalous.index)),
+            );
+            details.insert("still_serving".into(), json!(found.still_serving));
+            details.insert("credentials".into(), json!(credentials));
+            let index = case.phase_done("scope", details)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                print!("{}", found.render(&credentials));
+                println!("(journaled as entry {index})");
             }
         }
         IncidentCommand::Note { case, text } => {

@@ -117,3 +117,110 @@ fn a_case_journals_every_step_and_seals_on_close() {
         "fenced the proxy by hand at 14:05"
     );
 }
+
+/// A proxy ledger written by `warden log append`: a baseline call, then the records of
+/// `get_customer` walking sequential ids (bulk enumeration) from one address.
+fn attack_ledger(dir: &std::path::Path, attack: bool) -> std::path::PathBuf {
+    let ledger = dir.join(if attack { "attacked" } else { "quiet" });
+    let bin = assert_cmd::cargo::cargo_bin("warden");
+    let init = Command::new(&bin)
+        .args(["log", "init"])
+        .arg(&ledger)
+        .output()
+        .expect("init");
+    assert!(init.status.success());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos() as u64;
+    let mut lines = Vec::new();
+    let call = |n: u64, tool: &str, ids: &[&str]| {
+        serde_json::json!({
+            "v": 1, "kind": "tool.result", "time_unix_nano": now - 60_000_000_000 + n * 1_000_000_000,
+            "call_id": format!("s1/{n}"), "mcp.session.id": "s1", "client.address": "203.0.113.9",
+            "gen_ai.tool.name": tool, "mcp.method.name": "tools/call",
+            "result": {"status": "ok", "resource_ids": ids}
+        })
+        .to_string()
+    };
+    lines.push(call(1, "list_tables", &[]));
+    if attack {
+        for id in 1..=6u64 {
+            let s = id.to_string();
+            lines.push(call(1 + id, "get_customer", &[s.as_str()]));
+        }
+    } else {
+        lines.push(call(2, "get_customer", &["17"]));
+    }
+    let mut child = Command::new(&bin)
+        .args(["log", "append"])
+        .arg(&ledger)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("append");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all((lines.join("\n") + "\n").as_bytes())
+            .expect("write");
+    }
+    assert!(child.wait().expect("append").success());
+    ledger
+}
+
+#[test]
+fn scope_finds_the_pattern_and_the_entry_point_or_says_suspicion() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = attack_ledger(dir.path(), true);
+    let case = dir.path().join("case");
+    ok(warden(&case)
+        .args(["incident", "open", "--ledger"])
+        .arg(&ledger));
+    let found: Value =
+        serde_json::from_str(&ok(warden(&case).args(["incident", "scope", "--json"])))
+            .expect("json");
+    assert_eq!(found["integrity"]["verdict"], "verified");
+    assert_eq!(found["assessment"], "confirmed");
+    assert_eq!(found["patterns"][0]["rule"], "bulk_enumeration");
+    assert_eq!(found["patterns"][0]["session"], "s1");
+    assert_eq!(found["tool_calls"], 7);
+    let entry = &found["entry_point"];
+    assert_eq!(entry["first_anomalous"]["tool"], "get_customer");
+    assert_eq!(entry["first_anomalous"]["client_address"], "203.0.113.9");
+    assert_eq!(entry["call_before"]["tool"], "list_tables");
+    assert_eq!(found["still_serving"], true);
+    let status: Value =
+        serde_json::from_str(&ok(warden(&case).args(["incident", "status", "--json"])))
+            .expect("json");
+    assert_eq!(status["next"], "isolate");
+
+    // Nothing malicious: suspicion, not confirmed; isolation not recommended.
+    let quiet = attack_ledger(dir.path(), false);
+    let case2 = dir.path().join("case2");
+    ok(warden(&case2)
+        .args(["incident", "open", "--ledger"])
+        .arg(&quiet));
+    let text = ok(warden(&case2).args(["incident", "scope"]));
+    assert!(text.contains("suspicion, not confirmed"), "{text}");
+    assert!(text.contains("isolation is not recommended"), "{text}");
+
+    // A ledger that does not verify is said so, loudly.
+    let seg = std::fs::read_dir(ledger.join("segments"))
+        .expect("segments")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .next()
+        .expect("a segment");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x55;
+    std::fs::write(&seg, bytes).expect("write");
+    let case3 = dir.path().join("case3");
+    ok(warden(&case3)
+        .args(["incident", "open", "--ledger"])
+        .arg(&ledger));
+    let text = ok(warden(&case3).args(["incident", "scope"]));
+    assert!(text.contains("THE LEDGER DOES NOT VERIFY"), "{text}");
+}

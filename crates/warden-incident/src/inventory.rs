@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 use warden_scan::secrets;
-use warden_scan::walk::Role;
+use warden_scan::walk::{self, Role};
 
 use crate::vendor::{self, Vendor};
 
@@ -300,9 +300,6 @@ enum FileKind {
     Config,
 }
 
-/// Files larger than this are not read (bundles, data).
-const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
-
 /// The files of the server (not its tests, examples, docs or vendored code), in every
 /// language a server is written in — the credential a Go or Java server reads counts as
 /// much as one in TypeScript. Honours `.gitignore`, never follows links.
@@ -313,20 +310,19 @@ fn files(root: &Path) -> Vec<(String, PathBuf, FileKind)> {
     ];
     const CONFIG: &[&str] = &["json", "yaml", "yml", "toml", "ini", "conf", "properties"];
     let mut out = Vec::new();
-    let walker = warden_scan::walk::walker(root);
+    let walker = walk::walker(root);
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        if entry.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+        if entry
+            .metadata()
+            .is_ok_and(|m| m.len() > walk::MAX_FILE_BYTES)
+        {
             continue;
         }
         let path = entry.path();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = walk::relative(root, path);
         let rel = if rel.is_empty() {
             path.file_name()
                 .map(|n| n.to_string_lossy().into_owned())

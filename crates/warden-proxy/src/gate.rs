@@ -329,16 +329,17 @@ impl Gate {
         }
     }
 
-    /// Whether the session may send anything: `Err(reason)` once it is revoked or its
-    /// address blocked.
-    pub(crate) fn admits(&self, session: &Session) -> Result<(), String> {
+    /// Whether the session may send anything: `Err((lever, reason))` once it is revoked
+    /// (`revoked`) or its address blocked (`blocked`).
+    pub(crate) fn admits(&self, session: &Session) -> Result<(), (&'static str, String)> {
         if lock(&self.revoked).contains(&session.id) {
-            return Err(format!(
-                "session {} was revoked by the operator",
-                session.id
+            return Err((
+                "revoked",
+                format!("session {} was revoked by the operator", session.id),
             ));
         }
         self.admits_address(session.peer)
+            .map_err(|reason| ("blocked", reason))
     }
 
     /// Whether a client address is allowed (before any session exists).
@@ -529,13 +530,13 @@ pub(crate) async fn from_client(
     line: Vec<u8>,
 ) -> Verdict {
     let kind = jsonrpc::classify(&value);
-    if let Err(reason) = gate.admits(session) {
+    if let Err((by, reason)) = gate.admits(session) {
         let id = match kind {
             Kind::Request { id, .. } => id.clone(),
-            // Notifications and responses of a revoked session are dropped quietly.
+            // Notifications and responses of a refused session are dropped quietly.
             _ => return Verdict::Drop,
         };
-        record_rejected(gate, session, &value, "revoked", &reason).await;
+        record_rejected(gate, session, &value, by, &reason).await;
         return Verdict::Reply(jsonrpc::error_response(
             &id,
             code::REFUSED,
@@ -811,6 +812,9 @@ pub(crate) struct Delivery {
     pub(crate) bytes: Option<Vec<u8>>,
     /// The in-flight key, when the message is a response.
     pub(crate) response_to: Option<String>,
+    /// `bytes` differ from what the server sent (filtered or redacted): a transport that
+    /// framed the original (an SSE event) must frame these anew.
+    pub(crate) rewritten: bool,
 }
 
 /// A message from the server in `session`.
@@ -823,6 +827,7 @@ pub(crate) async fn from_server(gate: &Gate, session: &Session, line: Vec<u8>) -
         return Delivery {
             bytes: None,
             response_to: None,
+            rewritten: false,
         };
     };
     let key = match jsonrpc::classify(&value) {
@@ -831,12 +836,14 @@ pub(crate) async fn from_server(gate: &Gate, session: &Session, line: Vec<u8>) -
             return Delivery {
                 bytes: Some(line),
                 response_to: None,
+                rewritten: false,
             };
         }
     };
-    let bytes = response(gate, session, &key, value, line).await;
+    let answer = response(gate, session, &key, value, line).await;
     Delivery {
-        bytes,
+        rewritten: answer.as_ref().is_some_and(|(_, r)| *r),
+        bytes: answer.map(|(b, _)| b),
         response_to: Some(key),
     }
 }
@@ -847,14 +854,14 @@ async fn response(
     key: &str,
     mut value: Value,
     line: Vec<u8>,
-) -> Option<Vec<u8>> {
+) -> Option<(Vec<u8>, bool)> {
     let Some(mut call) = lock(&session.in_flight).remove(key) else {
         // An answer to nothing we forwarded (a server echoing a wrong id): still no
         // credential passes through.
         if gate.policy.redact.enabled && !crate::redact::redact(&mut value).is_empty() {
-            return serde_json::to_vec(&value).ok();
+            return serde_json::to_vec(&value).ok().map(|b| (b, true));
         }
-        return Some(line);
+        return Some((line, false));
     };
     let bytes = line.len() as u64;
     let (status, error_type) = if let Some(code) = value.pointer("/error/code") {
@@ -869,11 +876,13 @@ async fn response(
         ("ok", None)
     };
     let mut out = line;
+    let mut rewritten = false;
     if call.method == "tools/list"
         && let Some(result) = value.get_mut("result")
         && tools_list(gate, session, result, call.next_page).await
     {
         out = serde_json::to_vec(&value).unwrap_or(out);
+        rewritten = true;
     }
     let content_types = value
         .pointer("/result/content")
@@ -900,6 +909,7 @@ async fn response(
         }
         if !redactions.is_empty() {
             out = serde_json::to_vec(&value).unwrap_or(out);
+            rewritten = true;
         }
     }
     if call.tool.is_some()
@@ -938,7 +948,7 @@ async fn response(
             call.call_id
         );
     }
-    (!call.answered).then_some(out)
+    (!call.answered).then_some((out, rewritten))
 }
 
 /// Ends a call the server answered outside JSON-RPC (an HTTP error status, a broken

@@ -1304,18 +1304,19 @@ async fn relay_sse(
                 // A priming event (an id and empty data, for resumption) passes as is.
                 Some(d) if d.iter().all(u8::is_ascii_whitespace) => Some(ev.raw),
                 Some(d) => {
-                    let original = d.clone();
                     let delivery = gate::from_server(&gate, &session, d).await;
                     if let (Some(to), Some((key, _))) = (&delivery.response_to, &call)
                         && to == key
                     {
                         answered = true;
                     }
+                    // Unchanged bytes go out in the event as it came (its `id`, `event`).
+                    let rewritten = delivery.rewritten;
                     delivery.bytes.map(|b| {
-                        if b == original {
-                            ev.raw
-                        } else {
+                        if rewritten {
                             rewrite_event(&ev.raw, &b)
+                        } else {
+                            ev.raw
                         }
                     })
                 }
@@ -1393,7 +1394,7 @@ async fn get(
             "this session belongs to another principal",
         );
     }
-    if let Err(reason) = front.gate.admits(&session) {
+    if let Err((_, reason)) = front.gate.admits(&session) {
         return rpc_error(StatusCode::FORBIDDEN, &Value::Null, code::REFUSED, &reason);
     }
     match (&front.upstream, child) {
@@ -1836,6 +1837,34 @@ mod tests {
         let read =
             json!({"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///a"}});
         assert!(check_headers(&headers(&[("mcp-name", "file:///b")]), &read).is_err());
+    }
+
+    #[test]
+    fn upstream_requests_drop_hop_headers_and_ask_for_plain_bodies() {
+        let h = headers(&[
+            ("connection", "keep-alive"),
+            ("host", "proxy.local"),
+            ("accept-encoding", "gzip, br"),
+            ("mcp-session-id", "abc"),
+            ("authorization", "Bearer t"),
+        ]);
+        let uri: Uri = "http://127.0.0.1:9/mcp".parse().expect("uri");
+        let req = upstream_request(&uri, Method::POST, &h, Bytes::new()).expect("request");
+        let got = req.headers();
+        assert!(got.get("connection").is_none() && got.get("host").is_none());
+        assert_eq!(
+            got.get("accept-encoding").map(|v| v.as_bytes()),
+            Some(&b"identity"[..])
+        );
+        assert_eq!(got.get_all("accept-encoding").iter().count(), 1);
+        assert_eq!(
+            got.get("mcp-session-id").map(|v| v.as_bytes()),
+            Some(&b"abc"[..])
+        );
+        assert_eq!(
+            got.get("authorization").map(|v| v.as_bytes()),
+            Some(&b"Bearer t"[..])
+        );
     }
 
     #[test]

@@ -180,6 +180,14 @@ pub fn walker(root: &Path) -> ignore::Walk {
         .build()
 }
 
+/// `path` relative to `root`, `/`-separated (empty for the root itself).
+pub fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
 /// Walks `root` (a directory or a single file).
 pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
     let mut entries = Vec::new();
@@ -216,11 +224,7 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<Skipped>) {
             }
         };
         let path = entry.path();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = relative(root, path);
         if rel.is_empty() {
             continue;
         }

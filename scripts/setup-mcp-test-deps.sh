@@ -14,6 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DEPS="$PWD/target/mcp-deps"
 EVERYTHING_VERSION=2026.8.31
 MCP_PY_VERSION=2.3.0
+# A pure-Python PostgreSQL driver for the incident drill's MCP server.
+PG8000_VERSION=1.31.5
 INSPECTOR_VERSION=0.15.0
 NODE22_VERSION=22.23.3
 CONFORMANCE_VERSION=0.1.16
@@ -23,9 +25,10 @@ if [[ ! -f "$DEPS/node_modules/@modelcontextprotocol/server-everything/dist/inde
   (cd "$DEPS" && npm install --silent --no-audit --no-fund \
      "@modelcontextprotocol/server-everything@$EVERYTHING_VERSION" >&2)
 fi
-if [[ ! -x "$DEPS/venv/bin/python" ]] || ! "$DEPS/venv/bin/python" -c "import mcp" 2>/dev/null; then
-  python3 -m venv "$DEPS/venv" >&2
-  "$DEPS/venv/bin/pip" install --quiet --disable-pip-version-check "mcp==$MCP_PY_VERSION" >&2
+if [[ ! -x "$DEPS/venv/bin/python" ]] || ! "$DEPS/venv/bin/python" -c "import mcp, pg8000" 2>/dev/null; then
+  [[ -x "$DEPS/venv/bin/python" ]] || python3 -m venv "$DEPS/venv" >&2
+  "$DEPS/venv/bin/pip" install --quiet --disable-pip-version-check \
+    "mcp==$MCP_PY_VERSION" "pg8000==$PG8000_VERSION" >&2
 fi
 if [[ ! -f "$DEPS/node_modules/@modelcontextprotocol/inspector/cli/build/index.js" ]]; then
   (cd "$DEPS" && npm install --silent --no-audit --no-fund \

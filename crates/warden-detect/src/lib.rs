@@ -76,11 +76,15 @@ pub struct Alert {
     pub evidence: Vec<String>,
 }
 
-/// What a tool name says the tool does.
+/// What a tool name says the tool does (from its words: `get_customer` reads,
+/// `delete_file` writes); triage sorts calls by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub enum Role {
+    /// Reads or lists.
     Read,
+    /// Creates, changes, deletes, sends or runs.
     Write,
+    /// Neither, as far as the name says.
     Other,
 }
 
@@ -106,7 +110,8 @@ fn split_camel(s: &str) -> Vec<&str> {
     out
 }
 
-fn role(tool: &str) -> Role {
+/// The role of a tool, from its name.
+pub fn role(tool: &str) -> Role {
     const READ: &[&str] = &[
         "get", "read", "list", "fetch", "search", "query", "find", "show", "lookup", "describe",
         "view", "retrieve", "load", "download", "export",

@@ -9,6 +9,11 @@
 #![forbid(unsafe_code)]
 
 pub mod case;
+pub mod fix;
 pub mod inventory;
+pub mod isolate;
+pub mod report;
 pub mod scope;
+pub mod time;
+pub mod triage;
 pub mod vendor;

@@ -13,7 +13,7 @@ use warden_ledger::record::Record;
 use warden_ledger::verify;
 
 /// What verification said about the ledger.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Integrity {
     /// `verified`, `verified with warnings` or `FAILED`.
     pub verdict: String,
@@ -62,10 +62,16 @@ pub struct EntryPoint {
 #[derive(Debug, Clone, Serialize)]
 pub struct Scope {
     pub integrity: Integrity,
+    /// Only calls at or after this time were read (`--since`, `--last`).
+    pub since_unix_nano: Option<u64>,
     pub tool_calls: u64,
     pub sessions: usize,
     pub patterns: Vec<Pattern>,
     pub entry_point: Option<EntryPoint>,
+    /// The sessions the patterns name.
+    pub involved_sessions: Vec<String>,
+    /// The client addresses those sessions called from (HTTP; stdio has none).
+    pub involved_addresses: Vec<String>,
     /// The newest tool call, and whether it is recent (the server still serving).
     pub last_call_unix_nano: Option<u64>,
     pub still_serving: bool,
@@ -86,8 +92,22 @@ pub enum ScopeError {
 /// A call this recent means the server is still serving.
 const SERVING_WINDOW_NS: u64 = 5 * 60 * 1_000_000_000;
 
-/// Scopes the ledger in `dir`, verified against `trusted_key` (C2SP verifier key text).
-pub fn scope(dir: &Path, trusted_key: &str, now_unix_nano: u64) -> Result<Scope, ScopeError> {
+/// The ledger read for the incident: verified as it was read, the tool calls in the
+/// window, and what the detectors said when replayed over them. Scope and triage both
+/// stand on it.
+pub struct Replay {
+    pub integrity: Integrity,
+    /// `(ledger index, record)` of every `tool.result` in the window, in ledger order.
+    pub calls: Vec<(u64, Record)>,
+    pub alerts: Vec<warden_detect::Alert>,
+    /// Only calls at or after this time were read.
+    pub since_unix_nano: Option<u64>,
+}
+
+/// Reads the ledger in `dir`, verified against `trusted_key` (C2SP verifier key text):
+/// a ledger that fails verification is read only up to what a valid checkpoint covers.
+/// With `since`, calls before it are left out (and the detectors see only the rest).
+pub fn replay(dir: &Path, trusted_key: &str, since: Option<u64>) -> Result<Replay, ScopeError> {
     let keys = verify::parse_keys(&[trusted_key.to_string()])
         .map_err(|e| ScopeError::Key(e.to_string()))?;
     let report = verify::verify(dir, &keys).map_err(|e| ScopeError::Ledger {
@@ -128,103 +148,12 @@ pub fn scope(dir: &Path, trusted_key: &str, now_unix_nano: u64) -> Result<Scope,
         let Ok(record) = serde_json::from_slice::<Record>(&bytes) else {
             continue;
         };
-        if record.kind == "tool.result" {
+        if record.kind == "tool.result" && since.is_none_or(|t| record.time_unix_nano >= t) {
             alerts.extend(detector.observe(&rules, &record));
             calls.push((index, record));
         }
     }
-    let call_of = |call_id: &str| {
-        calls
-            .iter()
-            .find(|(_, r)| r.call_id.as_deref() == Some(call_id))
-    };
-    let as_call = |(index, r): &(u64, Record)| Call {
-        index: *index,
-        time_unix_nano: r.time_unix_nano,
-        session: r.session_id.clone(),
-        tool: r.tool_name.clone(),
-        client_address: r.client_address.clone(),
-        status: r.result.as_ref().map(|s| s.status.clone()),
-    };
-    let mut patterns: Vec<Pattern> = alerts
-        .iter()
-        .map(|a| {
-            let mut evidence: Vec<u64> = a
-                .evidence
-                .iter()
-                .filter_map(|id| call_of(id).map(|(i, _)| *i))
-                .collect();
-            evidence.sort_unstable();
-            let first_time = evidence
-                .first()
-                .and_then(|i| calls.iter().find(|(j, _)| j == i))
-                .map_or(a.time_unix_nano, |(_, r)| r.time_unix_nano);
-            Pattern {
-                rule: a.rule.to_string(),
-                severity: a.severity.to_string(),
-                session: a.session.clone(),
-                tool: a.tool.clone(),
-                summary: a.summary.clone(),
-                first_time_unix_nano: first_time,
-                evidence_indices: evidence,
-            }
-        })
-        .collect();
-    patterns.sort_by_key(|p| p.first_time_unix_nano);
-    let entry_point = patterns.first().and_then(|p| {
-        let first = *p.evidence_indices.first()?;
-        let evidence_pos = calls.iter().position(|(i, _)| *i == first)?;
-        // The detectors cite the call that tipped the pattern; the attack began with the
-        // run of calls to the same tool before it in the session.
-        let (_, tipped) = &calls[evidence_pos];
-        let mut pos = evidence_pos;
-        for j in (0..evidence_pos).rev() {
-            let (_, r) = &calls[j];
-            if r.session_id != tipped.session_id {
-                continue;
-            }
-            if r.tool_name != tipped.tool_name {
-                break;
-            }
-            pos = j;
-        }
-        let (_, rec) = &calls[pos];
-        let before = calls[..pos]
-            .iter()
-            .rev()
-            .find(|(_, r)| r.session_id == rec.session_id)
-            .map(as_call);
-        Some(EntryPoint {
-            first_anomalous: as_call(&calls[pos]),
-            call_before: before,
-        })
-    });
-    let last = calls.iter().map(|(_, r)| r.time_unix_nano).max();
-    let still_serving = last.is_some_and(|t| now_unix_nano.saturating_sub(t) < SERVING_WINDOW_NS);
-    let mut sessions: Vec<&str> = calls
-        .iter()
-        .filter_map(|(_, r)| r.session_id.as_deref())
-        .collect();
-    sessions.sort_unstable();
-    sessions.dedup();
-    let (assessment, recommendation) = if patterns.is_empty() {
-        (
-            "suspicion, not confirmed".to_string(),
-            "No malicious pattern in the recorded calls: isolation is not recommended on this evidence alone. Keep watching, check other sources (the server's own logs, the vendors' logs), and scope again.".to_string(),
-        )
-    } else if still_serving {
-        (
-            "confirmed".to_string(),
-            "Isolate now: the server is still serving calls (`warden incident isolate`, or `warden proxy fence` by hand).".to_string(),
-        )
-    } else {
-        (
-            "confirmed".to_string(),
-            "Isolate before the server serves again, then rotate the credentials below."
-                .to_string(),
-        )
-    };
-    Ok(Scope {
+    Ok(Replay {
         integrity: Integrity {
             verdict: match code {
                 0 => "verified".into(),
@@ -234,15 +163,159 @@ pub fn scope(dir: &Path, trusted_key: &str, now_unix_nano: u64) -> Result<Scope,
             problems,
             records_read,
         },
-        tool_calls: calls.len() as u64,
-        sessions: sessions.len(),
-        patterns,
-        entry_point,
-        last_call_unix_nano: last,
-        still_serving,
-        assessment,
-        recommendation,
+        calls,
+        alerts,
+        since_unix_nano: since,
     })
+}
+
+/// Scopes the ledger in `dir`, verified against `trusted_key` (C2SP verifier key text),
+/// over the calls at or after `since` (all of them without it).
+pub fn scope(
+    dir: &Path,
+    trusted_key: &str,
+    since: Option<u64>,
+    now_unix_nano: u64,
+) -> Result<Scope, ScopeError> {
+    Ok(Scope::from_replay(
+        &replay(dir, trusted_key, since)?,
+        now_unix_nano,
+    ))
+}
+
+impl Scope {
+    /// The scope of a replayed ledger.
+    pub fn from_replay(replay: &Replay, now_unix_nano: u64) -> Scope {
+        let Replay {
+            integrity,
+            calls,
+            alerts,
+            since_unix_nano,
+        } = replay;
+        let call_of = |call_id: &str| {
+            calls
+                .iter()
+                .find(|(_, r)| r.call_id.as_deref() == Some(call_id))
+        };
+        let as_call = |(index, r): &(u64, Record)| Call {
+            index: *index,
+            time_unix_nano: r.time_unix_nano,
+            session: r.session_id.clone(),
+            tool: r.tool_name.clone(),
+            client_address: r.client_address.clone(),
+            status: r.result.as_ref().map(|s| s.status.clone()),
+        };
+        let mut patterns: Vec<Pattern> = alerts
+            .iter()
+            .map(|a| {
+                let mut evidence: Vec<u64> = a
+                    .evidence
+                    .iter()
+                    .filter_map(|id| call_of(id).map(|(i, _)| *i))
+                    .collect();
+                evidence.sort_unstable();
+                let first_time = evidence
+                    .first()
+                    .and_then(|i| calls.iter().find(|(j, _)| j == i))
+                    .map_or(a.time_unix_nano, |(_, r)| r.time_unix_nano);
+                Pattern {
+                    rule: a.rule.to_string(),
+                    severity: a.severity.to_string(),
+                    session: a.session.clone(),
+                    tool: a.tool.clone(),
+                    summary: a.summary.clone(),
+                    first_time_unix_nano: first_time,
+                    evidence_indices: evidence,
+                }
+            })
+            .collect();
+        patterns.sort_by_key(|p| p.first_time_unix_nano);
+        let entry_point = patterns.first().and_then(|p| {
+            let first = *p.evidence_indices.first()?;
+            let evidence_pos = calls.iter().position(|(i, _)| *i == first)?;
+            // The detectors cite the call that tipped the pattern; the attack began with the
+            // run of calls to the same tool before it in the session.
+            let (_, tipped) = &calls[evidence_pos];
+            let mut pos = evidence_pos;
+            for j in (0..evidence_pos).rev() {
+                let (_, r) = &calls[j];
+                if r.session_id != tipped.session_id {
+                    continue;
+                }
+                if r.tool_name != tipped.tool_name {
+                    break;
+                }
+                pos = j;
+            }
+            let (_, rec) = &calls[pos];
+            let before = calls[..pos]
+                .iter()
+                .rev()
+                .find(|(_, r)| r.session_id == rec.session_id)
+                .map(as_call);
+            Some(EntryPoint {
+                first_anomalous: as_call(&calls[pos]),
+                call_before: before,
+            })
+        });
+        let last = calls.iter().map(|(_, r)| r.time_unix_nano).max();
+        let still_serving =
+            last.is_some_and(|t| now_unix_nano.saturating_sub(t) < SERVING_WINDOW_NS);
+        let mut sessions: Vec<&str> = calls
+            .iter()
+            .filter_map(|(_, r)| r.session_id.as_deref())
+            .collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        let (assessment, recommendation) = if patterns.is_empty() {
+            (
+            "suspicion, not confirmed".to_string(),
+            "No malicious pattern in the recorded calls: isolation is not recommended on this evidence alone. Keep watching, check other sources (the server's own logs, the vendors' logs), and scope again.".to_string(),
+        )
+        } else if still_serving {
+            (
+            "confirmed".to_string(),
+            "Isolate now: the server is still serving calls (`warden incident isolate`, or `warden proxy fence` by hand).".to_string(),
+        )
+        } else {
+            (
+                "confirmed".to_string(),
+                "Isolate before the server serves again, then rotate the credentials below."
+                    .to_string(),
+            )
+        };
+        // The sessions the patterns name, and the addresses they called from: what isolate
+        // revokes and blocks.
+        let mut involved_sessions: Vec<String> =
+            patterns.iter().map(|p| p.session.clone()).collect();
+        involved_sessions.sort();
+        involved_sessions.dedup();
+        let mut involved_addresses: Vec<String> = calls
+            .iter()
+            .filter(|(_, r)| {
+                r.session_id
+                    .as_ref()
+                    .is_some_and(|s| involved_sessions.contains(s))
+            })
+            .filter_map(|(_, r)| r.client_address.clone())
+            .collect();
+        involved_addresses.sort();
+        involved_addresses.dedup();
+        Scope {
+            integrity: integrity.clone(),
+            since_unix_nano: *since_unix_nano,
+            tool_calls: calls.len() as u64,
+            sessions: sessions.len(),
+            patterns,
+            entry_point,
+            involved_sessions,
+            involved_addresses,
+            last_call_unix_nano: last,
+            still_serving,
+            assessment,
+            recommendation,
+        }
+    }
 }
 
 impl Scope {
@@ -258,6 +331,12 @@ impl Scope {
         }
         for p in &self.integrity.problems {
             out.push_str(&format!("  {p}\n"));
+        }
+        if let Some(t) = self.since_unix_nano {
+            out.push_str(&format!(
+                "window: calls since {}\n",
+                crate::time::format_utc(t)
+            ));
         }
         out.push_str(&format!(
             "{} tool call(s) in {} session(s)\n\nassessment: {}\n",

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, json};
 use warden_incident::case::{Case, CaseMeta, PHASES, actor};
+use warden_incident::triage::{self, Classes};
+use warden_incident::{fix, isolate, report, scope, time};
 use warden_ledger::ledger::now_unix_nano;
 
 #[derive(Args)]
@@ -20,6 +22,20 @@ struct CaseDir {
     /// The case directory (default: $WARDEN_CASE, else ./incident).
     #[arg(long, env = "WARDEN_CASE", default_value = "incident")]
     case: PathBuf,
+}
+
+#[derive(Args)]
+struct LedgerKey {
+    /// The ledger's verifier key, or a file holding it (default: LEDGER/ledger.pub).
+    #[arg(long)]
+    key: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FenceArg {
+    Server,
+    Sessions,
+    Tools,
 }
 
 #[derive(Subcommand)]
@@ -53,9 +69,112 @@ enum IncidentCommand {
     Scope {
         #[command(flatten)]
         case: CaseDir,
-        /// The ledger's verifier key, or a file holding it (default: LEDGER/ledger.pub).
+        #[command(flatten)]
+        key: LedgerKey,
+        /// Only the calls of the last span (e.g. 30m, 2h, 1d).
+        #[arg(long, conflicts_with = "since")]
+        last: Option<String>,
+        /// Only the calls since this time (RFC 3339, e.g. 2026-12-04T20:00:00Z).
         #[arg(long)]
-        key: Option<String>,
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Phase 2: fence the proxy, revoke the sessions involved, block their addresses
+    /// (each journaled and checked), and print the commands for the rest.
+    Isolate {
+        #[command(flatten)]
+        case: CaseDir,
+        /// The proxy's admin socket, or its HTTP admin URL (default: the case's --proxy).
+        #[arg(long)]
+        proxy: Option<String>,
+        /// The HTTP admin token file (with an http:// --proxy).
+        #[arg(long)]
+        admin_token_file: Option<PathBuf>,
+        /// What to fence: the whole server, only the sessions involved, or only the
+        /// tools the patterns used.
+        #[arg(long, value_enum, default_value = "server")]
+        fence: FenceArg,
+        /// Also stop the server processes (SIGSTOP) to keep their memory for forensics.
+        #[arg(long)]
+        freeze: bool,
+        /// Another session to revoke (besides those the scope named); repeatable.
+        #[arg(long)]
+        session: Vec<String>,
+        /// Another address or CIDR block to block; repeatable.
+        #[arg(long)]
+        address: Vec<String>,
+        /// The pm2 app name (for the printed commands).
+        #[arg(long)]
+        pm2: Option<String>,
+        /// The docker container (for the printed commands).
+        #[arg(long)]
+        docker: Option<String>,
+        /// The docker network to disconnect it from.
+        #[arg(long)]
+        docker_network: Option<String>,
+        /// The systemd unit (for the printed commands).
+        #[arg(long)]
+        systemd: Option<String>,
+        /// The load balancer entry: nginx:UPSTREAM/HOST:PORT, haproxy:BACKEND/SERVER,
+        /// aws:TARGET_GROUP_ARN/TARGET_ID or k8s:POD/LABEL.
+        #[arg(long)]
+        lb: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Phase 5: what was read (by data class), written, sent where, in which window;
+    /// and whether the entry point is still unpatched.
+    Triage {
+        #[command(flatten)]
+        case: CaseDir,
+        #[command(flatten)]
+        key: LedgerKey,
+        /// The classification file (TOML: [[tool]] name, classes, reachable).
+        #[arg(long)]
+        classes: Option<PathBuf>,
+        /// Triage this session (default: those the scope named); repeatable.
+        #[arg(long)]
+        session: Vec<String>,
+        /// The server's source, to check the entry point (default: the case's --repo).
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Phase 6: draft the status message, the vendor notifications, the facts for
+    /// counsel and the post-mortem, from the journal, into CASE/report/.
+    Report {
+        #[command(flatten)]
+        case: CaseDir,
+    },
+    /// After the fix: re-scan the source and compare with the pre-incident scan; the
+    /// entry point's findings must be gone (exit 1 if not).
+    VerifyFix {
+        #[command(flatten)]
+        case: CaseDir,
+        /// The fixed source (default: the case's --repo).
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// The pre-incident scan (default: CASE/baseline-scan.json, kept at open).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Before returning to service: a known-good call recorded by the patched server
+    /// (exit 1 if none).
+    ReturnCheck {
+        #[command(flatten)]
+        case: CaseDir,
+        #[command(flatten)]
+        key: LedgerKey,
+        /// The call must be to this tool.
+        #[arg(long)]
+        tool: Option<String>,
+        /// Look from this time (default: when verify-fix ran).
+        #[arg(long)]
+        since: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -103,6 +222,22 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 proxy: path_text(proxy),
             };
             let opened = Case::open(&case.case, meta)?;
+            if let Some(repo) = &opened.meta.repo {
+                // The source as it was when the case opened: what verify-fix compares
+                // the fixed source with.
+                let report = fix::scan_json(std::path::Path::new(repo))?;
+                let path = case.case.join(fix::BASELINE_FILE);
+                std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let mut details = Map::new();
+                details.insert("file".into(), json!(fix::BASELINE_FILE));
+                details.insert(
+                    "findings".into(),
+                    json!(report["findings"].as_array().map_or(0, Vec::len)),
+                );
+                opened.journal("baseline_scan", details)?;
+                println!("baseline scan of {repo} kept in {}", path.display());
+            }
             println!(
                 "opened {} in {}\njournal: {} (verify with `warden log verify {} --key {}`)\nnext: export WARDEN_CASE={} ; warden incident status",
                 opened.meta.id,
@@ -121,22 +256,22 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 print!("{}", status.render());
             }
         }
-        IncidentCommand::Scope { case, key, json } => {
+        IncidentCommand::Scope {
+            case,
+            key,
+            last,
+            since,
+            json,
+        } => {
             let case = Case::load(&case.case)?;
-            let Some(ledger) = case.meta.ledger.clone().map(PathBuf::from) else {
-                bail!("the case names no ledger; open it with `warden incident open --ledger DIR`");
+            let (ledger, key) = ledger_and_key(&case, &key)?;
+            let now = now_unix_nano();
+            let since = match (last, since) {
+                (Some(span), _) => Some(now.saturating_sub(time::parse_span(&span)?)),
+                (None, Some(t)) => Some(time::parse_time(&t)?),
+                (None, None) => None,
             };
-            let key = match key {
-                Some(k) if !std::path::Path::new(&k).exists() => k,
-                Some(file) => std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read the key file {file}"))?,
-                None => {
-                    let file = ledger.join("ledger.pub");
-                    std::fs::read_to_string(&file)
-                        .with_context(|| format!("cannot read {} (give --key)", file.display()))?
-                }
-            };
-            let found = warden_incident::scope::scope(&ledger, key.trim(), now_unix_nano())?;
+            let found = scope::scope(&ledger, &key, since, now)?;
             let credentials: Vec<String> = match &case.meta.repo {
                 Some(repo) => {
                     warden_incident::inventory::inventory(std::path::Path::new(repo), &[])
@@ -149,6 +284,7 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             details.insert("assessment".into(), json!(found.assessment));
             details.insert("ledger_integrity".into(), json!(found.integrity.verdict));
             details.insert("records_read".into(), json!(found.integrity.records_read));
+            details.insert("since".into(), json!(found.since_unix_nano));
             details.insert(
                 "patterns".into(),
                 json!(found.patterns.iter().map(|p| json!({"rule": p.rule, "session": p.session, "tool": p.tool, "evidence": p.evidence_indices})).collect::<Vec<_>>()),
@@ -157,6 +293,20 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 "entry_point".into(),
                 json!(found.entry_point.as_ref().map(|e| e.first_anomalous.index)),
             );
+            details.insert(
+                "entry_point_detail".into(),
+                json!(found.entry_point.as_ref().map(|e| json!({
+                    "index": e.first_anomalous.index,
+                    "tool": e.first_anomalous.tool,
+                    "session": e.first_anomalous.session,
+                    "client_address": e.first_anomalous.client_address,
+                    "time": time::format_utc(e.first_anomalous.time_unix_nano),
+                    "call_before_index": e.call_before.as_ref().map(|c| c.index),
+                    "call_before_tool": e.call_before.as_ref().and_then(|c| c.tool.clone()),
+                }))),
+            );
+            details.insert("involved_sessions".into(), json!(found.involved_sessions));
+            details.insert("involved_addresses".into(), json!(found.involved_addresses));
             details.insert("still_serving".into(), json!(found.still_serving));
             details.insert("credentials".into(), json!(credentials));
             let index = case.phase_done("scope", details)?;
@@ -165,6 +315,175 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             } else {
                 print!("{}", found.render(&credentials));
                 println!("(journaled as entry {index})");
+            }
+        }
+        IncidentCommand::Isolate {
+            case,
+            proxy,
+            admin_token_file,
+            fence,
+            freeze,
+            session,
+            address,
+            pm2,
+            docker,
+            docker_network,
+            systemd,
+            lb,
+            json,
+        } => {
+            let case = Case::load(&case.case)?;
+            let scoped = latest_scope(&case)?;
+            let mut targets = isolate::Targets {
+                sessions: strings(&scoped["involved_sessions"]),
+                addresses: strings(&scoped["involved_addresses"]),
+                tools: scoped["patterns"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|p| p["tool"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            targets.sessions.extend(session);
+            targets.addresses.extend(address);
+            for list in [
+                &mut targets.sessions,
+                &mut targets.addresses,
+                &mut targets.tools,
+            ] {
+                list.sort();
+                list.dedup();
+            }
+            let endpoint = proxy.or_else(|| case.meta.proxy.clone());
+            let admin = match &endpoint {
+                Some(e) => Some(ProxyAdmin::new(e, admin_token_file.as_deref())?),
+                None => None,
+            };
+            let deployment = isolate::Deployment {
+                pm2,
+                docker,
+                docker_network,
+                systemd,
+                load_balancer: lb,
+            };
+            let fence = match fence {
+                FenceArg::Server => isolate::FenceScope::Server,
+                FenceArg::Sessions => isolate::FenceScope::Sessions,
+                FenceArg::Tools => isolate::FenceScope::Tools,
+            };
+            let done = isolate::isolate(
+                &case,
+                admin.as_ref().map(|a| a as &dyn isolate::Admin),
+                fence,
+                freeze,
+                &targets,
+                &deployment,
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&done)?);
+            } else {
+                print!("{}", done.render());
+            }
+            if !done.problems.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        IncidentCommand::Triage {
+            case,
+            key,
+            classes,
+            session,
+            repo,
+            json,
+        } => {
+            let case = Case::load(&case.case)?;
+            let (ledger, key) = ledger_and_key(&case, &key)?;
+            let classes = match classes {
+                Some(path) => Classes::load(&path)?,
+                None => Classes::default(),
+            };
+            let scoped = latest_scope(&case)?;
+            let since = scoped["since"].as_u64();
+            let replay = scope::replay(&ledger, &key, since)?;
+            let found = scope::Scope::from_replay(&replay, now_unix_nano());
+            let repo = repo.or_else(|| case.meta.repo.clone().map(PathBuf::from));
+            let t = triage::triage(&replay, &found, &session, &classes, repo.as_deref())?;
+            let mut details = Map::new();
+            details.insert("sessions".into(), json!(t.sessions));
+            details.insert(
+                "window_start".into(),
+                json!(t.window_start_unix_nano.map(time::format_utc)),
+            );
+            details.insert(
+                "window_end".into(),
+                json!(t.window_end_unix_nano.map(time::format_utc)),
+            );
+            details.insert("calls".into(), json!(t.calls));
+            details.insert("records_read".into(), json!(t.records_read));
+            details.insert("by_class".into(), json!(t.by_class));
+            details.insert("unclassified_records".into(), json!(t.unclassified_records));
+            details.insert("assumptions".into(), json!(t.assumptions));
+            details.insert("writes".into(), json!(t.writes.len()));
+            details.insert("outside_hosts".into(), json!(t.outside_hosts));
+            details.insert("unpatched".into(), json!(t.entry_point_unpatched));
+            details.insert("cited".into(), json!(t.cited));
+            let index = case.phase_done("triage", details)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            } else {
+                print!("{}", t.render());
+                println!("(journaled as entry {index})");
+            }
+        }
+        IncidentCommand::Report { case } => {
+            let dir = case.case;
+            let drafts = report::report(&Case::load(&dir)?, &dir)?;
+            println!("drafts written (edit before sending):");
+            for f in &drafts.files {
+                println!("  {f}");
+            }
+        }
+        IncidentCommand::VerifyFix {
+            case,
+            repo,
+            baseline,
+            json,
+        } => {
+            let dir = case.case;
+            let case = Case::load(&dir)?;
+            let Some(repo) = repo.or_else(|| case.meta.repo.clone().map(PathBuf::from)) else {
+                bail!("no source to scan: give --repo PATH (the fixed server's source)");
+            };
+            let check = fix::verify_fix(&case, &dir, &repo, baseline.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&check)?);
+            } else {
+                print!("{}", check.render());
+            }
+            if check.verdict != "fixed" {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        IncidentCommand::ReturnCheck {
+            case,
+            key,
+            tool,
+            since,
+            json,
+        } => {
+            let case = Case::load(&case.case)?;
+            let (ledger, key) = ledger_and_key(&case, &key)?;
+            let since = since.map(|t| time::parse_time(&t)).transpose()?;
+            let check = fix::return_check(&case, &ledger, &key, tool.as_deref(), since)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&check)?);
+            } else {
+                print!("{}", check.render());
+            }
+            if !check.ok {
+                return Ok(ExitCode::from(1));
             }
         }
         IncidentCommand::Note { case, text } => {
@@ -193,4 +512,106 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The case's ledger and its verifier key (given, from a file, or LEDGER/ledger.pub).
+fn ledger_and_key(case: &Case, key: &LedgerKey) -> Result<(PathBuf, String)> {
+    let Some(ledger) = case.meta.ledger.clone().map(PathBuf::from) else {
+        bail!("the case names no ledger; open it with `warden incident open --ledger DIR`");
+    };
+    let key = match &key.key {
+        Some(k) if !std::path::Path::new(k).exists() => k.clone(),
+        Some(file) => std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the key file {file}"))?,
+        None => {
+            let file = ledger.join("ledger.pub");
+            std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {} (give --key)", file.display()))?
+        }
+    };
+    Ok((ledger, key.trim().to_string()))
+}
+
+/// The attributes of the newest scope in the journal.
+fn latest_scope(case: &Case) -> Result<serde_json::Value> {
+    case.entries()?
+        .into_iter()
+        .rev()
+        .find(|e| e["kind"] == "app.phase_done" && e["attributes"]["phase"] == "scope")
+        .map(|e| e["attributes"].clone())
+        .context("no scope in this case yet: run `warden incident scope` first")
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The proxy's admin endpoint, for isolate: its Unix socket, or its loopback HTTP
+/// endpoint with the token.
+struct ProxyAdmin {
+    endpoint: String,
+    token: Option<String>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// A proxy that does not answer in this time is reported as not answering.
+const ADMIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl ProxyAdmin {
+    fn new(endpoint: &str, token_file: Option<&std::path::Path>) -> Result<ProxyAdmin> {
+        let token = if endpoint.starts_with("http://") {
+            let Some(file) = token_file else {
+                bail!("the HTTP admin endpoint {endpoint} needs --admin-token-file FILE");
+            };
+            Some(
+                std::fs::read_to_string(file)
+                    .with_context(|| {
+                        format!("cannot read the admin token file {}", file.display())
+                    })?
+                    .trim()
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(ProxyAdmin {
+            endpoint: endpoint.to_string(),
+            token,
+            runtime,
+        })
+    }
+}
+
+impl isolate::Admin for ProxyAdmin {
+    fn send(&self, request: &serde_json::Value) -> std::result::Result<serde_json::Value, String> {
+        let call = async {
+            match &self.token {
+                Some(token) => {
+                    warden_proxy::admin::request_http(&self.endpoint, token, request).await
+                }
+                None => {
+                    warden_proxy::admin::request(std::path::Path::new(&self.endpoint), request)
+                        .await
+                }
+            }
+        };
+        self.runtime
+            .block_on(async { tokio::time::timeout(ADMIN_TIMEOUT, call).await })
+            .map_err(|_| format!("no answer in {} s", ADMIN_TIMEOUT.as_secs()))?
+            .map_err(|e| e.to_string())
+    }
+
+    fn describe(&self) -> String {
+        self.endpoint.clone()
+    }
 }

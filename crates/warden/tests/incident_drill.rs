@@ -223,8 +223,8 @@ fn incident_drill_from_injection_to_return_to_service() {
         &pg,
         &db,
         &format!(
-            "CREATE TABLE customers (id int PRIMARY KEY, name text, email text, card_last4 text);
-             INSERT INTO customers SELECT i, 'Customer ' || i, 'c' || i || '@example.org', lpad((i * 37 % 10000)::text, 4, '0') FROM generate_series(1, {CUSTOMERS}) i;
+            "CREATE TABLE customers (id int PRIMARY KEY, name text, email text, card_last4 text, owner text);
+             INSERT INTO customers SELECT i, 'Customer ' || i, 'c' || i || '@example.org', lpad((i * 37 % 10000)::text, 4, '0'), CASE WHEN i <= 5 THEN 'acct-1' ELSE 'acct-2' END FROM generate_series(1, {CUSTOMERS}) i;
              ALTER TABLE customers OWNER TO {role};"
         ),
     );
@@ -417,6 +417,31 @@ fn incident_drill_from_injection_to_return_to_service() {
     );
     let status = ok(&case, &["incident", "status"]);
     assert!(status.contains("communicate"), "{status}");
+
+    // The fix: before it, verify-fix says NOT FIXED; after it (every lookup scoped to
+    // the caller's account), fixed.
+    let repo_s = repo.to_str().expect("utf-8");
+    let unfixed = run(&case, &["incident", "verify-fix"]);
+    assert_eq!(unfixed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unfixed.stdout).contains("NOT FIXED"));
+    let source = std::fs::read_to_string(repo.join("server.py")).expect("source");
+    let fixed = source
+        .replace(
+            "db = connect()\n",
+            "db = connect()\n# The caller's account: this server serves one support account.\nCALLER_OWNER = os.environ.get(\"SUPPORT_ACCOUNT\", \"acct-1\")\n",
+        )
+        .replace(
+            "WHERE id = :id\", id=customer_id",
+            "WHERE id = :id AND owner = :owner\", id=customer_id, owner=CALLER_OWNER",
+        );
+    assert_ne!(fixed, source);
+    std::fs::write(repo.join("server.py"), fixed).expect("patch");
+    let verdict = ok(&case, &["incident", "verify-fix", "--repo", repo_s]);
+    assert!(verdict.starts_with("verify-fix: fixed"), "{verdict}");
+    assert!(
+        verdict.contains("gone:      authz-missing-ownership-check"),
+        "{verdict}"
+    );
 
     agent.finish();
     let _ = case_s;

@@ -4,11 +4,16 @@
 //! server holds, found in its code, configuration and environment files, with its
 //! vendor, where it is read, the scope visible from code and the rotation procedure
 //! (values are never kept: only fingerprints); and [`case`], the incident case with its
-//! signed, hash-chained journal and the 60-minute timeline; and [`scope`], phase 1.
+//! signed, hash-chained journal and the 60-minute timeline; [`scope`], phase 1; and
+//! phase 3: [`rotate`], the ordered rotation plan, with [`pg`], which rotates a
+//! PostgreSQL login for real, and [`secret_store`], the env file it updates.
 
 #![forbid(unsafe_code)]
 
 pub mod case;
 pub mod inventory;
+pub mod pg;
+pub mod rotate;
 pub mod scope;
+pub mod secret_store;
 pub mod vendor;

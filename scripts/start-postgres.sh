@@ -21,7 +21,8 @@ die() { printf 'start-postgres.sh: %s\n' "$*" >&2; exit 1; }
 
 find_bin() {
   # The newest installed major version.
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+  # `|| true`: none installed is an answer, not an error (set -e would end the script).
+  { ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true; } | sort -V | tail -1
 }
 
 BIN="$(find_bin)"

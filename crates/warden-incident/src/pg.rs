@@ -617,6 +617,8 @@ struct Rotator<'a> {
     /// The CREATE ROLE with the real verifier (the only statement with a secret).
     create_role_real: Secret,
     inspection: Option<Inspection>,
+    /// Plan lines (indices into `plan`) committed so far.
+    committed: std::collections::BTreeSet<usize>,
 }
 
 /// A step's failure inside the rotator.
@@ -684,6 +686,7 @@ impl<'a> Rotator<'a> {
             plan: Vec::new(),
             create_role_real: Secret::new(""),
             inspection: None,
+            committed: Default::default(),
         };
         r.go().await
     }
@@ -760,6 +763,20 @@ impl<'a> Rotator<'a> {
                 StepKind::TerminateSessions => self.terminate().await,
                 StepKind::ReassignAndDrop => self.reassign_and_drop(&inspection).await,
                 StepKind::Inspect => Ok(Vec::new()),
+            };
+            // After every step from the new role's creation on: the new credential
+            // still logs in, and once disabled the old one still cannot.
+            let outcome = match outcome {
+                Ok(mut verified) if kind >= StepKind::VerifyNewRole => {
+                    match self.login_checks(kind).await {
+                        Ok(mut more) => {
+                            verified.append(&mut more);
+                            Ok(verified)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                other => other,
             };
             match outcome {
                 Ok(verified) => self.steps.push(StepLog {
@@ -1280,12 +1297,12 @@ impl<'a> Rotator<'a> {
     /// Runs one step's statements, grouped by database, each group in a transaction
     /// (so a group is all or nothing; groups run in order).
     async fn run_sql(&mut self, kind: StepKind) -> Result<(), StepError> {
-        let lines = self.sql_of(kind);
-        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        for l in lines {
+        // (database, [(index in the plan, statement)]) for consecutive statements.
+        let mut groups: Vec<(String, Vec<(usize, String)>)> = Vec::new();
+        for (i, l) in self.plan.iter().enumerate().filter(|(_, l)| l.step == kind) {
             match groups.last_mut() {
-                Some((db, v)) if *db == l.database => v.push(l.sql),
-                _ => groups.push((l.database, vec![l.sql])),
+                Some((db, v)) if *db == l.database => v.push((i, l.sql.clone())),
+                _ => groups.push((l.database.clone(), vec![(i, l.sql.clone())])),
             }
         }
         for (db, stmts) in groups {
@@ -1295,6 +1312,7 @@ impl<'a> Rotator<'a> {
                     if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) =>
                 {
                     // Dropped since inspection: nothing of the old role is left there.
+                    self.committed.extend(stmts.iter().map(|(i, _)| *i));
                     continue;
                 }
                 Err(e) => {
@@ -1308,7 +1326,7 @@ impl<'a> Rotator<'a> {
                 at: format!("BEGIN in database {db}"),
                 error: pg_err(&e),
             })?;
-            for s in &stmts {
+            for (n, (_, s)) in stmts.iter().enumerate() {
                 // The CREATE ROLE runs with the real verifier; everything else as shown.
                 let real = if s.starts_with("CREATE ROLE ") {
                     self.create_role_real.expose()
@@ -1316,7 +1334,13 @@ impl<'a> Rotator<'a> {
                     s.as_str()
                 };
                 tx.batch_execute(real).await.map_err(|e| StepError {
-                    at: format!("{s} (database {db}; the statements before it in this database were rolled back)"),
+                    at: if n == 0 {
+                        format!("{s} (in database {db})")
+                    } else {
+                        format!(
+                            "{s} (in database {db}; the {n} statement(s) before it in this database's transaction were rolled back)"
+                        )
+                    },
                     error: pg_err(&e),
                 })?;
             }
@@ -1324,7 +1348,10 @@ impl<'a> Rotator<'a> {
                 at: format!("COMMIT in database {db}"),
                 error: pg_err(&e),
             })?;
-            if kind == StepKind::CreateRole && stmts.iter().any(|s| s.starts_with("CREATE ROLE ")) {
+            self.committed.extend(stmts.iter().map(|(i, _)| *i));
+            if kind == StepKind::CreateRole
+                && stmts.iter().any(|(_, s)| s.starts_with("CREATE ROLE "))
+            {
                 self.state.new_role.exists = Some(true);
                 self.state.new_role.can_login = Some(true);
             }
@@ -1491,6 +1518,53 @@ impl<'a> Rotator<'a> {
         }
     }
 
+    /// The logins after a step: the new credential (from the env file once it holds
+    /// it) must work; the old one, once disabled, must not.
+    async fn login_checks(&mut self, kind: StepKind) -> Result<Vec<String>, StepError> {
+        let mut out = Vec::new();
+        let (cfg, from) = if self.state.env_file_updated {
+            let url = self.store.read_url().map_err(|e| StepError {
+                at: format!("reading {} back", self.store.path.display()),
+                error: e.to_string(),
+            })?;
+            (
+                app_config(&url, &url.user, url.password()),
+                "the env file's credential",
+            )
+        } else {
+            (
+                app_config(&self.url, &self.new, Some(&self.new_password)),
+                "the new credential",
+            )
+        };
+        match connect(&cfg).await {
+            Ok(_) => {
+                self.state.new_role.login_works = Some(true);
+                out.push(format!("{from} logs in"));
+            }
+            Err(e) => {
+                self.state.new_role.login_works = Some(false);
+                return Err(StepError {
+                    at: format!("logging in with {from} after this step"),
+                    error: pg_err(&e),
+                });
+            }
+        }
+        if kind > StepKind::DisableOldLogin {
+            let old = app_config(&self.url, &self.old, self.url.password());
+            if connect(&old).await.is_ok() {
+                self.state.old_role.login_works = Some(true);
+                return Err(StepError {
+                    at: "logging in with the old credential after this step".into(),
+                    error: "the login worked: the old credential is accepted again".into(),
+                });
+            }
+            self.state.old_role.login_works = Some(false);
+            out.push("the old credential is still refused".into());
+        }
+        Ok(out)
+    }
+
     async fn old_sessions(&self, c: &Client) -> Result<i64, StepError> {
         Ok(c.query_one(
             "SELECT count(*) FROM pg_stat_activity WHERE usename = $1",
@@ -1650,11 +1724,14 @@ impl<'a> Rotator<'a> {
         }))
     }
 
-    /// The SQL of the steps from `from` on, as lines `-- in database X: SQL`.
+    /// The SQL not yet committed of the steps from `from` on, as lines `-- in database
+    /// X: SQL`.
     fn remaining(&self, from: StepKind) -> Vec<String> {
         self.plan
             .iter()
-            .filter(|l| l.step >= from)
+            .enumerate()
+            .filter(|(i, l)| l.step >= from && !self.committed.contains(i))
+            .map(|(_, l)| l)
             .map(|l| format!("-- in database {}: {}", l.database, l.sql))
             .collect()
     }
@@ -1705,7 +1782,7 @@ impl<'a> Rotator<'a> {
             }
             StepKind::DisableOldLogin | StepKind::TerminateSessions | StepKind::ReassignAndDrop => {
                 let mut fwd = vec![
-                    "the service's env file already holds the new credential: go forward. Fix the cause above, then run as superuser (statements already done are harmless to repeat, except where noted by the error):".to_string(),
+                    "the service's env file already holds the new credential: go forward. Fix the cause above, then run as superuser what did not run yet:".to_string(),
                 ];
                 fwd.extend(self.remaining(kind));
                 (

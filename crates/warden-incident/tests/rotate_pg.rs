@@ -226,6 +226,23 @@ fn rotates_for_real_drops_the_old_role_and_ends_its_session() {
         ]
     );
     assert!(done.steps.iter().all(|s| s.result == "ok"));
+    assert!(
+        done.steps[3]
+            .verified
+            .iter()
+            .any(|v| v == "the env file's credential logs in"),
+        "{:?}",
+        done.steps[3].verified
+    );
+    for s in &done.steps[5..] {
+        assert!(
+            s.verified
+                .iter()
+                .any(|v| v == "the old credential is still refused"),
+            "{:?}",
+            s.verified
+        );
+    }
     let disable = &done.steps[4];
     assert!(
         disable.verified[0].contains("not permitted to log in"),
@@ -623,4 +640,102 @@ fn refusals_come_before_anything_changes() {
         ["true"]
     );
     let _ = Path::new(&w.host);
+}
+
+#[test]
+fn a_failure_after_the_env_file_changed_rolls_forward_only() {
+    let rt = runtime();
+    let Some(w) = World::new(&rt, "fwd") else {
+        return;
+    };
+    // The old role owns a table in a database nobody may connect to: REASSIGN OWNED
+    // cannot reach it, so DROP ROLE fails at the last step, for real.
+    let hidden = format!("{}_hidden", w.db);
+    rt.block_on(async {
+        let a = connect(&w.host, w.port, &w.admin_user, None, "postgres")
+            .await
+            .expect("admin");
+        a.batch_execute(&format!("CREATE DATABASE {hidden}"))
+            .await
+            .expect("db");
+        let h = connect(&w.host, w.port, &w.admin_user, None, &hidden)
+            .await
+            .expect("admin in hidden");
+        h.batch_execute(&format!(
+            "CREATE TABLE t (id int); ALTER TABLE t OWNER TO {}",
+            w.app
+        ))
+        .await
+        .expect("table");
+        drop(h);
+        a.batch_execute(&format!(
+            "ALTER DATABASE {hidden} WITH ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .expect("no connections");
+    });
+    let opts = RotateOptions {
+        execute: true,
+        keep_old_role: false,
+        ..RotateOptions::default()
+    };
+    let f = match pg::rotate(&w.admin(), &w.store(), &opts) {
+        Err(RotateError::Failed(f)) => f,
+        Err(e) => panic!("expected a failure report, got {e}"),
+        Ok(_) => panic!("DROP ROLE must fail while the role owns a table elsewhere"),
+    };
+    let report = f.render();
+    eprintln!("{report}");
+    assert_eq!(f.failed_step, StepKind::ReassignAndDrop);
+    assert!(f.error.contains("cannot be dropped"), "{}", f.error);
+    assert!(f.error.contains(&hidden), "{}", f.error);
+    assert!(f.env_file_updated);
+    assert_eq!(f.state.old_role.exists, Some(true));
+    assert_eq!(f.state.old_role.can_login, Some(false));
+    assert_eq!(f.state.old_role.sessions, Some(0));
+    assert_eq!(f.state.old_role.login_works, Some(false));
+    assert_eq!(f.state.new_role.login_works, Some(true));
+    assert!(report.contains("holds the NEW credential"), "{report}");
+    assert!(
+        f.roll_back.iter().all(|l| l.starts_with("none")),
+        "{:?}",
+        f.roll_back
+    );
+    assert!(
+        f.roll_forward
+            .iter()
+            .any(|l| l.contains(&format!("DROP ROLE \"{}\";", w.app))),
+        "{:?}",
+        f.roll_forward
+    );
+    // Only what did not run: the DROP ROLE (its database's REASSIGN/DROP OWNED committed).
+    let fwd_sql: Vec<&String> = f
+        .roll_forward
+        .iter()
+        .filter(|l| l.starts_with("-- "))
+        .collect();
+    assert_eq!(
+        fwd_sql,
+        [&format!(
+            "-- in database {}: DROP ROLE \"{}\";",
+            w.db, w.app
+        )],
+        "{report}"
+    );
+    no_secret_in(&report, &w.old_password);
+    // The service's credential in the env file works.
+    let url = w.store().read_url().expect("url");
+    assert_eq!(url.user, f.new_role);
+    rt.block_on(async {
+        let (c, conn) = pg::app_config(&url, &url.user, url.password())
+            .connect(NoTls)
+            .await
+            .expect("the env file's credential logs in");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        c.simple_query("SELECT * FROM public.customers")
+            .await
+            .expect("reads");
+    });
 }

@@ -34,6 +34,8 @@
 //! `escape_literal`; privilege keywords come from the server and are checked against a
 //! fixed list before they are used.
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -151,14 +153,32 @@ impl Default for RotateOptions {
 /// Why the rotation did not run or did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {
+    /// The env file or the URL in it.
     #[error("secret store: {0}")]
     Store(#[from] StoreError),
+    /// The admin connection, or what the admin role may do.
     #[error("admin connection: {why}")]
-    Admin { why: String },
+    Admin {
+        /// What is wrong and what to do.
+        why: String,
+    },
+    /// The new role's name.
     #[error("the new role name {name:?} {why}; pass another with --new-role")]
-    RoleName { name: String, why: String },
+    RoleName {
+        /// The name given (or made).
+        name: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A role a person must rotate (superuser, replication, the admin's own, ...).
     #[error("role {role:?} {why}: rotating it automatically is refused; it needs a person")]
-    Refused { role: String, why: String },
+    Refused {
+        /// The role.
+        role: String,
+        /// Why.
+        why: String,
+    },
+    /// A step failed after the rotation started: the full report.
     #[error("{0}")]
     Failed(Box<Failure>),
 }
@@ -167,12 +187,19 @@ pub enum RotateError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
+    /// Read the old role and its privileges (read-only).
     Inspect,
+    /// Create the new role with the same attributes, memberships and privileges.
     CreateRole,
+    /// Log in as the new role and read a table.
     VerifyNewRole,
+    /// Rewrite the env file with the new login.
     UpdateSecretStore,
+    /// `ALTER ROLE old NOLOGIN`, then check the old login is refused.
     DisableOldLogin,
+    /// End the old role's open sessions.
     TerminateSessions,
+    /// `REASSIGN OWNED` / `DROP OWNED` everywhere; keep the old role inert or drop it.
     ReassignAndDrop,
 }
 
@@ -193,16 +220,22 @@ impl StepKind {
 /// One SQL statement as shown and journaled (passwords and verifiers as `***`).
 #[derive(Debug, Clone, Serialize)]
 pub struct SqlLine {
+    /// The step.
     pub step: StepKind,
+    /// The database it runs in (or that holds it).
     pub database: String,
+    /// The statement.
     pub sql: String,
 }
 
 /// A role's state; `None` where it could not be told.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RoleState {
+    /// The name.
     pub name: String,
+    /// Whether the role exists.
     pub exists: Option<bool>,
+    /// Whether it has LOGIN.
     pub can_login: Option<bool>,
     /// Open sessions (`pg_stat_activity`).
     pub sessions: Option<i64>,
@@ -213,7 +246,9 @@ pub struct RoleState {
 /// Where things stand.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct State {
+    /// The role being rotated (the user in the service's URL).
     pub old_role: RoleState,
+    /// The role replacing it.
     pub new_role: RoleState,
     /// Whether the env file holds the new credential.
     pub env_file_updated: bool,
@@ -222,8 +257,11 @@ pub struct State {
 /// One step's journal entry (never a password).
 #[derive(Debug, Clone, Serialize)]
 pub struct StepLog {
+    /// The step.
     pub step: StepKind,
+    /// When the step began.
     pub started_unix_nano: u64,
+    /// When it ended.
     pub finished_unix_nano: u64,
     /// What ran (or, in a dry run, would run).
     pub sql: Vec<SqlLine>,
@@ -238,32 +276,45 @@ pub struct StepLog {
 /// The old role's attributes.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleAttributes {
+    /// SUPERUSER (refused).
     pub superuser: bool,
+    /// INHERIT.
     pub inherit: bool,
+    /// CREATEROLE.
     pub createrole: bool,
+    /// CREATEDB.
     pub createdb: bool,
+    /// LOGIN.
     pub login: bool,
+    /// REPLICATION (refused).
     pub replication: bool,
+    /// BYPASSRLS.
     pub bypassrls: bool,
+    /// CONNECTION LIMIT (-1: none).
     pub connection_limit: i32,
+    /// VALID UNTIL, as the server prints it.
     pub valid_until: Option<String>,
 }
 
 /// A role the old one is a member of.
 #[derive(Debug, Clone, Serialize)]
 pub struct Membership {
+    /// The role.
     pub role: String,
+    /// WITH ADMIN OPTION.
     pub admin_option: bool,
 }
 
 /// A privilege held by the old role, as the GRANT that gives it to the new one.
 #[derive(Debug, Clone, Serialize)]
 pub struct Grant {
+    /// The database it runs in (or that holds it).
     pub database: String,
     /// `GRANT … TO new` (the grantee is the new role).
     pub sql: String,
     /// The object, for people.
     pub object: String,
+    /// The privilege keyword (`SELECT`, `USAGE`, ...).
     pub privilege: String,
     /// True when the old role owns the object (its owner's privileges; the ownership
     /// itself moves in the last step).
@@ -273,7 +324,9 @@ pub struct Grant {
 /// What one database holds for the old role.
 #[derive(Debug, Clone, Serialize)]
 pub struct DbInspection {
+    /// The name.
     pub name: String,
+    /// The privileges, as GRANTs for the new role.
     pub grants: Vec<Grant>,
     /// Objects the old role owns (`table public.customers`, …).
     pub owned: Vec<String>,
@@ -284,8 +337,11 @@ pub struct DbInspection {
 /// What inspection found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspection {
+    /// The role.
     pub role: String,
+    /// Its attributes.
     pub attributes: RoleAttributes,
+    /// The roles it is a member of.
     pub memberships: Vec<Membership>,
     /// Per-role settings (`ALTER ROLE … SET`) — not copied; listed for a person.
     pub settings: Vec<String>,
@@ -298,19 +354,27 @@ pub struct Inspection {
 /// A finished rotation (or, with `execute` off, the dry run).
 #[derive(Debug, Clone, Serialize)]
 pub struct Rotation {
+    /// True when nothing was changed (no `execute`).
     pub dry_run: bool,
+    /// The role being rotated (the user in the service's URL).
     pub old_role: String,
+    /// The role replacing it.
     pub new_role: String,
     /// The service's database.
     pub database: String,
+    /// The env file (the secret store).
     pub env_file: String,
+    /// The variable in it that holds the URL.
     pub variable: String,
     /// The new URL for display: `postgres://new_role:***@host/db`.
     pub new_url: String,
+    /// Whether the old role is kept (NOLOGIN, inert) rather than dropped.
     pub keep_old_role: bool,
+    /// What inspection found.
     pub inspection: Inspection,
     /// All the SQL, in order (passwords as `***`).
     pub sql: Vec<SqlLine>,
+    /// One entry per step, in order.
     pub steps: Vec<StepLog>,
     /// Things a person should know (settings not copied, poolers, …).
     pub notes: Vec<String>,
@@ -319,8 +383,11 @@ pub struct Rotation {
 /// A rotation that stopped at a failing step.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
+    /// The role being rotated (the user in the service's URL).
     pub old_role: String,
+    /// The role replacing it.
     pub new_role: String,
+    /// The step that failed.
     pub failed_step: StepKind,
     /// The statement or check that failed.
     pub failed_at: String,
@@ -330,7 +397,9 @@ pub struct Failure {
     pub steps: Vec<StepLog>,
     /// The state, read back after the failure.
     pub state: State,
+    /// The env file (the secret store).
     pub env_file: String,
+    /// Whether the env file holds the new credential.
     pub env_file_updated: bool,
     /// How to finish the rotation.
     pub roll_forward: Vec<String>,

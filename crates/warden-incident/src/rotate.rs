@@ -7,6 +7,8 @@
 //! by then a leaked key may already have been used, and most vendors' abuse teams can see
 //! (and sometimes stop) what the owner cannot.
 
+#![warn(missing_docs)]
+
 use serde::Serialize;
 
 use crate::inventory::{Inventory, Place};
@@ -20,6 +22,7 @@ pub const NOTIFY_AFTER_MINUTES: u64 = 30;
 pub struct Plan {
     /// The server the inventory was made of.
     pub root: String,
+    /// When the plan was made.
     pub generated_unix_nano: u64,
     /// When the credentials were first exposed, when known.
     pub exposed_since_unix_nano: Option<u64>,
@@ -38,12 +41,15 @@ pub struct PlanStep {
     pub order: usize,
     /// The environment variable (or `hard-coded <kind>`).
     pub name: String,
+    /// The vendor.
     pub vendor: Vendor,
+    /// The vendor for people.
     pub vendor_label: String,
     /// Where the server reads or sets it.
     pub found_in: Vec<Place>,
     /// Fingerprints of the values seen (never the values).
     pub fingerprints: Vec<String>,
+    /// The scope visible from code and configuration.
     pub scope: String,
     /// The vendor's rotate-then-revoke procedure.
     pub procedure: &'static str,

@@ -13,6 +13,8 @@
 //!
 //! Values are held in [`Secret`], whose `Debug` prints `***`.
 
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,34 +44,66 @@ impl fmt::Debug for Secret {
 /// Why the secret store cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The variable's value is not a usable PostgreSQL URL.
     #[error(
         "the value of {variable} is not a PostgreSQL URL: {why} (expected postgres://user:password@host:port/dbname)"
     )]
-    Url { variable: String, why: String },
+    Url {
+        /// The variable (never its value).
+        variable: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The file cannot be read.
     #[error("cannot read the env file {path}: {source}; give the file the service reads")]
     Read {
+        /// The file.
         path: String,
+        /// The error.
         source: std::io::Error,
     },
+    /// The variable is not in the file.
     #[error(
         "{variable} is not set in {path}; give the variable that holds the database URL (e.g. DATABASE_URL)"
     )]
-    NotSet { path: String, variable: String },
+    NotSet {
+        /// The file.
+        path: String,
+        /// The variable.
+        variable: String,
+    },
+    /// The variable is set more than once.
     #[error(
         "{variable} is set {count} times in {path} (lines {lines}); loaders disagree on which one wins, so make it one line and re-run"
     )]
     Ambiguous {
+        /// The file.
         path: String,
+        /// The variable.
         variable: String,
+        /// How many times.
         count: usize,
+        /// On which lines.
         lines: String,
     },
+    /// The file has no owner write permission.
     #[error(
         "the env file {path} is read-only (mode {mode:o}); nothing was written. Make it writable (chmod u+w) for the rotation to update it"
     )]
-    ReadOnly { path: String, mode: u32 },
+    ReadOnly {
+        /// The file.
+        path: String,
+        /// Its mode.
+        mode: u32,
+    },
+    /// Writing failed (the file is unchanged).
     #[error("cannot write the env file {path}: {why}; the file still holds the old value")]
-    Write { path: String, why: String },
+    Write {
+        /// The file.
+        path: String,
+        /// What failed.
+        why: String,
+    },
 }
 
 /// A parsed `postgres://` URL. `Debug` redacts the password.
@@ -85,12 +119,14 @@ pub struct PgUrl {
     path_raw: String,
     /// Raw `key=value` pairs of the query, in order (values may be secrets: `password=`).
     query: Vec<(String, Secret)>,
-    /// The parts, resolved and decoded.
+    /// The user (query `user=` over the userinfo), decoded.
     pub user: String,
     password: Option<Secret>,
     /// A host name or address, or a Unix-socket directory (starts with `/`).
     pub host: Option<String>,
+    /// The port, when given.
     pub port: Option<u16>,
+    /// The database (the user name when the URL names none, as libpq does).
     pub dbname: String,
 }
 
@@ -381,7 +417,9 @@ fn definitions(text: &str, variable: &str) -> Vec<Definition> {
 /// An env file and the variable in it that holds the database URL.
 #[derive(Debug, Clone)]
 pub struct EnvFile {
+    /// The file.
     pub path: PathBuf,
+    /// The variable that holds the URL.
     pub variable: String,
 }
 

@@ -617,3 +617,39 @@ fn a_damaged_ledger_is_preserved_as_it_is_with_the_verdict_failed() {
     #[cfg(unix)]
     unlock(&bag);
 }
+
+/// The by-hand check of docs/playbook.md, with the ordinary tools.
+#[test]
+#[cfg(unix)]
+fn the_by_hand_check_in_the_playbook_works() {
+    let f = fixture();
+    let bag = f.root.join("bag");
+    preserve(&f, &bag, &[1]);
+    let snap = f.root.join("snap");
+    std::fs::create_dir_all(&snap).expect("mkdir");
+    let script = format!(
+        r#"set -eu
+sha256sum -c --quiet tagmanifest-sha256.txt
+sha256sum -c --quiet manifest-sha256.txt
+diff <(find data -type f | sort) <(cut -c67- manifest-sha256.txt | sort)
+grep -q "^tagmanifest-sha256 $(sha256sum tagmanifest-sha256.txt | cut -c1-64)$" SEAL.sig
+tar -xzf data/snapshot/server-*.tar.gz -C {snap}
+(cd {snap} && sha256sum -c --quiet "$OLDPWD/data/snapshot/files-sha256.txt")
+"#,
+        snap = snap.display()
+    );
+    match std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(&bag)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => assert!(std::env::var_os("CI").is_none(), "bash: {e}"),
+    }
+    unlock(&bag);
+}

@@ -310,6 +310,8 @@ pub enum BundleError {
     Custody(String),
     #[error("{0}")]
     Internal(String),
+    #[error("upload: {0}")]
+    Upload(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
@@ -1318,6 +1320,105 @@ pub fn preserve(req: &PreserveRequest) -> Result<Preserved, BundleError> {
         seal_key,
         description,
         journal_index,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Upload with Object Lock.
+
+pub use warden_ledger::export::LockMode;
+
+/// Where an upload went.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uploaded {
+    /// `s3://bucket/prefix/<bag name>/`.
+    pub destination: String,
+    /// Every object written (or found already written with the same bytes).
+    pub keys: Vec<String>,
+    pub mode: String,
+    pub retain_until_unix: i64,
+    pub retain_until_utc: String,
+    /// The `uploaded` custody entry appended to the local bag, and its line's SHA-256.
+    pub custody: CustodyEntry,
+    pub custody_head: String,
+}
+
+/// Splits `s3://bucket/prefix` into a target (`endpoint`: an S3-compatible server).
+pub fn s3_target(url: &str, endpoint: Option<&str>) -> Result<warden_s3::Target, BundleError> {
+    let rest = url.strip_prefix("s3://").ok_or_else(|| {
+        BundleError::Upload(format!("{url}: not an s3:// URL; use s3://BUCKET/PREFIX"))
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(BundleError::Upload(format!(
+            "{url}: no bucket name; use s3://BUCKET/PREFIX"
+        )));
+    }
+    Ok(warden_s3::Target {
+        bucket: bucket.to_string(),
+        prefix: prefix.trim_matches('/').to_string(),
+        endpoint: endpoint.map(str::to_string),
+    })
+}
+
+/// Uploads the bag in `bag` to `target` as `<prefix>/<bag name>/<file>`, every object
+/// written once with Object Lock `mode` for `retain_days` days and a SHA-256 checksum
+/// the store verifies (see `warden_s3::upload_files`), then appends an `uploaded` entry
+/// to the local bag's custody chain. A bag that does not verify (with its own key: this
+/// is a consistency check before locking it away) is refused. The uploaded
+/// `custody.jsonl` ends before the `uploaded` entry: locked objects cannot be appended
+/// to, so the local bag (or the case journal) carries the rest of the chain.
+pub fn upload(
+    bag: &Path,
+    target: &warden_s3::Target,
+    mode: LockMode,
+    retain_days: u32,
+) -> Result<Uploaded, BundleError> {
+    let report = verify_bundle(bag, None)?;
+    if !report.ok {
+        let first = report
+            .failures()
+            .next()
+            .map(|c| format!("{}: {}", c.name, c.reason))
+            .unwrap_or_default();
+        return Err(BundleError::Upload(format!(
+            "{} does not verify ({first}); run verify-bundle, and preserve again rather than upload a damaged bag",
+            bag.display()
+        )));
+    }
+    let name = bag
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| BundleError::Upload(format!("{}: no directory name", bag.display())))?;
+    let mut files = Vec::new();
+    for (rel, kind) in walk_bag(bag)? {
+        if kind == "file" {
+            let path = bag.join(&rel);
+            files.push((rel, std::fs::read(&path).map_err(io(&path))?));
+        }
+    }
+    let now_secs = i64::try_from(now_unix_nano() / 1_000_000_000).unwrap_or(i64::MAX);
+    let until = now_secs.saturating_add(i64::from(retain_days) * 86_400);
+    let keys = warden_s3::upload_files(target, &name, &files, mode, until)
+        .map_err(|e| BundleError::Upload(e.to_string()))?;
+    let destination = format!("s3://{}/{}", target.bucket, target.key(&name, ""));
+    let until_utc = utc(u64::try_from(until)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000))
+    .0;
+    let (custody, custody_head) = record_custody(
+        bag,
+        "uploaded",
+        &format!("{destination} ({} until {until_utc})", mode.as_str()),
+    )?;
+    Ok(Uploaded {
+        destination,
+        keys,
+        mode: mode.as_str().into(),
+        retain_until_unix: until,
+        retain_until_utc: until_utc,
+        custody,
+        custody_head,
     })
 }
 

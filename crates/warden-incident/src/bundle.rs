@@ -112,8 +112,11 @@ pub struct LedgerEvidence {
     /// The directory it was copied from.
     pub source: String,
     pub origin: String,
-    /// The key the copy was verified against.
+    /// The key the copy was verified against (the current one, after a rotation)...
     pub verifier_key: String,
+    /// ...and every key it was verified against (with those that signed before a
+    /// rotation).
+    pub verifier_keys: Vec<String>,
     /// `given` (by the operator) or `ledger.json` (self-declared: consistency only).
     pub key_source: String,
     /// `verified`, `verified with warnings` or `FAILED`.
@@ -209,6 +212,8 @@ pub struct Preserved {
     /// The seal's verifier key (the case journal's).
     pub seal_key: String,
     pub description: Description,
+    /// SHA-256 of the custody chain's `sealed` line (what the seal signs).
+    pub custody_head: String,
     /// The journal entry recording the bundle.
     pub journal_index: u64,
 }
@@ -575,22 +580,28 @@ fn preserve_ledger(
     let copy = data.join("ledger");
     let (_, excluded) = copy_ledger(src, &copy)?;
     let config = Ledger::read_config(&copy).map_err(|e| lerr(e.to_string()))?;
-    let (keys, key_text, key_source) = match key {
-        Some(k) => {
-            let v = NoteVerifier::parse(k).map_err(|e| BundleError::LedgerKey(e.to_string()))?;
-            (vec![v], k.trim().to_string(), "given")
-        }
+    let (key_texts, key_source) = match key {
+        Some(k) => (split_keys(k), "given"),
         None => (
-            config.verifiers().map_err(|e| lerr(e.to_string()))?,
-            config.verifier_key.clone(),
+            std::iter::once(config.verifier_key.clone())
+                .chain(config.previous_verifier_keys.iter().cloned())
+                .collect(),
             "ledger.json (self-declared: proves consistency, not origin)",
         ),
     };
+    let keys = key_texts
+        .iter()
+        .map(|k| NoteVerifier::parse(k).map_err(|e| BundleError::LedgerKey(format!("`{k}`: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let key_text = key_texts.first().cloned().unwrap_or_default();
+    if keys.is_empty() {
+        return Err(BundleError::LedgerKey("no key given".into()));
+    }
     let report = verify::verify(&copy, &keys).map_err(|e| lerr(e.to_string()))?;
     let verdict = verdict_of(report.exit_code());
     let verification = json!({
         "ledger": src.display().to_string(),
-        "verifier_key": key_text,
+        "verifier_keys": key_texts,
         "key_source": key_source,
         "verdict": verdict,
         "exit_code": report.exit_code(),
@@ -608,6 +619,7 @@ fn preserve_ledger(
         source: src.display().to_string(),
         origin: config.origin.clone(),
         verifier_key: key_text,
+        verifier_keys: key_texts.clone(),
         key_source: key_source.into(),
         verdict: verdict.into(),
         records: report.summary.end_index,
@@ -692,6 +704,11 @@ fn preserve_ledger(
         proofs,
         unproven,
     })
+}
+
+/// Verifier keys separated by whitespace (C2SP keys hold none).
+fn split_keys(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
 }
 
 /// The signed note of the checkpoint of exactly `size` records that verifies.
@@ -1098,7 +1115,8 @@ fn payload_files(bag: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
 /// evidence, it does not judge it.
 pub fn preserve(req: &PreserveRequest) -> Result<Preserved, BundleError> {
     let dest = req.dest;
-    if dest.exists() {
+    let existed = dest.exists();
+    if existed {
         let mut entries = std::fs::read_dir(dest).map_err(io(dest))?;
         if entries.next().is_some() {
             return Err(BundleError::DestNotEmpty(dest.display().to_string()));
@@ -1106,6 +1124,50 @@ pub fn preserve(req: &PreserveRequest) -> Result<Preserved, BundleError> {
     }
     std::fs::create_dir_all(dest).map_err(io(dest))?;
     let bag = std::fs::canonicalize(dest).map_err(io(dest))?;
+    let mut preserved = match build_bag(req, &bag) {
+        Ok(p) => p,
+        Err(e) => {
+            // Everything in the destination is ours (it was absent or empty): a half-made,
+            // unsealed bag would only confuse, so it goes. Best effort: the error that
+            // stopped the bag is the one to report.
+            let _ = std::fs::remove_dir_all(&bag);
+            if existed {
+                let _ = std::fs::create_dir(&bag);
+            }
+            return Err(e);
+        }
+    };
+    // The bag is sealed and complete from here: if journaling fails it stays, and the
+    // error says why the case did not record it.
+    let d = &preserved.description;
+    let mut details = Map::new();
+    details.insert("bundle".into(), json!(bag.display().to_string()));
+    details.insert("manifest_sha256".into(), json!(preserved.manifest_sha256));
+    details.insert(
+        "tagmanifest_sha256".into(),
+        json!(preserved.tagmanifest_sha256),
+    );
+    details.insert("custody_head".into(), json!(preserved.custody_head));
+    details.insert("files".into(), json!(preserved.files));
+    details.insert("bytes".into(), json!(preserved.bytes));
+    if let Some(l) = &d.ledger {
+        details.insert("ledger".into(), json!(l.source));
+        details.insert("ledger_verdict".into(), json!(l.verdict));
+        details.insert("ledger_size".into(), json!(l.tree_size));
+        details.insert("ledger_root".into(), json!(l.root));
+    }
+    details.insert("proofs".into(), json!(d.proofs));
+    details.insert("unproven".into(), json!(d.unproven));
+    if let Some(s) = &d.snapshot {
+        details.insert("snapshot_sha256".into(), json!(s.archive_sha256));
+    }
+    preserved.journal_index = req.case.journal("preserve", details)?;
+    Ok(preserved)
+}
+
+/// Everything [`preserve`] does but journaling, in the (empty) directory `bag`.
+fn build_bag(req: &PreserveRequest, bag: &Path) -> Result<Preserved, BundleError> {
+    let bag = bag.to_path_buf();
     if let Some(server) = req.server_dir {
         let server_abs = std::fs::canonicalize(server).map_err(io(server))?;
         if bag.starts_with(&server_abs) {
@@ -1291,26 +1353,6 @@ pub fn preserve(req: &PreserveRequest) -> Result<Preserved, BundleError> {
         .map_err(|e| BundleError::Internal(format!("signing the seal: {e}")))?;
     write_new(&bag.join(SEAL_FILE), seal.as_bytes())?;
     make_read_only(&bag)?;
-
-    let mut details = Map::new();
-    details.insert("bundle".into(), json!(bag.display().to_string()));
-    details.insert("manifest_sha256".into(), json!(manifest_sha256));
-    details.insert("tagmanifest_sha256".into(), json!(tagmanifest_sha256));
-    details.insert("custody_head".into(), json!(head));
-    details.insert("files".into(), json!(files));
-    details.insert("bytes".into(), json!(bytes));
-    if let Some(l) = &description.ledger {
-        details.insert("ledger".into(), json!(l.source));
-        details.insert("ledger_verdict".into(), json!(l.verdict));
-        details.insert("ledger_size".into(), json!(l.tree_size));
-        details.insert("ledger_root".into(), json!(l.root));
-    }
-    details.insert("proofs".into(), json!(description.proofs));
-    details.insert("unproven".into(), json!(description.unproven));
-    if let Some(s) = &description.snapshot {
-        details.insert("snapshot_sha256".into(), json!(s.archive_sha256));
-    }
-    let journal_index = req.case.journal("preserve", details)?;
     Ok(Preserved {
         bag,
         files,
@@ -1319,7 +1361,8 @@ pub fn preserve(req: &PreserveRequest) -> Result<Preserved, BundleError> {
         tagmanifest_sha256,
         seal_key,
         description,
-        journal_index,
+        custody_head: head,
+        journal_index: 0,
     })
 }
 
@@ -2063,21 +2106,26 @@ fn check_ledger(
         }
         return;
     };
-    let key_text = ledger_key.map_or_else(
-        || info.get("Warden-Ledger-Verifier-Key").cloned(),
-        |k| Some(k.trim().to_string()),
-    );
-    let Some(key) = key_text
-        .as_deref()
-        .and_then(|k| NoteVerifier::parse(k).ok())
-    else {
+    // The keys the bag recorded (sealed: preserve.json is in the manifest), unless the
+    // caller pins its own.
+    let key_texts = ledger_key.map_or_else(|| ledger.verifier_keys.clone(), split_keys);
+    let keys: Vec<NoteVerifier> = key_texts
+        .iter()
+        .filter_map(|k| NoteVerifier::parse(k).ok())
+        .collect();
+    if keys.is_empty() || keys.len() != key_texts.len() {
         r.fail(
             "ledger key",
-            "no usable ledger verifier key (bag-info.txt Warden-Ledger-Verifier-Key)",
+            format!("not usable ledger verifier keys: {key_texts:?}"),
         );
         return;
-    };
-    let keys = [key];
+    }
+    if info.get("Warden-Ledger-Verifier-Key") != Some(&ledger.verifier_key) {
+        r.fail(
+            "data/preserve.json",
+            "its ledger verifier key differs from bag-info.txt",
+        );
+    }
     if info.get("Warden-Ledger-Verification") != Some(&ledger.verdict) {
         r.fail(
             "data/preserve.json",

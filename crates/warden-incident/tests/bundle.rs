@@ -575,6 +575,13 @@ fn refusals_are_clear() {
     // Over the size limit.
     let e = req(&f.root.join("small"), 10).expect_err("refused");
     assert!(e.to_string().contains("over the limit of 10"), "{e}");
+    // A refused bag leaves nothing behind (an empty destination stays, empty).
+    assert!(!f.root.join("small").exists());
+    assert!(!f.server.join("bag").exists());
+    let empty = f.root.join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    req(&empty, 10).expect_err("refused");
+    assert_eq!(std::fs::read_dir(&empty).expect("empty").count(), 0);
     // Not a bag.
     assert!(bundle::verify_bundle(&f.root.join("nothing"), None).is_err());
     let r = bundle::verify_bundle(&f.server, None).expect("a directory");
@@ -651,5 +658,62 @@ tar -xzf data/snapshot/server-*.tar.gz -C {snap}
         ),
         Err(e) => assert!(std::env::var_os("CI").is_none(), "bash: {e}"),
     }
+    unlock(&bag);
+}
+
+#[test]
+fn a_ledger_being_written_is_copied_then_verified() {
+    let f = fixture();
+    // A live writer holds the ledger (its LOCK) and has records not yet signed.
+    let writer = Ledger::open(&f.ledger, OpenOptions::default()).expect("open");
+    for i in 100..103 {
+        writer.append(&record(i)).expect("append");
+    }
+    let bag = f.root.join("bag");
+    let p = preserve(&f, &bag, &[2]);
+    let ledger = p.description.ledger.as_ref().expect("ledger");
+    assert_ne!(ledger.verdict, "FAILED", "{ledger:?}");
+    assert!(
+        ledger.excluded.iter().any(|e| e.starts_with("LOCK")),
+        "{ledger:?}"
+    );
+    assert_eq!(p.description.proofs, vec![2]);
+    writer.close().expect("close");
+    let r = verify(&f, &bag);
+    assert!(r.ok, "{}", failures(&r));
+    #[cfg(unix)]
+    unlock(&bag);
+}
+
+#[test]
+fn a_ledger_whose_key_was_rotated_verifies_with_both_keys() {
+    let f = fixture();
+    let new_key = f.root.join("new.key");
+    let key = warden_ledger::keys::SigningKeyFile::generate("test.local/bundle").expect("key");
+    warden_ledger::keys::write_secret(&new_key, &key.encode()).expect("write");
+    Ledger::rotate_key(&f.ledger, &new_key, "test").expect("rotate");
+    let l = Ledger::open(&f.ledger, OpenOptions::default()).expect("open");
+    l.append(&record(50)).expect("append");
+    l.close().expect("close");
+    let bag = f.root.join("bag");
+    // No key given: the ledger's own (current and previous) keys, said to be self-declared.
+    let p = bundle::preserve(&PreserveRequest {
+        case: &f.case,
+        ledger: Some(&f.ledger),
+        ledger_key: None,
+        server_dir: None,
+        cited: &[1, 12],
+        dest: &bag,
+        max_snapshot_bytes: DEFAULT_MAX_SNAPSHOT_BYTES,
+    })
+    .expect("preserve");
+    let ledger = p.description.ledger.as_ref().expect("ledger");
+    assert_eq!(ledger.verdict, "verified", "{ledger:?}");
+    assert_eq!(ledger.verifier_keys.len(), 2);
+    assert!(ledger.key_source.contains("self-declared"));
+    assert_eq!(p.description.proofs, vec![1, 12]);
+    let r = verify(&f, &bag);
+    assert!(r.ok, "{}", failures(&r));
+    #[cfg(unix)]
     unlock(&bag);
 }

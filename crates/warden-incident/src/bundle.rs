@@ -111,6 +111,7 @@ pub struct PreserveRequest<'a> {
 pub struct LedgerEvidence {
     /// The directory it was copied from.
     pub source: String,
+    /// The ledger's origin (the first line of its checkpoints).
     pub origin: String,
     /// The key the copy was verified against (the current one, after a rotation)...
     pub verifier_key: String,
@@ -136,56 +137,83 @@ pub struct LedgerEvidence {
 /// A symbolic link in the snapshot (stored as a link, never followed).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Symlink {
+    /// The link's path in the server directory.
     pub path: String,
+    /// Where it points, as stored (never resolved).
     pub target: String,
 }
 
 /// Something the snapshot does not hold, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Skipped {
+    /// The path (relative to the server directory).
     pub path: String,
+    /// Why it is not in the snapshot.
     pub reason: String,
 }
 
 /// What the snapshot of the server's directory holds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SnapshotEvidence {
+    /// The directory snapshotted.
     pub source: String,
+    /// When (UTC, RFC 3339); also in the archive's name.
     pub taken_utc: String,
     /// The archive's path in the bag.
     pub archive: String,
+    /// SHA-256 of the archive.
     pub archive_sha256: String,
+    /// Regular files archived...
     pub files: u64,
+    /// ...and their bytes.
     pub bytes: u64,
+    /// Directories archived.
     pub directories: u64,
+    /// Links archived as links.
     pub symlinks: Vec<Symlink>,
+    /// What is not in the archive, and why.
     pub skipped: Vec<Skipped>,
 }
 
 /// A cited record without a proof, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Unproven {
+    /// The ledger record index.
     pub index: u64,
+    /// Why there is no proof.
     pub reason: String,
 }
 
 /// The journal part of the bundle.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct JournalEvidence {
+    /// The case's journal directory.
     pub source: String,
+    /// Files copied.
     pub files: u64,
+    /// Files not copied, and why (its secret keys, its lock).
     pub excluded: Vec<String>,
+    /// The copy verified against the case's key (the seal key): `verified`, `verified
+    /// with warnings` (entries after its last checkpoint) or `FAILED`.
+    pub verdict: String,
 }
 
 /// `data/preserve.json`: the description of the bundle.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Description {
+    /// Always `warden-evidence-bundle`.
     pub format: String,
+    /// Format version (1).
     pub version: u32,
+    /// The case id.
     pub case: String,
+    /// When the bag was made (UTC).
     pub created_utc: String,
+    /// Who made it (`$USER`).
     pub operator: String,
+    /// On which host.
     pub host: String,
+    /// This Warden's version.
     pub tool_version: String,
     /// The indices asked for, sorted and deduplicated.
     pub cited: Vec<u64>,
@@ -193,24 +221,32 @@ pub struct Description {
     pub proofs: Vec<u64>,
     /// Cited indices without a proof, and why.
     pub unproven: Vec<Unproven>,
+    /// The proxy ledger's copy, when one was given.
     pub ledger: Option<LedgerEvidence>,
+    /// The server directory's snapshot, when one was given.
     pub snapshot: Option<SnapshotEvidence>,
+    /// The case journal's copy.
     pub journal: JournalEvidence,
+    /// The snapshot limit in force.
     pub max_snapshot_bytes: u64,
 }
 
 /// What [`preserve`] made.
 #[derive(Debug, Clone, Serialize)]
 pub struct Preserved {
+    /// The bag's directory (absolute).
     pub bag: PathBuf,
     /// Payload files (under `data/`) and their bytes (the Payload-Oxum).
     pub files: u64,
+    /// Bytes of the payload files.
     pub bytes: u64,
+    /// SHA-256 of `manifest-sha256.txt`.
     pub manifest_sha256: String,
     /// What the seal signs.
     pub tagmanifest_sha256: String,
     /// The seal's verifier key (the case journal's).
     pub seal_key: String,
+    /// What went in, as `data/preserve.json` says.
     pub description: Description,
     /// SHA-256 of the custody chain's `sealed` line (what the seal signs).
     pub custody_head: String,
@@ -283,39 +319,71 @@ pub enum BundleError {
     #[error(
         "destination {0} exists and is not empty; bundles are never written over: choose a new directory"
     )]
+    /// The destination holds files.
     DestNotEmpty(String),
     #[error(
         "destination {dest} is inside the server directory {server}: the snapshot would contain the bag; put the bag elsewhere"
     )]
-    DestInsideServer { dest: String, server: String },
+    /// The bag would be inside the directory it snapshots.
+    DestInsideServer {
+        /// The bag.
+        dest: String,
+        /// The server directory.
+        server: String,
+    },
     #[error("{path}: {source}")]
+    /// Reading or writing a file failed.
     Io {
+        /// The file.
         path: String,
+        /// The error.
         source: std::io::Error,
     },
     #[error(
         "the server directory {path} holds {bytes} bytes of regular files, over the limit of {limit}; raise the limit (`--max-snapshot-bytes`) or snapshot by other means and say so in the case"
     )]
+    /// The server directory is over the snapshot limit.
     TooLarge {
+        /// The server directory.
         path: String,
+        /// Its regular files' bytes.
         bytes: u64,
+        /// The limit.
         limit: u64,
     },
     #[error("the ledger {path} cannot be preserved: {why}")]
-    Ledger { path: String, why: String },
+    /// The proxy ledger could not be copied or read.
+    Ledger {
+        /// The ledger directory.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
     #[error("ledger verifier key: {0}; pass the key as `name+id+base64` (see `warden log init`)")]
+    /// A ledger verifier key given is malformed.
     LedgerKey(String),
     #[error("the case's signing key {path}: {why}; the bag cannot be sealed without it")]
-    SealKey { path: String, why: String },
+    /// The case's signing key cannot be used.
+    SealKey {
+        /// The key file.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
     #[error("case: {0}")]
+    /// The case refused (closed) or failed to journal.
     Case(#[from] CaseError),
     #[error("{0} is not an evidence bundle ({1})")]
+    /// The path is not a bag (path, why).
     NotABag(String, String),
     #[error("custody: {0}")]
+    /// The custody chain cannot be extended.
     Custody(String),
     #[error("{0}")]
+    /// Something that should not happen (serialization, signing), with what.
     Internal(String),
     #[error("upload: {0}")]
+    /// The upload was refused or failed.
     Upload(String),
 }
 
@@ -919,14 +987,18 @@ fn snapshot(
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CustodyEntry {
+    /// Line number, from 0.
     pub seq: u64,
+    /// When (UTC, RFC 3339).
     pub ts_utc: String,
+    /// Who (`$USER`).
     pub actor: String,
     /// `collected`, `sealed`, then [`LATER_ACTIONS`].
     pub action: String,
     /// What the action was on: a part of the payload (`data/ledger`), or the bag's tag
     /// manifest (which identifies the sealed bag).
     pub object: String,
+    /// Its SHA-256 (see `object`).
     pub object_sha256: String,
     /// Where: `host:path`, or an URL.
     pub location: String,
@@ -1223,6 +1295,7 @@ fn build_bag(req: &PreserveRequest, bag: &Path) -> Result<Preserved, BundleError
         None => None,
     };
     let (journal_files, journal_excluded) = copy_ledger(&journal_dir, &data.join("journal"))?;
+    let journal_verdict = journal_verdict(&data.join("journal"), &seal_key);
     let case_dir = journal_dir
         .parent()
         .map(Path::to_path_buf)
@@ -1250,6 +1323,7 @@ fn build_bag(req: &PreserveRequest, bag: &Path) -> Result<Preserved, BundleError
             source: journal_dir.display().to_string(),
             files: journal_files,
             excluded: journal_excluded,
+            verdict: journal_verdict.clone(),
         },
         max_snapshot_bytes: req.max_snapshot_bytes,
     };
@@ -1343,7 +1417,7 @@ fn build_bag(req: &PreserveRequest, bag: &Path) -> Result<Preserved, BundleError
             here(&bag.display().to_string()),
         ),
     )?;
-    let head_seq = custody.lines().count() as u64 - 1;
+    let head_seq = (custody.lines().count() as u64).saturating_sub(1);
     write_new(&bag.join(CUSTODY_FILE), custody.as_bytes())?;
     let seal_text = format!(
         "{SEAL_HEADER}\ntagmanifest-sha256 {tagmanifest_sha256}\ncustody {head_seq} {head}\n"
@@ -1378,11 +1452,15 @@ pub struct Uploaded {
     pub destination: String,
     /// Every object written (or found already written with the same bytes).
     pub keys: Vec<String>,
+    /// `COMPLIANCE` or `GOVERNANCE`.
     pub mode: String,
+    /// Until when the objects are locked (Unix seconds)...
     pub retain_until_unix: i64,
+    /// ...and as UTC.
     pub retain_until_utc: String,
     /// The `uploaded` custody entry appended to the local bag, and its line's SHA-256.
     pub custody: CustodyEntry,
+    /// SHA-256 of that entry's line: the chain's new head.
     pub custody_head: String,
 }
 
@@ -1474,20 +1552,25 @@ pub struct Check {
     /// What was checked: a file (`data/ledger/ledger.json`), `seal SEAL.sig`,
     /// `custody.jsonl line 3`, `proof data/proofs/7.tlog-proof`...
     pub name: String,
+    /// Passed or failed.
     pub ok: bool,
+    /// Why (for a pass, what was established).
     pub reason: String,
 }
 
 /// The verdict on a bag.
 #[derive(Debug, Clone, Serialize)]
 pub struct BundleReport {
+    /// The bag checked.
     pub bag: PathBuf,
     /// Every check passed.
     pub ok: bool,
     /// Whether the seal was checked against a key the caller trusts; if not, the key
     /// inside the bag was used and the result proves internal consistency only.
     pub trusted_key: bool,
+    /// What the caller must know even when every check passes.
     pub warnings: Vec<String>,
+    /// Every check, in the order made.
     pub checks: Vec<Check>,
 }
 
@@ -1709,6 +1792,32 @@ pub fn verify_bundle_keys(
     if let Some(s) = description.as_ref().and_then(|d| d.snapshot.as_ref()) {
         check_snapshot(bag, &entries, s, &read, &mut r);
     }
+    if let Some(d) = &description {
+        // The journal copy is signed by the same key as the seal.
+        let key = seal_key.map(str::to_string).or_else(|| {
+            read(SEAL_KEY_FILE)
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(|k| k.trim().to_string())
+        });
+        let got = match (entries.get("data/journal"), key) {
+            (Some(&"dir"), Some(k)) => journal_verdict(&bag.join("data/journal"), &k),
+            _ => "missing".into(),
+        };
+        if got == d.journal.verdict {
+            r.pass(
+                "data/journal",
+                format!("re-verified with the seal key: {got} (as recorded)"),
+            );
+        } else {
+            r.fail(
+                "data/journal",
+                format!(
+                    "re-verified with the seal key: {got}, but the bundle recorded {}",
+                    d.journal.verdict
+                ),
+            );
+        }
+    }
     if seal_key.is_none() {
         r.warnings.push(format!(
             "no trusted key was given: the seal was checked with the key inside the bag ({SEAL_KEY_FILE}), which proves the bag is internally consistent, NOT who made it. Pass the case's journal/ledger.pub, kept apart from the bag."
@@ -1716,6 +1825,18 @@ pub fn verify_bundle_keys(
     }
     r.ok = !r.checks.is_empty() && r.checks.iter().all(|c| c.ok);
     Ok(r)
+}
+
+/// The verdict on a journal copy with the case's key (`FAILED: why` when it cannot be
+/// read at all).
+fn journal_verdict(dir: &Path, key: &str) -> String {
+    match NoteVerifier::parse(key) {
+        Ok(k) => match verify::verify(dir, &[k]) {
+            Ok(rep) => verdict_of(rep.exit_code()).into(),
+            Err(e) => format!("FAILED: {e}"),
+        },
+        Err(e) => format!("FAILED: the key: {e}"),
+    }
 }
 
 fn check_layout(entries: &BTreeMap<String, &'static str>, r: &mut BundleReport) {

@@ -244,6 +244,8 @@ fn a_preserved_bag_verifies_and_says_what_it_holds() {
             .is_some_and(|l| l.excluded.iter().any(|e| e.starts_with("keys/")))
     );
     assert!(desc.journal.excluded.iter().any(|e| e.starts_with("keys/")));
+    assert_ne!(desc.journal.verdict, "FAILED", "{:?}", desc.journal);
+    assert!(r.checks.iter().any(|c| c.ok && c.name == "data/journal"));
     #[cfg(unix)]
     unlock(&bag);
 }

@@ -20,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod case;
 pub mod fix;
 pub mod inventory;

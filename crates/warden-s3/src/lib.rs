@@ -171,11 +171,24 @@ pub fn upload(
     mode: LockMode,
     retain_until_unix: i64,
 ) -> Result<Vec<String>, S3Error> {
+    upload_files(target, &bundle.name, &bundle.files, mode, retain_until_unix)
+}
+
+/// Uploads `files` (`(relative path, bytes)`) as `<prefix>/<name>/<path>` with the same
+/// guarantees as [`upload`]: written once, locked, checksummed and read back. For
+/// directories that are not ledger exports (the incident evidence bundle).
+pub fn upload_files(
+    target: &Target,
+    name: &str,
+    files: &[(String, Vec<u8>)],
+    mode: LockMode,
+    retain_until_unix: i64,
+) -> Result<Vec<String>, S3Error> {
     runtime()?.block_on(async {
         let c = client(target).await;
         let mut keys = Vec::new();
-        for (rel, bytes) in &bundle.files {
-            let key = target.key(&bundle.name, rel);
+        for (rel, bytes) in files {
+            let key = target.key(name, rel);
             let sha = B64.encode(Sha256::digest(bytes));
             if let Some((lock, checksum)) = head(&c, target, &key).await? {
                 // The same bytes from an export that stopped half-way: keep them, and

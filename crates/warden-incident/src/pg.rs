@@ -204,7 +204,8 @@ pub enum StepKind {
 }
 
 impl StepKind {
-    fn label(self) -> &'static str {
+    /// The step for people.
+    pub fn label(self) -> &'static str {
         match self {
             StepKind::Inspect => "inspect",
             StepKind::CreateRole => "create the new role",
@@ -349,6 +350,10 @@ pub struct Inspection {
     pub databases: Vec<DbInspection>,
     /// Databases that vanished while being read (nothing to do there).
     pub skipped_databases: Vec<String>,
+    /// Databases where the role owns or holds something (`pg_shdepend`): where
+    /// `REASSIGN OWNED` / `DROP OWNED` must run (objects of every kind, not only those
+    /// inspected above).
+    pub dependent_databases: Vec<String>,
 }
 
 /// A finished rotation (or, with `execute` off, the dry run).
@@ -1066,6 +1071,16 @@ impl<'a> Rotator<'a> {
             .iter()
             .map(|r| r.get(0))
             .collect();
+        let dependent_databases: Vec<String> = c
+            .query(
+                "SELECT DISTINCT d.datname::text FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1",
+                &[&self.old],
+            )
+            .await
+            .map_err(q)?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
         drop(c);
         let mut databases = Vec::new();
         let mut skipped_databases = Vec::new();
@@ -1105,6 +1120,7 @@ impl<'a> Rotator<'a> {
             settings,
             databases,
             skipped_databases,
+            dependent_databases,
         })
     }
 
@@ -1328,7 +1344,13 @@ impl<'a> Rotator<'a> {
                 lit(&self.old)
             ),
         );
-        for d in &i.databases {
+        // Only where the role owns or holds something; the service's database always
+        // (shared objects, such as privileges on databases, are dropped from any one).
+        for d in i
+            .databases
+            .iter()
+            .filter(|d| d.name == app_db || i.dependent_databases.contains(&d.name))
+        {
             self.push(
                 StepKind::ReassignAndDrop,
                 &d.name,

@@ -708,18 +708,25 @@ fn a_failure_after_the_env_file_changed_rolls_forward_only() {
         "{:?}",
         f.roll_forward
     );
-    // Only what did not run: the DROP ROLE (its database's REASSIGN/DROP OWNED committed).
+    // Only what did not commit: the service's database runs REASSIGN/DROP OWNED and
+    // DROP ROLE in one transaction (the role owns nothing elsewhere it can reach), so
+    // all three were rolled back together.
     let fwd_sql: Vec<&String> = f
         .roll_forward
         .iter()
         .filter(|l| l.starts_with("-- "))
         .collect();
+    let new = &f.new_role;
     assert_eq!(
         fwd_sql,
-        [&format!(
-            "-- in database {}: DROP ROLE \"{}\";",
-            w.db, w.app
-        )],
+        [
+            &format!(
+                "-- in database {}: REASSIGN OWNED BY \"{}\" TO \"{new}\";",
+                w.db, w.app
+            ),
+            &format!("-- in database {}: DROP OWNED BY \"{}\";", w.db, w.app),
+            &format!("-- in database {}: DROP ROLE \"{}\";", w.db, w.app),
+        ],
         "{report}"
     );
     no_secret_in(&report, &w.old_password);

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, json};
 use warden_incident::case::{Case, CaseMeta, PHASES, actor};
 use warden_incident::triage::{self, Classes};
-use warden_incident::{fix, isolate, report, scope, time};
+use warden_incident::{bundle, fix, isolate, pg, report, rotate, scope, time};
 use warden_ledger::ledger::now_unix_nano;
 
 #[derive(Args)]
@@ -120,6 +120,80 @@ enum IncidentCommand {
         /// aws:TARGET_GROUP_ARN/TARGET_ID or k8s:POD/LABEL.
         #[arg(long)]
         lb: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Phase 3: the rotation plan from the inventory (databases first); PostgreSQL
+    /// rotated for real with --execute (a dry run prints the SQL).
+    Rotate {
+        #[command(flatten)]
+        case: CaseDir,
+        /// Run the PostgreSQL rotation (without it: the plan and the SQL, nothing changed).
+        #[arg(long)]
+        execute: bool,
+        /// The admin connection (a superuser), e.g. 'host=/run/postgresql user=postgres'
+        /// or postgres://…; default: the PG* environment variables.
+        #[arg(long)]
+        admin_url: Option<String>,
+        /// The env file the service reads its database URL from (default: the .env file
+        /// the inventory found it in).
+        #[arg(long)]
+        env_file: Option<PathBuf>,
+        /// The variable in it (default: the inventory's PostgreSQL credential).
+        #[arg(long)]
+        var: Option<String>,
+        /// The new role's name (default: OLD_rYYYYMMDDHHMM).
+        #[arg(long)]
+        new_role: Option<String>,
+        /// Drop the old role at the end (default: keep it, inert, for forensics).
+        #[arg(long)]
+        drop_old_role: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Phase 4: the evidence bundle (BagIt: the ledger with proofs for the cited
+    /// records, a snapshot of the server's directory, the journal; sealed, with a
+    /// custody chain); optionally uploaded with S3 Object Lock.
+    Preserve {
+        #[command(flatten)]
+        case: CaseDir,
+        #[command(flatten)]
+        key: LedgerKey,
+        /// The server's working directory to snapshot (default: the case's --repo).
+        #[arg(long)]
+        server_dir: Option<PathBuf>,
+        /// Where: a new directory (default: CASE/evidence/bundle-<UTC>), or
+        /// s3://BUCKET/PREFIX (made in the case, then uploaded with Object Lock).
+        #[arg(long)]
+        to: Option<String>,
+        /// Object Lock mode for an s3:// upload.
+        #[arg(long, value_enum, default_value_t = crate::log::LockArg::Compliance)]
+        lock_mode: crate::log::LockArg,
+        /// Object Lock retention, in days.
+        #[arg(long, default_value_t = 365)]
+        retain_days: u32,
+        /// S3-compatible endpoint (default: AWS). Also AWS_ENDPOINT_URL.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Refuse a server directory larger than this many MiB.
+        #[arg(long, default_value_t = 1024)]
+        max_snapshot_mib: u64,
+    },
+    /// Check an evidence bundle: every hash, nothing missing or added, the custody
+    /// chain, the seal and the proofs (exit 1 if anything fails).
+    VerifyBundle {
+        /// The bundle's directory.
+        path: PathBuf,
+        /// The seal's trusted key (the case journal's ledger.pub) or a file holding it;
+        /// without it the bundle's own key is used (consistency, not origin).
+        #[arg(long)]
+        key: Option<String>,
+        /// The proxy ledger's trusted key, or a file holding it.
+        #[arg(long)]
+        ledger_key: Option<String>,
+        /// Show every check, not only the failures.
+        #[arg(long)]
+        all: bool,
         #[arg(long)]
         json: bool,
     },
@@ -390,6 +464,142 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        IncidentCommand::Rotate {
+            case,
+            execute,
+            admin_url,
+            env_file,
+            var,
+            new_role,
+            drop_old_role,
+            json,
+        } => {
+            return rotate(
+                &Case::load(&case.case)?,
+                execute,
+                admin_url,
+                env_file,
+                var,
+                new_role,
+                drop_old_role,
+                json,
+            );
+        }
+        IncidentCommand::Preserve {
+            case,
+            key,
+            server_dir,
+            to,
+            lock_mode,
+            retain_days,
+            endpoint,
+            max_snapshot_mib,
+        } => {
+            let dir = case.case;
+            let case = Case::load(&dir)?;
+            let ledger = case.meta.ledger.clone().map(PathBuf::from);
+            let ledger_key = match &ledger {
+                Some(_) => Some(ledger_and_key(&case, &key)?.1),
+                None => None,
+            };
+            let mut cited = cited_records(&case)?;
+            // Preserve comes before triage in the playbook: prove every call of the
+            // sessions the scope named, which covers whatever triage will cite.
+            if let (Some(ledger), Some(key), Ok(scoped)) =
+                (&ledger, &ledger_key, latest_scope(&case))
+            {
+                let sessions = strings(&scoped["involved_sessions"]);
+                let replay = scope::replay(ledger, key, scoped["since"].as_u64())?;
+                cited.extend(
+                    replay
+                        .calls
+                        .iter()
+                        .filter(|(_, r)| {
+                            r.session_id.as_ref().is_some_and(|s| sessions.contains(s))
+                        })
+                        .map(|(i, _)| *i),
+                );
+                cited.sort_unstable();
+                cited.dedup();
+            }
+            let server_dir = server_dir.or_else(|| case.meta.repo.clone().map(PathBuf::from));
+            let s3 = to.as_deref().filter(|t| t.starts_with("s3://"));
+            let dest = match to.as_deref() {
+                Some(t) if !t.starts_with("s3://") => PathBuf::from(t),
+                _ => dir.join("evidence").join(format!(
+                    "bundle-{}",
+                    time::format_utc(now_unix_nano()).replace(':', "")
+                )),
+            };
+            let preserved = bundle::preserve(&bundle::PreserveRequest {
+                case: &case,
+                ledger: ledger.as_deref(),
+                ledger_key: ledger_key.as_deref(),
+                server_dir: server_dir.as_deref(),
+                cited: &cited,
+                dest: &dest,
+                max_snapshot_bytes: max_snapshot_mib.saturating_mul(1 << 20),
+            })?;
+            print!("{}", preserved.render());
+            let mut details = Map::new();
+            details.insert("bundle".into(), json!(dest.display().to_string()));
+            details.insert("manifest_sha256".into(), json!(preserved.manifest_sha256));
+            details.insert("cited".into(), json!(cited));
+            if let Some(url) = s3 {
+                let target = bundle::s3_target(url, endpoint.as_deref())?;
+                let mode = match lock_mode {
+                    crate::log::LockArg::Compliance => bundle::LockMode::Compliance,
+                    crate::log::LockArg::Governance => bundle::LockMode::Governance,
+                };
+                let up = bundle::upload(&dest, &target, mode, retain_days)?;
+                println!(
+                    "uploaded to {} ({} objects, {} until {})",
+                    up.destination,
+                    up.keys.len(),
+                    up.mode,
+                    up.retain_until_utc
+                );
+                details.insert("uploaded".into(), json!(up.destination));
+                details.insert("custody_head".into(), json!(up.custody_head));
+            }
+            let index = case.phase_done("preserve", details)?;
+            println!(
+                "check it: warden incident verify-bundle {} --key {}
+(journaled as entry {index})",
+                dest.display(),
+                case.journal_dir().join("ledger.pub").display()
+            );
+        }
+        IncidentCommand::VerifyBundle {
+            path,
+            key,
+            ledger_key,
+            all,
+            json,
+        } => {
+            let read = |k: Option<String>| -> Result<Option<String>> {
+                Ok(match k {
+                    Some(k) if std::path::Path::new(&k).exists() => Some(
+                        std::fs::read_to_string(&k)
+                            .with_context(|| format!("cannot read the key file {k}"))?,
+                    ),
+                    other => other,
+                })
+            };
+            let report = bundle::verify_bundle_keys(
+                &path,
+                read(key)?.as_deref().map(str::trim),
+                read(ledger_key)?.as_deref().map(str::trim),
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render(all));
+            }
+            if !report.ok {
+                return Ok(ExitCode::from(1));
+            }
+        }
         IncidentCommand::Triage {
             case,
             key,
@@ -613,5 +823,198 @@ impl isolate::Admin for ProxyAdmin {
 
     fn describe(&self) -> String {
         self.endpoint.clone()
+    }
+}
+
+/// The ledger records scope and triage cited: each gets an inclusion proof in the
+/// evidence bundle.
+fn cited_records(case: &Case) -> Result<Vec<u64>> {
+    let mut cited = Vec::new();
+    for e in case.entries()? {
+        let a = &e["attributes"];
+        if e["kind"] != "app.phase_done" {
+            continue;
+        }
+        for p in a["patterns"].as_array().into_iter().flatten() {
+            cited.extend(
+                p["evidence"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i.as_u64()),
+            );
+        }
+        for key in ["index", "call_before_index"] {
+            cited.extend(a["entry_point_detail"][key].as_u64());
+        }
+        cited.extend(
+            a["cited"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.as_u64()),
+        );
+    }
+    cited.sort_unstable();
+    cited.dedup();
+    Ok(cited)
+}
+
+/// Phase 3: the plan, and the PostgreSQL rotation (dry run, or `--execute`).
+#[allow(clippy::too_many_arguments)]
+fn rotate(
+    case: &Case,
+    execute: bool,
+    admin_url: Option<String>,
+    env_file: Option<PathBuf>,
+    var: Option<String>,
+    new_role: Option<String>,
+    drop_old_role: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    let Some(repo) = case.meta.repo.clone().map(PathBuf::from) else {
+        bail!(
+            "the case names no source, so there is no inventory to plan from; open it with `warden incident open --repo PATH`"
+        );
+    };
+    let env_files: Vec<PathBuf> = env_file.iter().cloned().collect();
+    let inv = warden_incident::inventory::inventory(&repo, &env_files)?;
+    let now = now_unix_nano();
+    // The exposure began with the first anomalous call the scope found, else when the
+    // case opened.
+    let exposed = latest_scope(case)
+        .ok()
+        .and_then(|s| s["entry_point_detail"]["time"].as_str().map(str::to_string))
+        .and_then(|t| time::parse_time(&t).ok())
+        .unwrap_or(case.meta.opened_unix_nano);
+    let plan = rotate::Plan::from_inventory(&inv, Some(exposed), now);
+    let pg_step = plan
+        .steps
+        .iter()
+        .find(|s| s.executable && (var.is_none() || var.as_deref() == Some(s.name.as_str())));
+    let store = match (env_file, pg_step) {
+        (Some(file), step) => {
+            let Some(name) = var.clone().or_else(|| step.map(|s| s.name.clone())) else {
+                bail!(
+                    "--env-file given but no variable: add --var NAME (the one holding the postgres:// URL)"
+                );
+            };
+            Some(warden_incident::secret_store::EnvFile::new(file, name))
+        }
+        (None, Some(step)) => step
+            .found_in
+            .iter()
+            .find(|p| {
+                std::path::Path::new(&p.path)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(".env"))
+            })
+            .map(|p| {
+                warden_incident::secret_store::EnvFile::new(repo.join(&p.path), step.name.clone())
+            }),
+        (None, None) => None,
+    };
+    if !json {
+        print!("{}", plan.render());
+    }
+    let mut summary = Map::new();
+    summary.insert("dry_run".into(), json!(!execute));
+    summary.insert(
+        "plan".into(),
+        json!(plan.steps.iter().map(|s| json!({"order": s.order, "name": s.name, "vendor": s.vendor_label, "executable": s.executable})).collect::<Vec<_>>()),
+    );
+    summary.insert("notify_vendors".into(), json!(plan.notify_vendors));
+    let Some(store) = store else {
+        if execute && plan.steps.iter().any(|s| s.executable) {
+            bail!(
+                "a PostgreSQL credential is in the plan but no env file holds it here: give --env-file FILE --var NAME (the file the service reads)"
+            );
+        }
+        case.journal("rotate", summary)?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let admin = match admin_url {
+        Some(url) => pg::AdminConn::parse(&url)?,
+        None => pg::AdminConn::from_env()?,
+    };
+    let opts = pg::RotateOptions {
+        execute,
+        new_role,
+        keep_old_role: !drop_old_role,
+        now_unix_nano: now,
+    };
+    match pg::rotate(&admin, &store, &opts) {
+        Ok(done) => {
+            if execute {
+                pg::journal_steps(case, &done.steps)?;
+                let mut rotated = Map::new();
+                rotated.insert("vendor".into(), json!("PostgreSQL"));
+                rotated.insert("credential".into(), json!(store.variable));
+                rotated.insert("old_role".into(), json!(done.old_role));
+                rotated.insert("new_role".into(), json!(done.new_role));
+                rotated.insert("old_role_kept".into(), json!(done.keep_old_role));
+                case.journal("rotated", rotated)?;
+            }
+            summary.insert("postgres".into(), json!({"old_role": done.old_role, "new_role": done.new_role, "env_file": done.env_file}));
+            case.journal("rotate", summary.clone())?;
+            if execute {
+                summary.insert(
+                    "checklists_pending".into(),
+                    json!(plan.steps.iter().filter(|s| !s.executable).count()),
+                );
+                case.phase_done("rotate", summary)?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"plan": plan, "postgres": done}))?
+                );
+            } else {
+                println!(
+                    "\nPostgreSQL ({} -> {}){}:",
+                    done.old_role,
+                    done.new_role,
+                    if done.dry_run {
+                        ", DRY RUN: nothing changed; --execute runs it"
+                    } else {
+                        ""
+                    }
+                );
+                for line in &done.sql {
+                    println!("  [{}] {}", line.database, line.sql);
+                }
+                for step in &done.steps {
+                    println!("  [{}] {}", step.result, step.step.label());
+                    for v in &step.verified {
+                        println!("      verified: {v}");
+                    }
+                }
+                for n in &done.notes {
+                    println!("  note: {n}");
+                }
+                println!(
+                    "  the service now reads {} from {}",
+                    done.new_url, done.env_file
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(pg::RotateError::Failed(failure)) => {
+            pg::journal_steps(case, &failure.steps)?;
+            let mut details = Map::new();
+            details.insert("failure".into(), serde_json::to_value(&failure)?);
+            case.journal("rotate_failed", details)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&failure)?);
+            } else {
+                eprint!("{}", failure.render());
+            }
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -152,7 +152,7 @@ enum DigestArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum LockArg {
+pub(crate) enum LockArg {
     Compliance,
     Governance,
 }

@@ -175,8 +175,19 @@ fn run(case: &Path, args: &[&str]) -> Output {
         .expect("warden runs")
 }
 
+/// What the responder's commands printed, for the walk-through in docs/playbook.md
+/// (written to target/tmp/incident-drill-walkthrough.md).
+static TRANSCRIPT: Mutex<String> = Mutex::new(String::new());
+
 fn ok(case: &Path, args: &[&str]) -> String {
     let out = run(case, args);
+    if let Ok(mut t) = TRANSCRIPT.lock() {
+        t.push_str(&format!(
+            "$ warden {}\n{}\n",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        ));
+    }
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -359,6 +370,131 @@ fn incident_drill_from_injection_to_return_to_service() {
         .expect("probe recorded");
     assert_ne!(last_result["result"]["status"], "ok", "{last_result}");
 
+    // Phase 3, rotate: the plan and the dry run first (nothing changes), then for real.
+    let admin_url = format!("host={} port={} user=postgres", pg.host, pg.port);
+    let dry = ok(&case, &["incident", "rotate", "--admin-url", &admin_url]);
+    assert!(dry.contains("DRY RUN"), "{dry}");
+    assert!(dry.contains("CREATE ROLE"), "{dry}");
+    assert!(!dry.contains(&password), "the dry run printed the password");
+    assert!(
+        std::fs::read_to_string(&env_file)
+            .expect("env")
+            .contains(&password)
+    );
+    let rotated = ok(
+        &case,
+        &["incident", "rotate", "--execute", "--admin-url", &admin_url],
+    );
+    assert!(
+        !rotated.contains(&password),
+        "the rotation printed the password"
+    );
+    let env_now = std::fs::read_to_string(&env_file).expect("env");
+    assert!(
+        !env_now.contains(&password),
+        "the old credential is still in the env file"
+    );
+    assert!(env_now.starts_with("# support server settings\nLOG_LEVEL=info\n"));
+    let new_url = env_now
+        .lines()
+        .find_map(|l| l.strip_prefix("DATABASE_URL="))
+        .expect("DATABASE_URL")
+        .to_string();
+    let userinfo = new_url
+        .strip_prefix("postgresql://")
+        .and_then(|r| r.split_once('@'))
+        .map(|(u, _)| u)
+        .expect("userinfo");
+    let (new_role, new_password) = userinfo.split_once(':').expect("user:password");
+    assert_ne!(new_role, role);
+    // The new role works, the old one cannot log in, its open session was ended.
+    let (works, rows) = psql(
+        &pg,
+        &db,
+        new_role,
+        Some(new_password),
+        "SELECT count(*) FROM customers",
+    );
+    assert!(works && rows.trim() == CUSTOMERS.to_string(), "{rows}");
+    let (old_works, old_says) = psql(&pg, &db, &role, Some(&password), "SELECT 1");
+    assert!(!old_works, "the old credential still logs in");
+    // Kept inert: no login and no password, so the old password fails first.
+    assert!(
+        old_says.contains("password authentication failed")
+            || old_says.contains("not permitted to log in"),
+        "{old_says}"
+    );
+    assert_eq!(
+        admin_sql(
+            &pg,
+            "postgres",
+            &format!("SELECT rolcanlogin FROM pg_roles WHERE rolname = '{role}'")
+        ),
+        "f"
+    );
+    assert_eq!(
+        admin_sql(
+            &pg,
+            "postgres",
+            &format!("SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}'")
+        ),
+        "0"
+    );
+
+    // Phase 4, preserve: the bundle verifies, and fails after any byte changes.
+    let preserved = ok(&case, &["incident", "preserve"]);
+    let bundle = std::fs::read_dir(case.join("evidence"))
+        .expect("evidence dir")
+        .flatten()
+        .map(|e| e.path())
+        .next()
+        .expect("a bundle");
+    assert!(preserved.contains("verify-bundle"), "{preserved}");
+    let journal_key = case.join("journal/ledger.pub");
+    let key_arg = journal_key.to_str().expect("utf-8");
+    let bundle_s = bundle.to_str().expect("utf-8");
+    let verified = ok(
+        &case,
+        &["incident", "verify-bundle", bundle_s, "--key", key_arg],
+    );
+    assert!(!verified.contains("FAIL"), "{verified}");
+    let proofs = std::fs::read_dir(bundle.join("data/proofs"))
+        .expect("proofs")
+        .count();
+    assert!(
+        proofs >= ENUMERATED as usize,
+        "{proofs} proofs: {preserved}"
+    );
+    let tampered = tmp.path().join("tampered");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(&bundle)
+        .arg(&tampered)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    Command::new("chmod")
+        .args(["-R", "u+w"])
+        .arg(&tampered)
+        .status()
+        .expect("chmod");
+    let victim = tampered.join("data/preserve.json");
+    let mut bytes = std::fs::read(&victim).expect("read");
+    bytes[10] ^= 1;
+    std::fs::write(&victim, bytes).expect("write");
+    let refused = run(
+        &case,
+        &[
+            "incident",
+            "verify-bundle",
+            tampered.to_str().expect("utf-8"),
+            "--key",
+            key_arg,
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("data/preserve.json"));
+
     // Phase 5, triage: exactly the records read, by class, in the attack's window.
     let classes = tmp.path().join("classes.toml");
     std::fs::write(
@@ -443,8 +579,36 @@ fn incident_drill_from_injection_to_return_to_service() {
         "{verdict}"
     );
 
+    // Return to service: the patched server, with the rotated credential, serves a good
+    // call, recorded in the same ledger.
     agent.finish();
+    let mut patched = Agent::start(&parts, &ledger, &repo);
+    let good = patched.call("get_customer", json!({"customer_id": 1}));
+    assert_eq!(good["isError"], json!(false), "{good}");
+    let other = patched.call("get_customer", json!({"customer_id": 30}));
+    assert!(other.to_string().contains("no customer 30"), "{other}");
+    patched.finish();
+    let back = ok(
+        &case,
+        &["incident", "return-check", "--tool", "get_customer"],
+    );
+    assert!(back.contains("ready to return to service"), "{back}");
+    ok(
+        &case,
+        &[
+            "incident",
+            "close",
+            "--summary",
+            "contained, rotated, fixed, back in service",
+        ],
+    );
+    let status = ok(&case, &["incident", "status"]);
+    assert!(status.contains("CLOSED"), "{status}");
     let _ = case_s;
+    if let Ok(t) = TRANSCRIPT.lock() {
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("incident-drill-walkthrough.md");
+        let _ = std::fs::write(out, t.as_str());
+    }
     admin_sql(
         &pg,
         "postgres",

@@ -280,7 +280,12 @@ impl Status {
         match (self.closed, self.next) {
             (true, _) => out.push_str("\nThe case is closed; its journal is sealed.\n"),
             (false, Some(next)) => out.push_str(&format!(
-                "\nNext: {next} (`warden incident {next}`; not built yet in this version — do it by hand and record it with `warden incident note`).\n"
+                "\nNext: {next} (`warden incident {}`).\n",
+                if next == "communicate" {
+                    "report"
+                } else {
+                    next
+                }
             )),
             (false, None) => out.push_str("\nAll phases done: `warden incident close`.\n"),
         }

@@ -546,7 +546,18 @@ fn scope(vendor: Vendor, value: Option<&str>) -> String {
     if let Some((scheme, rest)) = v.split_once("://") {
         let (auth, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
         let user = auth.split(':').next().unwrap_or_default();
-        let host = rest.split(['/', '?']).next().unwrap_or_default();
+        let mut host = rest
+            .split(['/', '?'])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if host.is_empty() {
+            // libpq's forms for a Unix socket: `?host=/dir` (or the default socket).
+            host = rest
+                .split_once('?')
+                .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("host=")))
+                .map_or("the default local socket".into(), |d| format!("socket {d}"));
+        }
         let db = rest
             .split_once('/')
             .map(|(_, d)| d.split('?').next().unwrap_or_default())
@@ -624,6 +635,24 @@ pub fn to_markdown(inv: &Inventory) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_scope_names_the_socket() {
+        let s = scope(
+            Vendor::PostgreSQL,
+            Some("postgresql://app:pw@/shop?host=/run/postgresql&port=5432"),
+        );
+        assert!(
+            s.starts_with("postgresql login `app` on `socket /run/postgresql`, database `shop`"),
+            "{s}"
+        );
+        let s = scope(
+            Vendor::PostgreSQL,
+            Some("postgres://app:pw@db.internal:5432/shop"),
+        );
+        assert!(s.contains("on `db.internal:5432`"), "{s}");
+        assert!(!s.contains("pw"), "{s}");
+    }
 
     #[test]
     fn every_pattern_compiles() {

@@ -1025,7 +1025,7 @@ fn rotation_rehearsed(cases: &[CaseFacts], now: u64) -> Check {
         .iter()
         .filter_map(|k| k.rotate.map(|(t, dry)| (t, dry, &k.dir)))
         .max_by_key(|(t, _, _)| *t);
-    let fix = "Rehearse it in a case kept with the repository: `warden incident open --case incidents/rehearsal-$(date +%F) --title \"rotation rehearsal\" --repo PATH`; rotate a test credential (or walk the inventory's procedure as a dry run) and journal it: `warden incident done rotate --case incidents/rehearsal-... --note \"dry run: ...\"` (`warden incident rotate --dry-run` once it is built). Keep the case under the repository's `incidents/`, or list it under `cases` in warden-readiness.toml.";
+    let fix = "Rehearse it in a case kept with the repository: `warden incident open --case incidents/rehearsal-$(date +%F) --title \"rotation rehearsal\" --repo PATH`; run the rotation as a dry run against the real database (nothing changes; the SQL is printed and journaled): `warden incident rotate --case incidents/rehearsal-... --admin-url '...'`, or rotate a test credential for real with `--execute`. Keep the case under the repository's `incidents/`, or list it under `cases` in warden-readiness.toml.";
     match newest {
         Some((t, dry, dir)) if now.saturating_sub(t) <= REHEARSAL_DAYS * NANOS_PER_DAY => {
             c.status = Status::Pass;

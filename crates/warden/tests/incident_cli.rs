@@ -224,3 +224,118 @@ fn scope_finds_the_pattern_and_the_entry_point_or_says_suspicion() {
     let text = ok(warden(&case3).args(["incident", "scope"]));
     assert!(text.contains("THE LEDGER DOES NOT VERIFY"), "{text}");
 }
+
+fn fails(c: &mut Command) -> (String, String) {
+    let out = c.output().expect("run");
+    assert!(!out.status.success(), "expected a failure");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_empty_ledger_is_scoped_as_nothing_seen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("empty");
+    let init = Command::new(assert_cmd::cargo::cargo_bin("warden"))
+        .args(["log", "init"])
+        .arg(&ledger)
+        .output()
+        .expect("init");
+    assert!(init.status.success());
+    let case = dir.path().join("case");
+    ok(warden(&case)
+        .args(["incident", "open", "--ledger"])
+        .arg(&ledger));
+    let text = ok(warden(&case).args(["incident", "scope"]));
+    assert!(text.contains("0 tool call(s) in 0 session(s)"), "{text}");
+    assert!(text.contains("suspicion, not confirmed"), "{text}");
+    assert!(text.contains("still serving: no recent calls"), "{text}");
+    // Triage of nothing says so rather than inventing a session.
+    let triage = ok(warden(&case).args(["incident", "triage"]));
+    assert!(triage.contains("No session to triage"), "{triage}");
+}
+
+#[test]
+fn isolate_with_a_proxy_that_does_not_answer_claims_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = attack_ledger(dir.path(), true);
+    let case = dir.path().join("case");
+    // Isolate before any scope: refused, with what to do.
+    ok(warden(&case)
+        .args(["incident", "open", "--ledger"])
+        .arg(&ledger)
+        .arg("--proxy")
+        .arg(dir.path().join("no-such-proxy.sock")));
+    let (_, err) = fails(warden(&case).args(["incident", "isolate"]));
+    assert!(err.contains("run `warden incident scope` first"), "{err}");
+    ok(warden(&case).args(["incident", "scope"]));
+    let (out, _) = fails(warden(&case).args(["incident", "isolate", "--docker", "mcp-server"]));
+    assert!(out.contains("does not answer"), "{out}");
+    assert!(out.contains("ISOLATION IS NOT COMPLETE"), "{out}");
+    assert!(out.contains("docker pause mcp-server"), "{out}");
+    let status: Value =
+        serde_json::from_str(&ok(warden(&case).args(["incident", "status", "--json"])))
+            .expect("json");
+    assert_eq!(
+        status["next"], "isolate",
+        "isolate must stay open: {status}"
+    );
+}
+
+#[test]
+fn a_classification_file_with_errors_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = attack_ledger(dir.path(), true);
+    let case = dir.path().join("case");
+    ok(warden(&case)
+        .args(["incident", "open", "--ledger"])
+        .arg(&ledger));
+    ok(warden(&case).args(["incident", "scope"]));
+    let classes = dir.path().join("classes.toml");
+    std::fs::write(
+        &classes,
+        "[[tool]]\nname = \"get_customer\"\nclasses = [\"pii\", \"secret-sauce\"]\n",
+    )
+    .expect("write");
+    let (_, err) = fails(
+        warden(&case)
+            .args(["incident", "triage", "--classes"])
+            .arg(&classes),
+    );
+    assert!(err.contains("classes.toml, line 3"), "{err}");
+    assert!(err.contains("`secret-sauce`"), "{err}");
+    std::fs::write(
+        &classes,
+        "[[tool]]\nname = \"get_customer\"\nclass = [\"pii\"]\n",
+    )
+    .expect("write");
+    let (_, err) = fails(
+        warden(&case)
+            .args(["incident", "triage", "--classes"])
+            .arg(&classes),
+    );
+    assert!(
+        err.contains("classes.toml") && err.contains("class"),
+        "{err}"
+    );
+    // Nothing was journaled as triage.
+    let status: Value =
+        serde_json::from_str(&ok(warden(&case).args(["incident", "status", "--json"])))
+            .expect("json");
+    assert!(status["phases"][4]["done_minute"].is_null(), "{status}");
+    // A good file: the six enumerated ids, by class.
+    std::fs::write(
+        &classes,
+        "[[tool]]\nname = \"get_customer\"\nclasses = [\"pii\"]\n",
+    )
+    .expect("write");
+    let t: Value = serde_json::from_str(&ok(warden(&case)
+        .args(["incident", "triage", "--json", "--classes"])
+        .arg(&classes)))
+    .expect("json");
+    assert_eq!(t["records_read"], 6);
+    assert_eq!(t["by_class"][0]["class"], "pii");
+    assert_eq!(t["by_class"][0]["records"], 6);
+}

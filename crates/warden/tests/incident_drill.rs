@@ -311,6 +311,8 @@ fn incident_drill_from_injection_to_return_to_service() {
     assert!(case.join("baseline-scan.json").exists());
 
     // Phase 1, scope: the enumeration, its entry point and the call before it.
+    let scope_text = ok(&case, &["incident", "scope"]);
+    assert!(scope_text.contains("assessment: confirmed"), "{scope_text}");
     let scope = ok_json(&case, &["incident", "scope", "--json"]);
     assert_eq!(scope["assessment"], "confirmed", "{scope:#}");
     assert_ne!(scope["integrity"]["verdict"], "FAILED", "{scope:#}");
@@ -502,6 +504,19 @@ fn incident_drill_from_injection_to_return_to_service() {
         "[[tool]]\nname = \"get_customer\"\nclasses = [\"pii\", \"financial\"]\nreachable = \"every row of customers\"\n",
     )
     .expect("classes");
+    let triage_text = ok(
+        &case,
+        &[
+            "incident",
+            "triage",
+            "--classes",
+            classes.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        triage_text.contains("ENTRY POINT STILL UNPATCHED"),
+        "{triage_text}"
+    );
     let triage = ok_json(
         &case,
         &[
@@ -609,6 +624,88 @@ fn incident_drill_from_injection_to_return_to_service() {
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("incident-drill-walkthrough.md");
         let _ = std::fs::write(out, t.as_str());
     }
+    admin_sql(
+        &pg,
+        "postgres",
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    );
+}
+
+/// A rotation that stops halfway, through the binary: the env file is read-only, so the
+/// secret store cannot be updated after the new role exists. The command exits 1, says
+/// what state each role is in and how to roll back, journals it, and leaves the service's
+/// credential working.
+#[test]
+fn a_rotation_that_stops_halfway_says_where_it_stands() {
+    let Some(pg) = pg() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let unique = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_nanos()
+    );
+    let db = format!("half_{unique}");
+    let role = format!("half_app_{unique}");
+    let password = format!("pw-{unique}-not-a-real-secret");
+    admin_sql(
+        &pg,
+        "postgres",
+        &format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"),
+    );
+    admin_sql(&pg, "postgres", &format!("CREATE DATABASE {db}"));
+    admin_sql(
+        &pg,
+        &db,
+        &format!("CREATE TABLE t (id int); ALTER TABLE t OWNER TO {role};"),
+    );
+    let repo = tmp.path().join("server");
+    std::fs::create_dir_all(&repo).expect("repo");
+    std::fs::write(
+        repo.join("server.py"),
+        "import os\nurl = os.environ[\"DATABASE_URL\"]\n",
+    )
+    .expect("source");
+    let env_file = repo.join(".env");
+    let env_text = format!(
+        "DATABASE_URL=postgresql://{role}:{password}@/{db}?host={}&port={}\n",
+        pg.host, pg.port
+    );
+    std::fs::write(&env_file, &env_text).expect("env");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let case = tmp.path().join("case");
+    ok(
+        &case,
+        &["incident", "open", "--repo", repo.to_str().expect("utf-8")],
+    );
+    let admin_url = format!("host={} port={} user=postgres", pg.host, pg.port);
+    let out = run(
+        &case,
+        &["incident", "rotate", "--execute", "--admin-url", &admin_url],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("STOPPED"), "{err}");
+    assert!(err.contains("roll back"), "{err}");
+    assert!(!err.contains(&password), "the report printed the password");
+    // The service's credential is untouched and still works.
+    assert_eq!(std::fs::read_to_string(&env_file).expect("env"), env_text);
+    let (works, _) = psql(&pg, &db, &role, Some(&password), "SELECT count(*) FROM t");
+    assert!(
+        works,
+        "the old credential must still work: the rotation stopped before it"
+    );
+    let journal = warden_ledger::reader::LogFiles::open(&case.join("journal")).expect("journal");
+    let kinds: Vec<String> = journal
+        .records(0)
+        .filter_map(|r| serde_json::from_slice::<Value>(&r.expect("record").1).ok())
+        .filter_map(|e| e["kind"].as_str().map(str::to_string))
+        .collect();
+    assert!(kinds.iter().any(|k| k == "app.rotate_failed"), "{kinds:?}");
+    assert!(!kinds.iter().any(|k| k == "app.phase_done"), "{kinds:?}");
     admin_sql(
         &pg,
         "postgres",

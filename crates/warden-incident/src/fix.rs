@@ -145,9 +145,21 @@ pub fn verify_fix(
     };
     let (remaining, fixed): (Vec<Seen>, Vec<Seen>) =
         before.iter().filter(on_entry).cloned().partition(still);
+    // New: in neither form in the baseline. The same rule in the same file and tool is
+    // the same finding whose line changed (a rotated secret's new value, say).
+    let file = |s: &Seen| {
+        s.location
+            .rsplit_once(':')
+            .map_or(s.location.clone(), |(f, _)| f.to_string())
+    };
     let new: Vec<Seen> = after
         .iter()
-        .filter(|a| !before.iter().any(|b| b.fingerprint == a.fingerprint))
+        .filter(|a| {
+            !before.iter().any(|b| {
+                b.fingerprint == a.fingerprint
+                    || (b.rule == a.rule && b.tool == a.tool && file(b) == file(a))
+            })
+        })
         .cloned()
         .collect();
     let verdict = if tools.is_empty() {

@@ -357,7 +357,7 @@ impl Scope {
                 c.session.as_deref().unwrap_or("?"),
                 c.client_address
                     .as_deref()
-                    .unwrap_or("an unrecorded address")
+                    .unwrap_or("no recorded address (stdio: the local client process)")
             ));
             if let Some(b) = &e.call_before {
                 out.push_str(&format!(

@@ -563,12 +563,7 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 details.insert("custody_head".into(), json!(up.custody_head));
             }
             let index = case.phase_done("preserve", details)?;
-            println!(
-                "check it: warden incident verify-bundle {} --key {}
-(journaled as entry {index})",
-                dest.display(),
-                case.journal_dir().join("ledger.pub").display()
-            );
+            println!("(journaled as entry {index})");
         }
         IncidentCommand::VerifyBundle {
             path,

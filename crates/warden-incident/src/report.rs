@@ -69,6 +69,9 @@ fn summarize(e: &Value) -> String {
                     a["patterns"].as_array().map_or(0, Vec::len)
                 ),
                 "isolate" => format!("isolated: fence {}", a["fence"]),
+                "preserve" => "preserve done".into(),
+                "rotate" => "rotate done (executable steps; checklists for the rest)".into(),
+                "communicate" => "drafts written".into(),
                 "triage" => format!(
                     "triage: {} record(s) read",
                     a["records_read"].as_u64().unwrap_or(0)
@@ -86,6 +89,49 @@ fn summarize(e: &Value) -> String {
             a["outcome"].as_str().unwrap_or("?")
         ),
         "note" => format!("note: {}", a["text"].as_str().unwrap_or("")),
+        "baseline_scan" => format!(
+            "scan of the source kept as the baseline ({} finding(s))",
+            a["findings"]
+        ),
+        "rotate" => format!(
+            "rotation plan: {} credential(s){}",
+            a["plan"].as_array().map_or(0, Vec::len),
+            if a["dry_run"] == json!(true) {
+                " (dry run)"
+            } else {
+                ""
+            }
+        ),
+        "rotate_step" => format!(
+            "rotation step `{}`: {}",
+            a["step"].as_str().unwrap_or("?"),
+            a["result"].as_str().unwrap_or("?")
+        ),
+        "rotated" => format!(
+            "rotated {} `{}`: {} -> {}",
+            a["vendor"].as_str().unwrap_or("?"),
+            a["credential"].as_str().unwrap_or("?"),
+            a["old_role"].as_str().unwrap_or("?"),
+            a["new_role"].as_str().unwrap_or("?")
+        ),
+        "rotate_failed" => {
+            "rotation STOPPED (see the journal for the state and how to roll)".into()
+        }
+        "preserve" => format!(
+            "evidence bundle sealed: {} (manifest sha256 {})",
+            a["bundle"].as_str().unwrap_or("?"),
+            a["manifest_sha256"].as_str().unwrap_or("?")
+        ),
+        "verify_fix" => format!("verify-fix: {}", a["verdict"].as_str().unwrap_or("?")),
+        "return_check" => format!(
+            "return-check: {}",
+            if a["ok"] == json!(true) {
+                "ready"
+            } else {
+                "NOT ready"
+            }
+        ),
+        "isolate_incomplete" => "isolation attempted, NOT complete".into(),
         "case_close" => "case closed".into(),
         other => other.replace('_', " "),
     }
@@ -322,7 +368,10 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
         }
     }
     pm.push_str("\n## Controls that worked\n\n");
-    if attr(scope, "ledger_integrity").as_str() == Some("verified") {
+    if attr(scope, "ledger_integrity")
+        .as_str()
+        .is_some_and(|v| v.starts_with("verified"))
+    {
         pm.push_str(
             "- The audit ledger verified: every call of the incident was recorded and provable.\n",
         );

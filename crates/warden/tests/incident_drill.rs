@@ -562,6 +562,12 @@ fn incident_drill_from_injection_to_return_to_service() {
     // Phase 6, communicate.
     ok(&case, &["incident", "report"]);
     let counsel = std::fs::read_to_string(case.join("report/counsel.md")).expect("counsel");
+    if let Ok(mut t) = TRANSCRIPT.lock() {
+        for draft in ["counsel.md", "postmortem.md"] {
+            let text = std::fs::read_to_string(case.join("report").join(draft)).unwrap_or_default();
+            t.push_str(&format!("--- report/{draft} ---\n{text}\n"));
+        }
+    }
     assert!(
         counsel.contains(&format!("pii: {ENUMERATED} record(s)")),
         "{counsel}"

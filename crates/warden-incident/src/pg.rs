@@ -514,7 +514,7 @@ pub fn journal_steps(case: &Case, steps: &[StepLog]) -> Result<Vec<u64>, CaseErr
 /// this form is replaced, not stacked; cut to PostgreSQL's 63 bytes.
 pub fn default_new_role(old: &str, now_unix_nano: u64) -> String {
     let secs = now_unix_nano / 1_000_000_000;
-    let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
+    let (y, mo, d) = crate::time::civil_from_days((secs / 86_400) as i64);
     let hm = secs % 86_400;
     let suffix = format!(
         "_r{y:04}{mo:02}{d:02}{:02}{:02}",
@@ -533,21 +533,6 @@ pub fn default_new_role(old: &str, now_unix_nano: u64) -> String {
         cut -= 1;
     }
     format!("{}{suffix}", &base[..cut])
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
-/// algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Checks a new role name: lower-case letters, digits and `_`, not starting with a
@@ -1905,8 +1890,8 @@ mod tests {
         let n = default_new_role(&long, t);
         assert_eq!(n.len(), 63);
         assert!(n.ends_with("_r202612042011"));
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(crate::time::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(crate::time::civil_from_days(11_016), (2000, 2, 29));
     }
 
     #[test]

@@ -1487,19 +1487,7 @@ impl Readiness {
 
 /// `YYYY-MM-DD` (UTC) of a Unix time in nanoseconds.
 pub fn date(unix_nano: u64) -> String {
-    // Days since the epoch to a civil date (the proleptic Gregorian calendar, computed
-    // through 400-year eras so every step is exact integer arithmetic).
-    let days = (unix_nano / NANOS_PER_DAY) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    crate::time::format_date(unix_nano)
 }
 
 fn age(now: u64, then: u64) -> String {

@@ -27,8 +27,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The civil date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// The civil date `(year, month, day)` of a day count since 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -52,6 +52,17 @@ pub fn format_utc(unix_nano: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// `2026-12-04` (UTC) for a Unix time in nanoseconds.
+pub fn format_date(unix_nano: u64) -> String {
+    let (y, mo, d) = civil_from_days((unix_nano / NANOS / 86_400) as i64);
+    format!("{y:04}-{mo:02}-{d:02}")
+}
+
+/// `20261204T200923Z`: [`format_utc`] without separators, for file names.
+pub fn format_stamp(unix_nano: u64) -> String {
+    format_utc(unix_nano).replace(['-', ':'], "")
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -164,6 +175,8 @@ mod tests {
         // 2026-12-04T20:09:23Z, as `date -u -d 2026-12-04T20:09:23Z +%s` says.
         assert_eq!(format_utc(1_796_414_963 * NANOS), "2026-12-04T20:09:23Z");
         assert_eq!(format_utc(951_782_400 * NANOS), "2000-02-29T00:00:00Z");
+        assert_eq!(format_date(951_782_400 * NANOS + 5), "2000-02-29");
+        assert_eq!(format_stamp(1_796_414_963 * NANOS), "20261204T200923Z");
         assert_eq!(
             parse_time("2026-12-04T20:09:23Z"),
             Ok(1_796_414_963 * NANOS)

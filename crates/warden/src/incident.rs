@@ -31,6 +31,35 @@ struct LedgerKey {
     key: Option<String>,
 }
 
+/// `warden incident rotate`.
+#[derive(Args)]
+struct RotateArgs {
+    #[command(flatten)]
+    case: CaseDir,
+    /// Run the PostgreSQL rotation (without it: the plan and the SQL, nothing changed).
+    #[arg(long)]
+    execute: bool,
+    /// The admin connection (a superuser), e.g. 'host=/run/postgresql user=postgres'
+    /// or postgres://…; default: the PG* environment variables.
+    #[arg(long)]
+    admin_url: Option<String>,
+    /// The env file the service reads its database URL from (default: the .env file
+    /// the inventory found it in).
+    #[arg(long)]
+    env_file: Option<PathBuf>,
+    /// The variable in it (default: the inventory's PostgreSQL credential).
+    #[arg(long)]
+    var: Option<String>,
+    /// The new role's name (default: OLD_rYYYYMMDDHHMM).
+    #[arg(long)]
+    new_role: Option<String>,
+    /// Drop the old role at the end (default: keep it, inert, for forensics).
+    #[arg(long)]
+    drop_old_role: bool,
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum FenceArg {
     Server,
@@ -125,32 +154,7 @@ enum IncidentCommand {
     },
     /// Phase 3: the rotation plan from the inventory (databases first); PostgreSQL
     /// rotated for real with --execute (a dry run prints the SQL).
-    Rotate {
-        #[command(flatten)]
-        case: CaseDir,
-        /// Run the PostgreSQL rotation (without it: the plan and the SQL, nothing changed).
-        #[arg(long)]
-        execute: bool,
-        /// The admin connection (a superuser), e.g. 'host=/run/postgresql user=postgres'
-        /// or postgres://…; default: the PG* environment variables.
-        #[arg(long)]
-        admin_url: Option<String>,
-        /// The env file the service reads its database URL from (default: the .env file
-        /// the inventory found it in).
-        #[arg(long)]
-        env_file: Option<PathBuf>,
-        /// The variable in it (default: the inventory's PostgreSQL credential).
-        #[arg(long)]
-        var: Option<String>,
-        /// The new role's name (default: OLD_rYYYYMMDDHHMM).
-        #[arg(long)]
-        new_role: Option<String>,
-        /// Drop the old role at the end (default: keep it, inert, for forensics).
-        #[arg(long)]
-        drop_old_role: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Rotate(RotateArgs),
     /// Phase 4: the evidence bundle (BagIt: the ledger with proofs for the cited
     /// records, a snapshot of the server's directory, the journal; sealed, with a
     /// custody chain); optionally uploaded with S3 Object Lock.
@@ -464,26 +468,8 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        IncidentCommand::Rotate {
-            case,
-            execute,
-            admin_url,
-            env_file,
-            var,
-            new_role,
-            drop_old_role,
-            json,
-        } => {
-            return rotate(
-                &Case::load(&case.case)?,
-                execute,
-                admin_url,
-                env_file,
-                var,
-                new_role,
-                drop_old_role,
-                json,
-            );
+        IncidentCommand::Rotate(args) => {
+            return rotate(&Case::load(&args.case.case)?, args);
         }
         IncidentCommand::Preserve {
             case,
@@ -856,17 +842,17 @@ fn cited_records(case: &Case) -> Result<Vec<u64>> {
 }
 
 /// Phase 3: the plan, and the PostgreSQL rotation (dry run, or `--execute`).
-#[allow(clippy::too_many_arguments)]
-fn rotate(
-    case: &Case,
-    execute: bool,
-    admin_url: Option<String>,
-    env_file: Option<PathBuf>,
-    var: Option<String>,
-    new_role: Option<String>,
-    drop_old_role: bool,
-    json: bool,
-) -> Result<ExitCode> {
+fn rotate(case: &Case, args: RotateArgs) -> Result<ExitCode> {
+    let RotateArgs {
+        execute,
+        admin_url,
+        env_file,
+        var,
+        new_role,
+        drop_old_role,
+        json,
+        ..
+    } = args;
     let Some(repo) = case.meta.repo.clone().map(PathBuf::from) else {
         bail!(
             "the case names no source, so there is no inventory to plan from; open it with `warden incident open --repo PATH`"

@@ -202,6 +202,42 @@ fn ok_json(case: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// A database and a login role made for one test (unique names, so tests can run in
+/// parallel against one cluster), with `table_sql` run as the superuser and the tables
+/// then given to the role.
+struct Scratch {
+    db: String,
+    role: String,
+    password: String,
+}
+
+fn scratch(pg: &Pg, prefix: &str, table_sql: &str, tables: &[&str]) -> Scratch {
+    let unique = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_nanos()
+    );
+    let s = Scratch {
+        db: format!("{prefix}_{unique}"),
+        role: format!("{prefix}_app_{unique}"),
+        password: format!("pw-{unique}-not-a-real-secret"),
+    };
+    admin_sql(
+        pg,
+        "postgres",
+        &format!("CREATE ROLE {} LOGIN PASSWORD '{}'", s.role, s.password),
+    );
+    admin_sql(pg, "postgres", &format!("CREATE DATABASE {}", s.db));
+    admin_sql(pg, &s.db, table_sql);
+    for t in tables {
+        admin_sql(pg, &s.db, &format!("ALTER TABLE {t} OWNER TO {}", s.role));
+    }
+    s
+}
+
 const CUSTOMERS: u32 = 40;
 const ENUMERATED: u32 = 12;
 
@@ -211,33 +247,15 @@ fn incident_drill_from_injection_to_return_to_service() {
         return;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
-    let unique = format!(
-        "{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .subsec_nanos()
-    );
-    let db = format!("drill_{unique}");
-    let role = format!("drill_app_{unique}");
-    let password = format!("pw-{unique}-not-a-real-secret");
-
     // The database: customers owned by the app's role.
-    admin_sql(
+    let Scratch { db, role, password } = scratch(
         &pg,
-        "postgres",
-        &format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"),
-    );
-    admin_sql(&pg, "postgres", &format!("CREATE DATABASE {db}"));
-    admin_sql(
-        &pg,
-        &db,
+        "drill",
         &format!(
             "CREATE TABLE customers (id int PRIMARY KEY, name text, email text, card_last4 text, owner text);
-             INSERT INTO customers SELECT i, 'Customer ' || i, 'c' || i || '@example.org', lpad((i * 37 % 10000)::text, 4, '0'), CASE WHEN i <= 5 THEN 'acct-1' ELSE 'acct-2' END FROM generate_series(1, {CUSTOMERS}) i;
-             ALTER TABLE customers OWNER TO {role};"
+             INSERT INTO customers SELECT i, 'Customer ' || i, 'c' || i || '@example.org', lpad((i * 37 % 10000)::text, 4, '0'), CASE WHEN i <= 5 THEN 'acct-1' ELSE 'acct-2' END FROM generate_series(1, {CUSTOMERS}) i;"
         ),
+        &["customers"],
     );
 
     // The server's source, with its secret store.
@@ -645,28 +663,7 @@ fn incident_drill_from_injection_to_return_to_service() {
 fn a_rotation_that_stops_halfway_says_where_it_stands() {
     let Some(pg) = pg() else { return };
     let tmp = tempfile::tempdir().expect("tempdir");
-    let unique = format!(
-        "{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .subsec_nanos()
-    );
-    let db = format!("half_{unique}");
-    let role = format!("half_app_{unique}");
-    let password = format!("pw-{unique}-not-a-real-secret");
-    admin_sql(
-        &pg,
-        "postgres",
-        &format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"),
-    );
-    admin_sql(&pg, "postgres", &format!("CREATE DATABASE {db}"));
-    admin_sql(
-        &pg,
-        &db,
-        &format!("CREATE TABLE t (id int); ALTER TABLE t OWNER TO {role};"),
-    );
+    let Scratch { db, role, password } = scratch(&pg, "half", "CREATE TABLE t (id int)", &["t"]);
     let repo = tmp.path().join("server");
     std::fs::create_dir_all(&repo).expect("repo");
     std::fs::write(

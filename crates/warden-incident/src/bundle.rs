@@ -407,6 +407,16 @@ fn utc(unix_nano: u64) -> (String, String, String) {
     )
 }
 
+/// `.env`, `.env.production`, … but not the templates (`.env.example`, `.env.sample`,
+/// `.env.template`, `.env.dist`), which hold placeholders and document the setup.
+fn is_env_file(rel: &Path) -> bool {
+    let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let templates = [".example", ".sample", ".template", ".dist"];
+    (name == ".env" || name.starts_with(".env.")) && !templates.iter().any(|t| name.ends_with(t))
+}
+
 fn hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
@@ -920,6 +930,20 @@ fn snapshot(
                         skipped.push(Skipped {
                             path: rel_str(rel),
                             reason: "a Warden secret key: never put in a bundle".into(),
+                        });
+                        Ok(())
+                    }
+                    // An env file holds the live credentials — after the rotate phase, the
+                    // new ones — and a bundle is copied, uploaded and locked for a year:
+                    // only its digest goes in, which a copy kept elsewhere can be matched
+                    // against.
+                    Ok(content) if is_env_file(rel) => {
+                        skipped.push(Skipped {
+                            path: rel_str(rel),
+                            reason: format!(
+                                "an env file (live credentials): not archived; sha256 {}",
+                                sha256_hex(&content)
+                            ),
                         });
                         Ok(())
                     }

@@ -168,7 +168,8 @@ impl Case {
             .collect()
     }
 
-    fn is_closed(&self) -> Result<bool, CaseError> {
+    /// Whether the case is closed (its journal sealed).
+    pub fn is_closed(&self) -> Result<bool, CaseError> {
         Ok(self
             .entries()?
             .iter()

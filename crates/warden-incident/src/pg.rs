@@ -116,6 +116,18 @@ impl AdminConn {
         AdminConn { config }
     }
 
+    /// The hosts (names, addresses or socket directories) the admin connects to.
+    fn hosts(&self) -> Vec<String> {
+        self.config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            })
+            .collect()
+    }
+
     fn to_db(&self, db: &str) -> Config {
         let mut c = self.config.clone();
         c.dbname(db);
@@ -694,6 +706,29 @@ impl<'a> Rotator<'a> {
     ) -> Result<Rotation, RotateError> {
         let url = store.read_url()?;
         let old = url.user.clone();
+        // Connections are made without TLS (not supported yet): over a network the
+        // passwords would cross in clear. Only a socket or this machine's loopback.
+        let local = |h: &str| {
+            h.starts_with('/')
+                || h == "localhost"
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        };
+        let remote: Vec<String> = url
+            .host
+            .iter()
+            .cloned()
+            .chain(admin.hosts())
+            .filter(|h| !local(h))
+            .collect();
+        if !remote.is_empty() {
+            return Err(RotateError::Admin {
+                why: format!(
+                    "{} is not a Unix socket or loopback, and this version connects without TLS, so the passwords would cross the network in clear; run the rotation on the database host (over its socket) or through a tunnel to 127.0.0.1 (ssh -L 5432:localhost:5432 HOST)",
+                    remote.join(", ")
+                ),
+            });
+        }
         if url.password().is_none() {
             return Err(RotateError::Refused {
                 role: old,
@@ -1834,6 +1869,21 @@ impl<'a> Rotator<'a> {
             ));
         }
         let rerun = "then re-run `warden incident rotate --execute` (a fresh new role and password; the new password of this run was never shown or stored, on purpose)".to_string();
+        // Once the env file holds the new credential (a check after the rewrite failed,
+        // say), the service depends on the new role: only forward is safe.
+        if self.state.env_file_updated && kind < StepKind::DisableOldLogin {
+            let mut fwd = vec![format!(
+                "the env file {} already holds the new credential (the step failed after writing it): do NOT drop role {}. Fix the cause above, check the service can log in with the file's credential, then run as superuser what did not run yet:",
+                self.store.path.display(),
+                self.new
+            )];
+            fwd.extend(self.remaining(StepKind::DisableOldLogin));
+            let back = vec![format!(
+                "none: the env file holds the new credential; the old one ({}) is exposed and must not come back",
+                self.old
+            )];
+            return (fwd, back);
+        }
         match kind {
             StepKind::Inspect => (vec!["fix the cause above and re-run".into()], Vec::new()),
             StepKind::CreateRole | StepKind::VerifyNewRole | StepKind::UpdateSecretStore => {

@@ -552,10 +552,11 @@ struct CaseFacts {
     dir: String,
     /// Why its entries do not count (journal unreadable or failing verification).
     rejected: Option<String>,
-    /// The newest rotation (`app.rotate`, or the rotate phase done), and whether it was
+    /// The newest rotation rehearsal (`app.rotated`, the rotate phase done, or a dry run
+    /// that inspected the database: `app.rotate` with `postgres`), and whether it was
     /// a dry run.
     rotate: Option<(u64, bool)>,
-    /// The newest isolation (`app.isolate`, or the isolate phase done).
+    /// The newest isolation (the isolate phase done).
     isolate: Option<u64>,
 }
 
@@ -655,12 +656,16 @@ fn case_facts(dir: &Path, case: &Case) -> CaseFacts {
         let kind = e["kind"].as_str().unwrap_or_default();
         let phase = e["attributes"]["phase"].as_str().unwrap_or_default();
         let dry_run = e["attributes"]["dry_run"].as_bool().unwrap_or(false);
-        if (kind == "app.rotate" || (kind == "app.phase_done" && phase == "rotate"))
-            && facts.rotate.is_none_or(|(old, _)| t >= old)
-        {
+        // A rehearsal touched a real database: a rotation done (`app.rotated`, the rotate
+        // phase) or a dry run that inspected one (`app.rotate` with `postgres` set); a
+        // plan printed from the inventory alone does not count.
+        let rehearsed = kind == "app.rotated"
+            || (kind == "app.phase_done" && phase == "rotate")
+            || (kind == "app.rotate" && !e["attributes"]["postgres"].is_null());
+        if rehearsed && facts.rotate.is_none_or(|(old, _)| t >= old) {
             facts.rotate = Some((t, dry_run));
         }
-        if kind == "app.isolate" || (kind == "app.phase_done" && phase == "isolate") {
+        if kind == "app.phase_done" && phase == "isolate" {
             facts.isolate = facts.isolate.max(Some(t));
         }
     }
@@ -1048,7 +1053,7 @@ fn rotation_rehearsed(cases: &[CaseFacts], now: u64) -> Check {
         }
         None => {
             c.evidence = format!(
-                "no rotation (`app.rotate` or the rotate phase) in {} case journal(s) read",
+                "no rotation rehearsal (a rotation, or a dry run against the database) in {} case journal(s) read",
                 cases.len()
             );
             c.fix = fix.into();
@@ -1237,7 +1242,7 @@ fn retention_from_config(files: &RepoFiles) -> (Option<(u64, String)>, Vec<Strin
             });
         if let (Some(n), Some(p)) = (rotate, period) {
             found.push((
-                n * p,
+                n.saturating_mul(p),
                 format!("{rel} (logrotate: rotate {n}, every {p} day(s))"),
             ));
         }

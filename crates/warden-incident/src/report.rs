@@ -146,7 +146,6 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
     let triage = phase(&entries, "triage");
     let preserve = latest(&entries, "preserve");
     let verify_fix = latest(&entries, "verify_fix");
-    let rotated = rotated_credentials(&entries);
     let contained = isolate.is_some();
     let done: Vec<&str> = PHASES
         .iter()
@@ -175,6 +174,12 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
         })
         .unwrap_or_default();
     let entry = attr(scope, "entry_point_detail");
+    let vendors = vendor_credentials(&entries);
+    // Exposure runs from the first anomalous call until the credential was rotated, not
+    // only over the calls recorded: a stolen credential is used from elsewhere.
+    let exposed_from = entry["time"]
+        .as_str()
+        .map_or_else(|| format_utc(case.meta.opened_unix_nano), str::to_string);
     let entry_text = if entry.is_null() {
         "not identified".to_string()
     } else {
@@ -289,8 +294,9 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
     }
     write("status.md", s)?;
 
-    // 2. Vendor notifications.
-    for (vendor, names) in &rotated {
+    // 2. Vendor notifications: every vendor the case holds credentials of.
+    for v in &vendors {
+        let vendor = &v.vendor;
         let slug: String = vendor
             .chars()
             .map(|c| {
@@ -304,9 +310,17 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
         write(
             &format!("vendor-{slug}.md"),
             format!(
-                "# To {vendor}: credential exposure and rotation\n\nWe are responding to a security incident ({id}) affecting a service that held the following {vendor} credential(s): {names}.\n\nThe credential(s) may have been exposed from {window}. They have been rotated and the old values revoked (see our case journal, entries `rotate*`).\n\nPlease:\n- review activity on these credentials in that window and tell us of any use from addresses other than ours;\n- confirm the old credentials are revoked on your side;\n- tell us whether data held by you on our behalf may be affected.\n\nContact: {by}\n",
+                "# To {vendor}: credential exposure and rotation\n\nWe are responding to a security incident ({id}) affecting a service that held the following {vendor} credential(s): {names}.\n\n{state}\n\nPlease:\n- review activity on these credentials in that window and tell us of any use from addresses other than ours;\n- confirm the old credentials are revoked on your side;\n- tell us whether data held by you on our behalf may be affected.\n\nContact: {by}\n",
                 id = case.meta.id,
-                names = names.join(", "),
+                names = v.names.join(", "),
+                state = match &v.rotated {
+                    Some(at) => format!(
+                        "The credential(s) may have been exposed from {exposed_from} until {at}, when they were rotated and the old values revoked (our case journal, entries `rotate*`)."
+                    ),
+                    None => format!(
+                        "The credential(s) may have been exposed from {exposed_from}. Their rotation is IN PROGRESS (not yet confirmed in our case journal): until it is, treat them as compromised."
+                    ),
+                },
                 by = case.meta.opened_by
             ),
         )?;
@@ -382,7 +396,7 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
     if contained {
         pm.push_str("- The proxy's fence held.\n");
     }
-    if !rotated.is_empty() {
+    if vendors.iter().any(|v| v.rotated.is_some()) {
         pm.push_str("- Credentials were rotated from the inventory.\n");
     }
     pm.push_str("\n## Controls that failed or were absent\n\n");
@@ -396,8 +410,19 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
         pm.push_str("- A tool accepted arbitrary record ids without an ownership check, so one session could enumerate records.\n");
     }
     pm.push_str("\n## Changes made\n\n");
-    for (vendor, names) in &rotated {
-        pm.push_str(&format!("- Rotated {vendor}: {}\n", names.join(", ")));
+    for v in &vendors {
+        match &v.rotated {
+            Some(at) => pm.push_str(&format!(
+                "- Rotated {} at {at}: {}\n",
+                v.vendor,
+                v.names.join(", ")
+            )),
+            None => pm.push_str(&format!(
+                "- {} rotation pending (checklist): {}\n",
+                v.vendor,
+                v.names.join(", ")
+            )),
+        }
     }
     match verify_fix {
         Some(v) => pm.push_str(&format!(
@@ -419,28 +444,47 @@ pub fn report(case: &Case, case_dir: &std::path::Path) -> Result<Drafts, CaseErr
     })
 }
 
-/// Vendors and the credential names rotated (or planned and checked off) per vendor.
-fn rotated_credentials(entries: &[Value]) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for e in entries {
-        let kind = e["kind"].as_str().unwrap_or("");
-        if !kind.starts_with("app.rotate") {
-            continue;
+/// A vendor's credentials in the case: rotated (with when) or only planned.
+struct VendorCredentials {
+    vendor: String,
+    names: Vec<String>,
+    /// When the last of them was rotated (`app.rotated`); `None`: rotation pending.
+    rotated: Option<String>,
+}
+
+/// Every vendor whose credentials the case rotated (`app.rotated`) or planned to
+/// (the newest `app.rotate` plan), in that order.
+fn vendor_credentials(entries: &[Value]) -> Vec<VendorCredentials> {
+    let mut out: Vec<VendorCredentials> = Vec::new();
+    let mut add = |vendor: &str, name: &str, rotated: Option<String>| match out
+        .iter_mut()
+        .find(|v| v.vendor == vendor)
+    {
+        Some(v) => {
+            if !v.names.iter().any(|n| n == name) {
+                v.names.push(name.to_string());
+            }
+            if rotated.is_some() {
+                v.rotated = rotated;
+            }
         }
+        None => out.push(VendorCredentials {
+            vendor: vendor.to_string(),
+            names: vec![name.to_string()],
+            rotated,
+        }),
+    };
+    for e in entries.iter().filter(|e| e["kind"] == "app.rotated") {
         let a = &e["attributes"];
-        if a["dry_run"] == json!(true) {
-            continue;
+        if let (Some(vendor), Some(name)) = (a["vendor"].as_str(), a["credential"].as_str()) {
+            add(vendor, name, Some(time_of(e)));
         }
-        let (Some(vendor), Some(name)) = (
-            a["vendor"].as_str(),
-            a["credential"].as_str().or(a["name"].as_str()),
-        ) else {
-            continue;
-        };
-        match out.iter_mut().find(|(v, _)| v == vendor) {
-            Some((_, names)) if !names.iter().any(|n| n == name) => names.push(name.to_string()),
-            Some(_) => {}
-            None => out.push((vendor.to_string(), vec![name.to_string()])),
+    }
+    if let Some(plan) = latest(entries, "rotate") {
+        for step in plan["attributes"]["plan"].as_array().into_iter().flatten() {
+            if let (Some(vendor), Some(name)) = (step["vendor"].as_str(), step["name"].as_str()) {
+                add(vendor, name, None);
+            }
         }
     }
     out

@@ -100,6 +100,9 @@ pub struct Replay {
     /// `(ledger index, record)` of every `tool.result` in the window, in ledger order.
     pub calls: Vec<(u64, Record)>,
     pub alerts: Vec<warden_detect::Alert>,
+    /// `(ledger index, record)` of every `admin.*` record in the window (the proxy
+    /// starting, fences lifted, …).
+    pub admin: Vec<(u64, Record)>,
     /// Only calls at or after this time were read.
     pub since_unix_nano: Option<u64>,
 }
@@ -138,6 +141,7 @@ pub fn replay(dir: &Path, trusted_key: &str, since: Option<u64>) -> Result<Repla
     let rules = warden_detect::Rules::default();
     let mut calls: Vec<(u64, Record)> = Vec::new();
     let mut alerts: Vec<warden_detect::Alert> = Vec::new();
+    let mut admin: Vec<(u64, Record)> = Vec::new();
     let mut records_read = 0;
     for item in files.records(0) {
         let Ok((index, bytes)) = item else { break };
@@ -148,9 +152,14 @@ pub fn replay(dir: &Path, trusted_key: &str, since: Option<u64>) -> Result<Repla
         let Ok(record) = serde_json::from_slice::<Record>(&bytes) else {
             continue;
         };
-        if record.kind == "tool.result" && since.is_none_or(|t| record.time_unix_nano >= t) {
+        if since.is_some_and(|t| record.time_unix_nano < t) {
+            continue;
+        }
+        if record.kind == "tool.result" {
             alerts.extend(detector.observe(&rules, &record));
             calls.push((index, record));
+        } else if record.kind.starts_with("admin.") {
+            admin.push((index, record));
         }
     }
     Ok(Replay {
@@ -165,6 +174,7 @@ pub fn replay(dir: &Path, trusted_key: &str, since: Option<u64>) -> Result<Repla
         },
         calls,
         alerts,
+        admin,
         since_unix_nano: since,
     })
 }
@@ -191,6 +201,7 @@ impl Scope {
             calls,
             alerts,
             since_unix_nano,
+            ..
         } = replay;
         let call_of = |call_id: &str| {
             calls

@@ -130,6 +130,19 @@ pub struct PgUrl {
     pub dbname: String,
 }
 
+/// Query parameters shown as they are in a redacted URL; any other value is `***`.
+const DISPLAYED_PARAMS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "sslmode",
+    "application_name",
+    "connect_timeout",
+    "target_session_attrs",
+    "options",
+];
+
 impl fmt::Debug for PgUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PgUrl")
@@ -324,6 +337,11 @@ impl PgUrl {
                     "user" => format!("user={}", pct_encode(user)),
                     "password" => format!("password={pw}"),
                     _ if v.expose().is_empty() => k.clone(),
+                    // For display, only parameters known to hold no secret are shown
+                    // (`sslpassword`, `passfile`, an unknown option may).
+                    _ if password.is_none() && !DISPLAYED_PARAMS.contains(&k.as_str()) => {
+                        format!("{k}=***")
+                    }
                     _ => format!("{k}={}", v.expose()),
                 })
                 .collect();
@@ -591,6 +609,18 @@ mod tests {
         assert_eq!(
             new.expose(),
             "postgres://app_r1:n3w-_pw@db.example:6432/shop?sslmode=require"
+        );
+        // Other parameters that may hold secrets are masked for display, kept in the file.
+        let k =
+            parse("postgres://app:pw@/shop?host=/run/pg&sslpassword=k3y-pass&sslmode=verify-full");
+        assert_eq!(
+            k.redacted(),
+            "postgres://app:***@/shop?host=/run/pg&sslpassword=***&sslmode=verify-full"
+        );
+        assert!(
+            k.rewritten("b", &Secret::new("x"))
+                .expose()
+                .contains("sslpassword=k3y-pass")
         );
     }
 

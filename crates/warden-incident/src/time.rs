@@ -141,8 +141,11 @@ pub fn parse_time(text: &str) -> Result<u64, TimeError> {
         }
         secs += i64::from(h * 3600 + mi * 60 + s) - offset;
     }
-    let secs = u64::try_from(secs).map_err(|_| bad())?;
-    Ok(secs * NANOS + nanos)
+    u64::try_from(secs)
+        .ok()
+        .and_then(|s| s.checked_mul(NANOS))
+        .and_then(|n| n.checked_add(nanos))
+        .ok_or_else(bad)
 }
 
 /// Reads a span (`90s`, `30m`, `2h`, `1d`, `1w`) as nanoseconds.
@@ -208,6 +211,7 @@ mod tests {
             "1969-12-31",
             "2026-12-04T20:09:23+1:00",
             "2026-12-04T20:09:23.x",
+            "9999-01-01",
         ] {
             assert!(parse_time(t).is_err(), "{t}");
         }

@@ -179,7 +179,13 @@ fn a_preserved_bag_verifies_and_says_what_it_holds() {
     assert_eq!(ledger.tree_size, Some(ledger.records));
     assert!(ledger.records >= 12, "{ledger:?}");
     let snap = p.description.snapshot.as_ref().expect("snapshot");
-    assert_eq!(snap.files, 4);
+    // .env is listed as skipped (live credentials), not archived.
+    assert_eq!(snap.files, 3);
+    assert!(
+        snap.skipped.iter().any(|k| k.path == ".env"),
+        "{:?}",
+        snap.skipped
+    );
     assert_eq!(snap.symlinks.len(), 1);
     assert_eq!(snap.symlinks[0].target, "/etc/passwd");
 
@@ -507,21 +513,23 @@ fn the_snapshot_keeps_links_as_links_and_lists_what_it_skipped() {
         "{rendered}"
     );
     let snap = p.description.snapshot.expect("snapshot");
-    assert_eq!(snap.skipped.len(), 2, "{:?}", snap.skipped);
-    assert_eq!(snap.skipped[0].path, "app.sock");
-    assert!(snap.skipped[0].reason.contains("socket"));
-    assert_eq!(snap.skipped[1].path, "signing.txt");
-    assert!(snap.skipped[1].reason.contains("secret key"));
+    assert_eq!(snap.skipped.len(), 3, "{:?}", snap.skipped);
+    // The env file's live credential stays out; its digest goes in.
+    assert_eq!(snap.skipped[0].path, ".env");
+    assert!(
+        snap.skipped[0].reason.contains("env file") && snap.skipped[0].reason.contains("sha256 ")
+    );
+    assert_eq!(snap.skipped[1].path, "app.sock");
+    assert!(snap.skipped[1].reason.contains("socket"));
+    assert_eq!(snap.skipped[2].path, "signing.txt");
+    assert!(snap.skipped[2].reason.contains("secret key"));
     let list = std::fs::read_to_string(bag.join("data/snapshot/files-sha256.txt")).expect("list");
     let names: Vec<&str> = list
         .lines()
         .filter_map(|l| l.split_once("  "))
         .map(|x| x.1)
         .collect();
-    assert_eq!(
-        names,
-        [".env", "package.json", "src/index.js", "src/lib/util.js"]
-    );
+    assert_eq!(names, ["package.json", "src/index.js", "src/lib/util.js"]);
 
     let archive = std::fs::File::open(bag.join(&snap.archive)).expect("archive");
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
@@ -539,7 +547,6 @@ fn the_snapshot_keeps_links_as_links_and_lists_what_it_skipped() {
     assert_eq!(
         seen,
         [
-            ".env",
             "outside-link",
             "package.json",
             "src",

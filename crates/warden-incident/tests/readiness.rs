@@ -281,8 +281,23 @@ fn markdown_inventory_is_read_too() {
 #[test]
 fn a_journaled_rotation_dry_run_counts_as_a_rehearsal() {
     let repo = repo();
+    // A plan printed from the inventory alone is not a rehearsal.
+    let mut plan_only = Map::new();
+    plan_only.insert("dry_run".into(), json!(true));
+    rehearsal(
+        &repo.path().join("incidents/rehearsal-0"),
+        "rotate",
+        plan_only,
+    );
+    let r = readiness::readiness(&input(repo.path())).expect("readiness");
+    assert_eq!(check(&r, "rotation_rehearsed").status, Status::Fail);
+    // A dry run that inspected the real database is.
     let mut details = Map::new();
     details.insert("dry_run".into(), json!(true));
+    details.insert(
+        "postgres".into(),
+        json!({"old_role": "app", "new_role": "app_r1", "env_file": ".env"}),
+    );
     rehearsal(
         &repo.path().join("incidents/rehearsal-1"),
         "rotate",
@@ -330,7 +345,9 @@ fn isolation_from_a_fence_in_the_ledger_or_a_journaled_isolation() {
     assert!(c.evidence.contains("admin.fence"), "{}", c.evidence);
 
     let case_dir = work.path().join("case");
-    rehearsal(&case_dir, "isolate", Map::new());
+    let mut isolated = Map::new();
+    isolated.insert("phase".into(), json!("isolate"));
+    rehearsal(&case_dir, "phase_done", isolated);
     let mut inp = input(repo.path());
     inp.cases = vec![case_dir];
     let r = readiness::readiness(&inp).expect("readiness");

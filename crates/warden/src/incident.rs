@@ -350,14 +350,26 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 (None, None) => None,
             };
             let found = scope::scope(&ledger, &key, since, now)?;
-            let credentials: Vec<String> = match &case.meta.repo {
+            let (credentials, credentials_error): (Vec<String>, Option<String>) = match &case
+                .meta
+                .repo
+            {
                 Some(repo) => {
-                    warden_incident::inventory::inventory(std::path::Path::new(repo), &[])
-                        .map(|inv| inv.credentials.into_iter().map(|c| c.name).collect())
-                        .unwrap_or_default()
+                    match warden_incident::inventory::inventory(std::path::Path::new(repo), &[]) {
+                        Ok(inv) => (inv.credentials.into_iter().map(|c| c.name).collect(), None),
+                        Err(e) => (
+                            Vec::new(),
+                            Some(format!(
+                                "{repo}: {e}; run `warden inventory {repo}` to see why"
+                            )),
+                        ),
+                    }
                 }
-                None => Vec::new(),
+                None => (Vec::new(), None),
             };
+            if let Some(e) = &credentials_error {
+                eprintln!("warden: the credential inventory could not be made: {e}");
+            }
             let mut details = Map::new();
             details.insert("assessment".into(), json!(found.assessment));
             details.insert("ledger_integrity".into(), json!(found.integrity.verdict));
@@ -387,6 +399,7 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             details.insert("involved_addresses".into(), json!(found.involved_addresses));
             details.insert("still_serving".into(), json!(found.still_serving));
             details.insert("credentials".into(), json!(credentials));
+            details.insert("credentials_error".into(), json!(credentials_error));
             let index = case.phase_done("scope", details)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&found)?);
@@ -411,6 +424,11 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             json,
         } => {
             let case = Case::load(&case.case)?;
+            if case.is_closed()? {
+                bail!(
+                    "the case is closed, so nothing done now could be journaled; open a new case to isolate"
+                );
+            }
             let scoped = latest_scope(&case)?;
             let mut targets = isolate::Targets {
                 sessions: strings(&scoped["involved_sessions"]),
@@ -537,19 +555,40 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                     crate::log::LockArg::Compliance => bundle::LockMode::Compliance,
                     crate::log::LockArg::Governance => bundle::LockMode::Governance,
                 };
-                let up = bundle::upload(&dest, &target, mode, retain_days)?;
-                println!(
-                    "uploaded to {} ({} objects, {} until {})",
-                    up.destination,
-                    up.keys.len(),
-                    up.mode,
-                    up.retain_until_utc
-                );
-                details.insert("uploaded".into(), json!(up.destination));
-                details.insert("custody_head".into(), json!(up.custody_head));
+                match bundle::upload(&dest, &target, mode, retain_days) {
+                    Ok(up) => {
+                        println!(
+                            "uploaded to {} ({} objects, {} until {})",
+                            up.destination,
+                            up.keys.len(),
+                            up.mode,
+                            up.retain_until_utc
+                        );
+                        details.insert("uploaded".into(), json!(up.destination));
+                        details.insert("custody_head".into(), json!(up.custody_head));
+                    }
+                    Err(e) => {
+                        // The bag is sealed locally; some objects may already be locked
+                        // in the bucket. Say so, keep the local bag, journal the failure.
+                        eprintln!(
+                            "warden: the bundle is sealed at {} but the upload to {url} failed: {e}\nObjects written before the failure stay locked; list them with your S3 tools, and upload the local bag again once the cause is fixed.",
+                            dest.display()
+                        );
+                        let mut failed = Map::new();
+                        failed.insert("bundle".into(), json!(dest.display().to_string()));
+                        failed.insert("to".into(), json!(url));
+                        failed.insert("error".into(), json!(e.to_string()));
+                        case.journal("preserve_upload_failed", failed)?;
+                        details.insert("upload_error".into(), json!(e.to_string()));
+                    }
+                }
             }
+            let upload_failed = details.contains_key("upload_error");
             let index = case.phase_done("preserve", details)?;
             println!("(journaled as entry {index})");
+            if upload_failed {
+                return Ok(ExitCode::from(1));
+            }
         }
         IncidentCommand::VerifyBundle {
             path,
@@ -558,18 +597,10 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             all,
             json,
         } => {
-            let read = |k: Option<String>| -> Result<Option<String>> {
-                Ok(match k {
-                    Some(k) if std::path::Path::new(&k).exists() => Some(
-                        std::fs::read_to_string(&k)
-                            .with_context(|| format!("cannot read the key file {k}"))?,
-                    ),
-                    other => other,
-                })
-            };
+            let read = |k: Option<String>| k.as_deref().map(key_text).transpose();
             let report = bundle::verify_bundle_keys(
                 &path,
-                read(key)?.as_deref().map(str::trim),
+                read(key.clone())?.as_deref().map(str::trim),
                 read(ledger_key)?.as_deref().map(str::trim),
             )?;
             if json {
@@ -579,6 +610,14 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             }
             if !report.ok {
                 return Ok(ExitCode::from(1));
+            }
+            if key.is_none() {
+                // Consistent, but sealed by whom? Without a trusted key a rebuilt bag
+                // re-signed with another key passes too.
+                eprintln!(
+                    "warden: checked with the key inside the bundle only (consistency, not origin): exit 2; give --key (the case journal's ledger.pub, kept apart) to prove who sealed it"
+                );
+                return Ok(ExitCode::from(2));
             }
         }
         IncidentCommand::Triage {
@@ -711,9 +750,7 @@ fn ledger_and_key(case: &Case, key: &LedgerKey) -> Result<(PathBuf, String)> {
         bail!("the case names no ledger; open it with `warden incident open --ledger DIR`");
     };
     let key = match &key.key {
-        Some(k) if !std::path::Path::new(k).exists() => k.clone(),
-        Some(file) => std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the key file {file}"))?,
+        Some(k) => key_text(k)?,
         None => {
             let file = ledger.join("ledger.pub");
             std::fs::read_to_string(&file)
@@ -721,6 +758,25 @@ fn ledger_and_key(case: &Case, key: &LedgerKey) -> Result<(PathBuf, String)> {
         }
     };
     Ok((ledger, key.trim().to_string()))
+}
+
+/// A `--key` value: a verifier key (`name+hash+base64`, C2SP) as given, or the file
+/// holding one. Anything else is a file that is not there, and said so.
+fn key_text(arg: &str) -> Result<String> {
+    let path = std::path::Path::new(arg);
+    if path.exists() {
+        return std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the key file {arg}"));
+    }
+    let parts: Vec<&str> = arg.trim().rsplitn(3, '+').collect();
+    let looks_like_key =
+        parts.len() == 3 && parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit());
+    if !looks_like_key {
+        bail!(
+            "`{arg}`: no such key file, and not a verifier key (NAME+HASH+KEY) either; give the path of a ledger.pub or the key itself"
+        );
+    }
+    Ok(arg.to_string())
 }
 
 /// The attributes of the newest scope in the journal.
@@ -756,6 +812,11 @@ const ADMIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ProxyAdmin {
     fn new(endpoint: &str, token_file: Option<&std::path::Path>) -> Result<ProxyAdmin> {
+        if endpoint.starts_with("https://") {
+            bail!(
+                "{endpoint}: the proxy's admin endpoint is a Unix socket path or loopback HTTP (http://127.0.0.1:PORT, with --admin-token-file); it does not serve https"
+            );
+        }
         let token = if endpoint.starts_with("http://") {
             let Some(file) = token_file else {
                 bail!("the HTTP admin endpoint {endpoint} needs --admin-token-file FILE");
@@ -858,6 +919,11 @@ fn rotate(case: &Case, args: RotateArgs) -> Result<ExitCode> {
             "the case names no source, so there is no inventory to plan from; open it with `warden incident open --repo PATH`"
         );
     };
+    if case.is_closed()? {
+        bail!(
+            "the case is closed, so nothing done now could be journaled; open a new case to rotate"
+        );
+    }
     let env_files: Vec<PathBuf> = env_file.iter().cloned().collect();
     let inv = warden_incident::inventory::inventory(&repo, &env_files)?;
     let now = now_unix_nano();
@@ -928,74 +994,124 @@ fn rotate(case: &Case, args: RotateArgs) -> Result<ExitCode> {
         keep_old_role: !drop_old_role,
         now_unix_nano: now,
     };
+    // The outcome is printed before it is journaled: the database and the env file have
+    // changed by then, and a journal that cannot be written must not hide what was done.
     match pg::rotate(&admin, &store, &opts) {
         Ok(done) => {
-            if execute {
-                pg::journal_steps(case, &done.steps)?;
-                let mut rotated = Map::new();
-                rotated.insert("vendor".into(), json!("PostgreSQL"));
-                rotated.insert("credential".into(), json!(store.variable));
-                rotated.insert("old_role".into(), json!(done.old_role));
-                rotated.insert("new_role".into(), json!(done.new_role));
-                rotated.insert("old_role_kept".into(), json!(done.keep_old_role));
-                case.journal("rotated", rotated)?;
-            }
-            summary.insert("postgres".into(), json!({"old_role": done.old_role, "new_role": done.new_role, "env_file": done.env_file}));
-            case.journal("rotate", summary.clone())?;
-            if execute {
-                summary.insert(
-                    "checklists_pending".into(),
-                    json!(plan.steps.iter().filter(|s| !s.executable).count()),
-                );
-                case.phase_done("rotate", summary)?;
-            }
+            // Every PostgreSQL credential in the plan must be rotated before the phase is
+            // done; this run rotated the one in `store`.
+            let others: Vec<&str> = plan
+                .steps
+                .iter()
+                .filter(|s| s.executable && s.name != store.variable)
+                .map(|s| s.name.as_str())
+                .collect();
             if json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&json!({"plan": plan, "postgres": done}))?
                 );
             } else {
-                println!(
-                    "\nPostgreSQL ({} -> {}){}:",
-                    done.old_role,
-                    done.new_role,
-                    if done.dry_run {
-                        ", DRY RUN: nothing changed; --execute runs it"
-                    } else {
-                        ""
-                    }
+                print_rotation(&done, &others);
+            }
+            let journaled = (|| -> Result<(), warden_incident::case::CaseError> {
+                if execute {
+                    pg::journal_steps(case, &done.steps)?;
+                    let mut rotated = Map::new();
+                    rotated.insert("vendor".into(), json!("PostgreSQL"));
+                    rotated.insert("credential".into(), json!(store.variable));
+                    rotated.insert("old_role".into(), json!(done.old_role));
+                    rotated.insert("new_role".into(), json!(done.new_role));
+                    rotated.insert("old_role_kept".into(), json!(done.keep_old_role));
+                    case.journal("rotated", rotated)?;
+                }
+                summary.insert(
+                    "postgres".into(),
+                    json!({"old_role": done.old_role, "new_role": done.new_role, "env_file": done.env_file}),
                 );
-                for line in &done.sql {
-                    println!("  [{}] {}", line.database, line.sql);
+                summary.insert("still_to_rotate".into(), json!(others));
+                case.journal("rotate", summary.clone())?;
+                if execute && others.is_empty() {
+                    summary.insert(
+                        "checklists_pending".into(),
+                        json!(plan.steps.iter().filter(|s| !s.executable).count()),
+                    );
+                    case.phase_done("rotate", summary.clone())?;
                 }
-                for step in &done.steps {
-                    println!("  [{}] {}", step.result, step.step.label());
-                    for v in &step.verified {
-                        println!("      verified: {v}");
-                    }
-                }
-                for n in &done.notes {
-                    println!("  note: {n}");
-                }
-                println!(
-                    "  the service now reads {} from {}",
-                    done.new_url, done.env_file
+                Ok(())
+            })();
+            if let Err(e) = journaled {
+                bail!(
+                    "the rotation above {} but could not be journaled: {e}; record it by hand with `warden incident note` (old role {}, new role {})",
+                    if done.dry_run {
+                        "ran (dry run)"
+                    } else {
+                        "WAS DONE"
+                    },
+                    done.old_role,
+                    done.new_role
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(pg::RotateError::Failed(failure)) => {
-            pg::journal_steps(case, &failure.steps)?;
-            let mut details = Map::new();
-            details.insert("failure".into(), serde_json::to_value(&failure)?);
-            case.journal("rotate_failed", details)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&failure)?);
             } else {
                 eprint!("{}", failure.render());
             }
+            let mut details = Map::new();
+            details.insert("failure".into(), serde_json::to_value(&failure)?);
+            let journaled = pg::journal_steps(case, &failure.steps)
+                .and_then(|_| case.journal("rotate_failed", details));
+            if let Err(e) = journaled {
+                eprintln!(
+                    "warden: the failure above could not be journaled: {e}; record it by hand with `warden incident note`"
+                );
+            }
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The rotation for people: the SQL, each step with what it verified, the notes.
+fn print_rotation(done: &pg::Rotation, others: &[&str]) {
+    println!(
+        "\nPostgreSQL ({} -> {}){}:",
+        done.old_role,
+        done.new_role,
+        if done.dry_run {
+            ", DRY RUN: nothing changed; --execute runs it"
+        } else {
+            ""
+        }
+    );
+    for line in &done.sql {
+        println!("  [{}] {}", line.database, line.sql);
+    }
+    for step in &done.steps {
+        println!("  [{}] {}", step.result, step.step.label());
+        for v in &step.verified {
+            println!("      verified: {v}");
+        }
+    }
+    for n in &done.notes {
+        println!("  note: {n}");
+    }
+    println!(
+        "  the service {} {} from {}",
+        if done.dry_run {
+            "would read"
+        } else {
+            "now reads"
+        },
+        done.new_url,
+        done.env_file
+    );
+    for o in others {
+        println!(
+            "  STILL TO ROTATE: {o} (`warden incident rotate --execute --var {o}`, with --env-file if it lives elsewhere)"
+        );
     }
 }

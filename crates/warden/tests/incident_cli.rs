@@ -339,3 +339,53 @@ fn a_classification_file_with_errors_is_refused_with_its_line() {
     assert_eq!(t["by_class"][0]["class"], "pii");
     assert_eq!(t["by_class"][0]["records"], 6);
 }
+
+#[test]
+fn verify_fix_is_not_fooled_by_a_suppression_or_an_empty_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = attack_ledger(dir.path(), true);
+    // The server's source: get_customer reads by id with no ownership check.
+    let repo = dir.path().join("server");
+    std::fs::create_dir_all(&repo).expect("repo");
+    let vulnerable = "import sqlite3\nfrom mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP(\"shop\")\ndb = sqlite3.connect(\"shop.db\")\n\n\n@mcp.tool()\ndef get_customer(customer_id: int) -> str:\n    \"\"\"Looks up a customer.\"\"\"\n    row = db.execute(\"SELECT * FROM customers WHERE id = ?\", (customer_id,)).fetchone()\n    return str(row)\n";
+    std::fs::write(repo.join("server.py"), vulnerable).expect("write");
+    let case = dir.path().join("case");
+    ok(warden(&case)
+        .args(["incident", "open", "--ledger"])
+        .arg(&ledger)
+        .arg("--repo")
+        .arg(&repo));
+    ok(warden(&case).args(["incident", "scope"]));
+    // Silencing the finding is not a fix.
+    std::fs::write(
+        repo.join("server.py"),
+        vulnerable.replace(
+            "    row = db.execute(",
+            "    # warden-ignore: authz-missing-ownership-check single-tenant, for now\n    row = db.execute(",
+        ),
+    )
+    .expect("write");
+    let (out, _) = fails(warden(&case).args(["incident", "verify-fix"]));
+    assert!(out.starts_with("verify-fix: NOT FIXED"), "{out}");
+    assert!(
+        out.contains("STILL:     authz-missing-ownership-check"),
+        "{out}"
+    );
+
+    // A baseline with nothing on the entry point's tools cannot show a fix.
+    let clean = dir.path().join("clean.json");
+    std::fs::write(&clean, r#"{"findings": []}"#).expect("write");
+    let (out, _) = fails(
+        warden(&case)
+            .args(["incident", "verify-fix", "--baseline"])
+            .arg(&clean),
+    );
+    assert!(out.starts_with("verify-fix: unknown"), "{out}");
+    assert!(out.contains("review the change by hand"), "{out}");
+    let (_, err) = fails(
+        warden(&case)
+            .args(["incident", "verify-fix", "--baseline"])
+            .arg(dir.path().join("nope.json")),
+    );
+    assert!(err.contains("no pre-incident scan"), "{err}");
+}

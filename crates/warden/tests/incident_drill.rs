@@ -478,6 +478,13 @@ fn incident_drill_from_injection_to_return_to_service() {
         &["incident", "verify-bundle", bundle_s, "--key", key_arg],
     );
     assert!(!verified.contains("FAIL"), "{verified}");
+    // The server's env file (the new live credential) is not in the bundle, only its digest.
+    let described =
+        std::fs::read_to_string(bundle.join("data/preserve.json")).expect("preserve.json");
+    assert!(
+        described.contains("an env file (live credentials)"),
+        "{described}"
+    );
     let proofs = std::fs::read_dir(bundle.join("data/proofs"))
         .expect("proofs")
         .count();

@@ -1,0 +1,13 @@
+//! Scan history (issue 6): every saved scan of a target — its identity (repository,
+//! commit, dirty state), grades per axis, findings by fingerprint, the tool inventory by
+//! definition hash — kept in a store, and what the history says: which findings are
+//! new, fixed or persisting between two scans, which tools changed (a possible rug
+//! pull), and which axis is drifting down.
+//!
+//! - [`model`]: what a saved scan holds (the store's unit);
+//! - `store`: SQLite (default) and PostgreSQL, versioned migrations;
+//! - `diff` and `drift`: the deltas, as pure functions over [`model::SavedScan`]s.
+
+#![forbid(unsafe_code)]
+
+pub mod model;

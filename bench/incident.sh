@@ -20,15 +20,17 @@ python3 - "$N" <<'PY' | "$W" log append -q "$DIR/ledger"
 import json, sys, time
 n = int(sys.argv[1])
 t0 = time.time_ns() - n * 1_000_000
-tools = ["search_tickets", "get_order", "list_orders", "get_product", "create_ticket"]
+tools = ["search_tickets", "get_order", "list_orders", "get_product"]
 def rec(i, session, tool, ids, hosts=()):
     return json.dumps({"v": 1, "kind": "tool.result", "time_unix_nano": t0 + i * 1_000_000,
         "call_id": f"{session}/{i}", "mcp.session.id": session, "client.address": "198.51.100.7",
         "gen_ai.tool.name": tool, "mcp.method.name": "tools/call",
         "result": {"status": "ok", "resource_ids": ids, "outbound_hosts": list(hosts)}})
 attack = 40
+# Ordinary sessions revisit a few records each (no pattern should fire on them).
 for i in range(n - attack):
-    print(rec(i, f"s{i % 64}", tools[i % len(tools)], [str(i)]))
+    s = i % 64
+    print(rec(i, f"s{s}", tools[i % len(tools)], [str(1000 * s + (i // 64) % 3 * 2)]))
 i = n - attack
 print(rec(i, "evil", "search_tickets", ["T-101"]))
 for k in range(1, attack - 1):

@@ -507,22 +507,28 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
                 None => None,
             };
             let mut cited = cited_records(&case)?;
-            // Preserve comes before triage in the playbook: prove every call of the
-            // sessions the scope named, which covers whatever triage will cite.
+            // Preserve comes before triage in the playbook: prove the calls of the
+            // sessions the scope named too, which covers what triage will cite — up to
+            // MAX_SESSION_PROOFS of them; the rest stay provable from the bundled ledger
+            // and its checkpoint (`warden log prove`).
             if let (Some(ledger), Some(key), Ok(scoped)) =
                 (&ledger, &ledger_key, latest_scope(&case))
             {
                 let sessions = strings(&scoped["involved_sessions"]);
                 let replay = scope::replay(ledger, key, scoped["since"].as_u64())?;
-                cited.extend(
-                    replay
-                        .calls
-                        .iter()
-                        .filter(|(_, r)| {
-                            r.session_id.as_ref().is_some_and(|s| sessions.contains(s))
-                        })
-                        .map(|(i, _)| *i),
-                );
+                let session_calls: Vec<u64> = replay
+                    .calls
+                    .iter()
+                    .filter(|(_, r)| r.session_id.as_ref().is_some_and(|s| sessions.contains(s)))
+                    .map(|(i, _)| *i)
+                    .collect();
+                if session_calls.len() > MAX_SESSION_PROOFS {
+                    println!(
+                        "note: the sessions involved made {} calls; the first {MAX_SESSION_PROOFS} get proofs in the bundle, and every one stays provable from the bundled ledger (`warden log prove BUNDLE/data/ledger INDEX`)",
+                        session_calls.len()
+                    );
+                }
+                cited.extend(session_calls.into_iter().take(MAX_SESSION_PROOFS));
                 cited.sort_unstable();
                 cited.dedup();
             }
@@ -806,6 +812,10 @@ struct ProxyAdmin {
     token: Option<String>,
     runtime: tokio::runtime::Runtime,
 }
+
+/// Proofs written for the calls of the sessions involved, beyond the records scope and
+/// triage cite (each is a file; the bundled ledger proves the rest on demand).
+const MAX_SESSION_PROOFS: usize = 10_000;
 
 /// A proxy that does not answer in this time is reported as not answering.
 const ADMIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

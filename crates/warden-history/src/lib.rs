@@ -6,8 +6,18 @@
 //!
 //! - [`model`]: what a saved scan holds (the store's unit);
 //! - `store`: SQLite (default) and PostgreSQL, versioned migrations;
-//! - `diff` and `drift`: the deltas, as pure functions over [`model::SavedScan`]s.
+//! - [`convert`]: a `warden scan --format json` report → a [`model::SavedScan`];
+//! - [`diff`] and [`drift`]: the deltas, as pure functions over [`model::SavedScan`]s;
+//! - [`history`] and [`chart`]: the timeline as a table and sparklines.
 
 #![forbid(unsafe_code)]
 
+pub mod chart;
+pub mod convert;
+pub mod diff;
+pub mod drift;
+pub mod history;
 pub mod model;
+mod text;
+#[cfg(test)]
+mod unit_tests;

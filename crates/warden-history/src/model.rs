@@ -59,6 +59,12 @@ pub struct StoredTool {
     /// annotations): a change is what a rug pull looks like.
     pub definition_hash: String,
     pub description: Option<String>,
+    /// `sha256:<hex>` of the canonical definition without the description (name,
+    /// parameters, annotations), so a diff can say whether the schema changed when the
+    /// description changed too. `None` in scans saved before it existed; a diff then
+    /// says the schema change is unknown.
+    #[serde(default)]
+    pub schema_hash: Option<String>,
 }
 
 /// A saved scan.

@@ -5,9 +5,13 @@
 //! pull), and which axis is drifting down.
 //!
 //! - [`model`]: what a saved scan holds (the store's unit);
-//! - `store`: SQLite (default) and PostgreSQL, versioned migrations;
+//! - [`store`]: SQLite (default) and PostgreSQL, versioned migrations;
+//! - [`target`]: what was scanned — the path and the git identity, read without running
+//!   the repository's code;
 //! - `diff` and `drift`: the deltas, as pure functions over [`model::SavedScan`]s.
 
 #![forbid(unsafe_code)]
 
 pub mod model;
+pub mod store;
+pub mod target;

@@ -536,6 +536,22 @@ impl Row<'_> {
 struct Pg {
     rt: tokio::runtime::Runtime,
     client: tokio_postgres::Client,
+    /// Prepared statements by SQL text: a save inserts one row per finding, and
+    /// preparing each would double the round trips.
+    statements: std::cell::RefCell<std::collections::HashMap<String, tokio_postgres::Statement>>,
+}
+
+impl Pg {
+    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        if let Some(st) = self.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.rt.block_on(self.client.prepare(sql))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
 }
 
 enum Backend {
@@ -1174,8 +1190,9 @@ impl Store {
                 let boxed = pg_params(params);
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                     boxed.iter().map(|b| b.as_ref()).collect();
+                let st = pg.statement(sql).map_err(|e| self.pg_err(op, e))?;
                 pg.rt
-                    .block_on(pg.client.execute(sql, &refs))
+                    .block_on(pg.client.execute(&st, &refs))
                     .map_err(|e| self.pg_err(op, e))
             }
         }
@@ -1188,9 +1205,10 @@ impl Store {
                 let boxed = pg_params(params);
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                     boxed.iter().map(|b| b.as_ref()).collect();
+                let st = pg.statement(sql).map_err(|e| self.pg_err(op, e))?;
                 let rows = pg
                     .rt
-                    .block_on(pg.client.query(sql, &refs))
+                    .block_on(pg.client.query(&st, &refs))
                     .map_err(|e| self.pg_err(op, e))?;
                 rows.iter()
                     .map(|r| pg_cells(r).map_err(|why| self.db_err(op, why)))
@@ -1431,7 +1449,11 @@ fn open_pg(url: &str, name: &str) -> Result<Pg, StoreError> {
             pg_message(&e)
         ))
     })?;
-    Ok(Pg { rt, client })
+    Ok(Pg {
+        rt,
+        client,
+        statements: Default::default(),
+    })
 }
 
 /// `2026-12-01` (the end of that day, UTC) or an RFC 3339 time, as nanoseconds since

@@ -531,12 +531,18 @@ impl Repo {
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_OPTIONAL_LOCKS", "0")
+            // A partial clone would fetch missing objects from its promisor remote, which
+            // runs transports the repository configures (core.sshCommand, uploadpack).
+            .env("GIT_NO_LAZY_FETCH", "1")
             .env("LC_ALL", "C")
             .arg("--git-dir")
             .arg(&self.git_dir)
             .arg("--work-tree")
             .arg(&self.work_tree)
             .args([
+                "--no-pager",
+                "-c",
+                "protocol.allow=never",
                 "-c",
                 "core.fsmonitor=false",
                 "-c",

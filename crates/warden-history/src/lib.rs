@@ -5,7 +5,9 @@
 //! pull), and which axis is drifting down.
 //!
 //! - [`model`]: what a saved scan holds (the store's unit);
-//! - `store`: SQLite (default) and PostgreSQL, versioned migrations;
+//! - [`store`]: SQLite (default) and PostgreSQL, versioned migrations;
+//! - [`target`]: what was scanned — the path and the git identity, read without running
+//!   the repository's code;
 //! - [`convert`]: a `warden scan --format json` report → a [`model::SavedScan`];
 //! - [`diff`] and [`drift`]: the deltas, as pure functions over [`model::SavedScan`]s;
 //! - [`history`] and [`chart`]: the timeline as a table and sparklines.
@@ -18,6 +20,8 @@ pub mod diff;
 pub mod drift;
 pub mod history;
 pub mod model;
+pub mod store;
+pub mod target;
 mod text;
 #[cfg(test)]
 mod unit_tests;

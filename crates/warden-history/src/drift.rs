@@ -72,11 +72,15 @@ pub struct Drift {
     pub message: String,
 }
 
+/// Scored scans an axis needs in the window to drift: two scans make a step (the diff
+/// shows it as a regression), a trend needs three.
+pub const MIN_SCANS: usize = 3;
+
 /// The axes drifting down in `scans` (one target; sorted by time here, so the order
 /// given does not matter). Scans of other targets than the latest scan's are ignored:
 /// call [`crate::history::single_target`] first to turn mixed input into an error.
 pub fn drift(scans: &[SavedScan], opts: DriftOptions) -> Vec<Drift> {
-    if opts.window < 2 {
+    if opts.window < MIN_SCANS {
         return Vec::new();
     }
     let mut ordered: Vec<&SavedScan> = scans.iter().collect();
@@ -120,7 +124,7 @@ pub fn drift(scans: &[SavedScan], opts: DriftOptions) -> Vec<Drift> {
         else {
             continue;
         };
-        if points.len() < 2 || first < last || first - last < threshold {
+        if points.len() < MIN_SCANS || first < last || first - last < threshold {
             continue;
         }
         if points.iter().skip(1).any(|&(_, s)| s > first) {

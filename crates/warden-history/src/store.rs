@@ -170,6 +170,12 @@ CREATE TABLE scan_tools (
         sqlite: "CREATE INDEX scans_target_time ON scans (target_key, time_unix_nano, id);",
         postgres: "CREATE INDEX scans_target_time ON scans (target_key, time_unix_nano, id);",
     },
+    // 3: a tool's schema hash apart from its whole definition, so a diff can say whether
+    // the schema or only the description changed (NULL for scans saved before).
+    Migration {
+        sqlite: "ALTER TABLE scan_tools ADD COLUMN schema_hash TEXT;",
+        postgres: "ALTER TABLE scan_tools ADD COLUMN schema_hash TEXT;",
+    },
 ];
 
 /// Which store to use.
@@ -564,6 +570,9 @@ pub struct Store {
     /// The store as shown in messages (path, or URL with the password hidden).
     name: String,
     backend: Backend,
+    /// The schema version it was brought to (older only through `open_at`, in tests of
+    /// the migration path): what it writes follows it.
+    version: i64,
 }
 
 impl fmt::Debug for Store {
@@ -605,7 +614,11 @@ impl Store {
             StoreSpec::Sqlite(path) => Backend::Sqlite(open_sqlite(path, &name)?),
             StoreSpec::Postgres(url) => Backend::Postgres(open_pg(url, &name)?),
         };
-        let store = Store { name, backend };
+        let store = Store {
+            name,
+            backend,
+            version,
+        };
         store.migrate(version)?;
         Ok(store)
     }
@@ -693,17 +706,21 @@ impl Store {
             )?;
         }
         for (seq, tool) in (0i64..).zip(&scan.tools) {
-            self.exec(
-                "saving the scan's tools",
-                "INSERT INTO scan_tools (scan_id, seq, name, definition_hash, description) VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    int(id),
-                    int(seq),
-                    text(&tool.name),
-                    text(&tool.definition_hash),
-                    opt_text(&tool.description),
-                ],
-            )?;
+            let mut params = vec![
+                int(id),
+                int(seq),
+                text(&tool.name),
+                text(&tool.definition_hash),
+                opt_text(&tool.description),
+            ];
+            // `schema_hash` came with migration 3.
+            let sql = if self.version >= 3 {
+                params.push(opt_text(&tool.schema_hash));
+                "INSERT INTO scan_tools (scan_id, seq, name, definition_hash, description, schema_hash) VALUES ($1, $2, $3, $4, $5, $6)"
+            } else {
+                "INSERT INTO scan_tools (scan_id, seq, name, definition_hash, description) VALUES ($1, $2, $3, $4, $5)"
+            };
+            self.exec("saving the scan's tools", sql, &params)?;
         }
         Ok(id)
     }
@@ -774,13 +791,18 @@ impl Store {
         }
         for r in self.query(
             op,
-            "SELECT name, definition_hash, description FROM scan_tools WHERE scan_id = $1 ORDER BY seq",
+            if self.version >= 3 {
+                "SELECT name, definition_hash, description, schema_hash FROM scan_tools WHERE scan_id = $1 ORDER BY seq"
+            } else {
+                "SELECT name, definition_hash, description, NULL FROM scan_tools WHERE scan_id = $1 ORDER BY seq"
+            },
             &[int(id)],
         )? {
             scan.tools.push(StoredTool {
                 name: r.text(0)?,
                 definition_hash: r.text(1)?,
                 description: r.opt_text(2)?,
+                schema_hash: r.opt_text(3)?,
             });
         }
         Ok(scan)

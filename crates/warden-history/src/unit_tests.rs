@@ -403,14 +403,17 @@ fn drift_edge_cases() {
     assert!(drift(&series(&[Some(90), Some(93), Some(84)]), opts).is_empty());
     // A decline smaller than the threshold.
     assert!(drift(&series(&[Some(100), Some(98), Some(96)]), opts).is_empty());
-    // Fewer than two scans.
+    // Fewer than three scans.
     assert!(drift(&series(&[Some(50)]), opts).is_empty());
     assert!(drift(&[], opts).is_empty());
     // None scores are skipped, not read as zero.
-    let d = drift(&series(&[Some(100), None, Some(94), None]), opts);
+    let d = drift(&series(&[Some(100), None, Some(97), Some(94), None]), opts);
     assert_eq!(d.len(), 1);
     assert_eq!((d[0].from, d[0].to), (100, 94));
-    assert_eq!(d[0].scans, vec![1, 3]);
+    assert_eq!(d[0].scans, vec![1, 3, 4]);
+    // Two scores make a step (the diff's regression), not a trend.
+    assert!(drift(&series(&[Some(100), None, Some(80)]), opts).is_empty());
+    assert!(drift(&series(&[Some(100), Some(50)]), opts).is_empty());
     assert!(drift(&series(&[None, None, Some(80)]), opts).is_empty());
     // Only the window counts: an old decline followed by a flat window does not drift.
     assert!(
@@ -428,12 +431,12 @@ fn drift_edge_cases() {
         )
         .is_empty()
     );
-    // A window below 2 sees nothing.
+    // A window below 3 sees nothing.
     assert!(
         drift(
-            &series(&[Some(100), Some(50)]),
+            &series(&[Some(100), Some(75), Some(50)]),
             DriftOptions {
-                window: 1,
+                window: 2,
                 threshold: 5
             }
         )
@@ -460,8 +463,8 @@ fn drift_only_compares_one_grading_version() {
 
 #[test]
 fn drift_says_when_the_overall_grade_moved_too() {
-    let mut s = series(&[Some(100), Some(90)]);
-    s[1].overall_grade = "B".into();
+    let mut s = series(&[Some(100), Some(95), Some(90)]);
+    s[2].overall_grade = "B".into();
     let d = drift(&s, DriftOptions::default());
     assert!(!d[0].overall_grade_held);
     assert!(d[0].message.contains("from A to B"), "{}", d[0].message);

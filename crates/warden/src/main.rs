@@ -1,6 +1,7 @@
 //! `warden`: the command line. Wiring only: argument parsing, choosing a renderer,
 //! exit codes. The work is done by the library crates.
 
+mod history;
 mod incident;
 mod inventory;
 mod log;
@@ -49,6 +50,11 @@ enum Command {
     /// The incident playbook: open a case with its journal, follow the 60-minute
     /// timeline, close it.
     Incident(incident::IncidentArgs),
+    /// The timeline of saved scans of a target: grades per axis, a chart, drift.
+    History(history::HistoryArgs),
+    /// What changed between two saved scans: findings new, fixed, persisting; grades;
+    /// tools added, removed or changed (a possible rug pull).
+    Diff(history::DiffArgs),
     /// The playbook's readiness checklist for a server (audit log, inventory,
     /// rehearsals, log retention, scan history, contacts), each pass/fail/unknown with
     /// how to fix, and a score.
@@ -118,6 +124,13 @@ struct ScanArgs {
     /// Show how each score was reached.
     #[arg(long)]
     explain: bool,
+    /// Keep the scan in the history store (see `warden history`, `warden diff`).
+    #[arg(long)]
+    save: bool,
+    #[command(flatten)]
+    store: history::StoreArg,
+    #[command(flatten)]
+    gates: history::Gates,
     #[command(flatten)]
     scope: Scope,
 }
@@ -223,6 +236,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             emit(a.output.as_ref(), &text)?;
             let mut failed = Vec::new();
+            if a.save {
+                failed.extend(history::save(&report, &a.path, &a.store, &a.gates)?);
+            } else if a.gates.needs_history() {
+                anyhow::bail!(
+                    "--fail-on-drift and --fail-on-new compare with the saved history: add --save"
+                );
+            }
             if let Some(min) = a.fail_under
                 && report.grades.overall < min
             {
@@ -279,6 +299,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Inventory(a) => inventory::run(a),
         Command::Incident(a) => incident::run(a),
         Command::Readiness(a) => readiness::run(a),
+        Command::History(a) => history::history(a),
+        Command::Diff(a) => history::diff_command(a),
         Command::Rules(a) => {
             match a.write_docs {
                 Some(dir) => {

@@ -1,0 +1,309 @@
+//! `warden scan --save`, `warden history` and `warden diff`: wiring over
+//! `warden_history` (the store, the deltas, drift).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use warden_core::Severity;
+use warden_history::diff::{Diff, diff};
+use warden_history::drift::{Drift, DriftOptions, drift};
+use warden_history::model::SavedScan;
+use warden_history::store::{Store, StoreSpec};
+use warden_scan::ScanReport;
+
+/// Where the history is kept.
+#[derive(Args, Clone)]
+pub struct StoreArg {
+    /// The history store: a SQLite file, or postgres://… (default: $WARDEN_STORE, else
+    /// history.sqlite in the user's data directory).
+    #[arg(long, env = "WARDEN_STORE", value_name = "STORE")]
+    store: Option<String>,
+}
+
+impl StoreArg {
+    fn open(&self) -> Result<Store> {
+        let spec = StoreSpec::parse(self.store.as_deref())?;
+        Ok(Store::open(&spec)?)
+    }
+}
+
+/// Drift settings and the gates shared by `scan --save`, `history` and `diff`.
+#[derive(Args, Clone)]
+pub struct Gates {
+    /// Drift: look at the last N comparable scans.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    drift_window: usize,
+    /// Drift: points an axis must lose across the window.
+    #[arg(long, default_value_t = 5, value_name = "POINTS")]
+    drift_threshold: u8,
+    /// Fail (exit 1) when an axis is drifting down, even if the grade holds.
+    #[arg(long)]
+    fail_on_drift: bool,
+    /// Fail (exit 1) when a finding new since the previous scan is at or above this
+    /// severity.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on_new: Option<Severity>,
+}
+
+impl Gates {
+    /// Whether a gate needs the saved history.
+    pub fn needs_history(&self) -> bool {
+        self.fail_on_drift || self.fail_on_new.is_some()
+    }
+
+    fn drift_options(&self) -> DriftOptions {
+        DriftOptions {
+            window: self.drift_window,
+            threshold: self.drift_threshold,
+        }
+    }
+
+    /// The gate failures for `diff` (new findings) and `drifts`.
+    fn failures(&self, diff: Option<&Diff>, drifts: &[Drift]) -> Vec<String> {
+        let mut failed = Vec::new();
+        if let (Some(min), Some(d)) = (self.fail_on_new, diff) {
+            let n = d
+                .new
+                .iter()
+                .filter(|f| f.severity.parse::<Severity>().is_ok_and(|s| s >= min))
+                .count();
+            if n > 0 {
+                failed.push(format!(
+                    "{n} new finding(s) at or above severity {min} since scan #{}",
+                    d.older.id.map_or("?".into(), |i| i.to_string())
+                ));
+            }
+        }
+        if self.fail_on_drift && !drifts.is_empty() {
+            failed.push(format!(
+                "drift on {}",
+                drifts
+                    .iter()
+                    .map(|d| format!("{} ({} -> {})", d.axis, d.from, d.to))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        failed
+    }
+}
+
+fn exit(failed: &[String]) -> ExitCode {
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("warden: gate failed: {}", failed.join("; "));
+        ExitCode::from(1)
+    }
+}
+
+/// Every scan of `key`, oldest first.
+fn scans_of(store: &Store, key: &str) -> Result<Vec<SavedScan>> {
+    store
+        .list(Some(key))?
+        .iter()
+        .map(|s| store.load(s.id).map_err(anyhow::Error::from))
+        .collect()
+}
+
+/// A `--target`: a path (its identity's key) or a key as the store lists it.
+fn target_key(store: &Store, target: Option<&str>) -> Result<Option<String>> {
+    let Some(t) = target else {
+        return Ok(None);
+    };
+    if Path::new(t).exists() {
+        return Ok(Some(warden_history::target::identify(Path::new(t))?.key));
+    }
+    let known = store.targets()?;
+    if known.iter().any(|k| k == t) {
+        return Ok(Some(t.to_string()));
+    }
+    bail!(
+        "`{t}` is neither a path nor a target in the store; the store holds: {}",
+        if known.is_empty() {
+            "nothing yet (`warden scan PATH --save`)".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
+}
+
+/// The one target of the store, when `--target` is not given.
+fn only_target(store: &Store, given: Option<String>) -> Result<String> {
+    if let Some(k) = given {
+        return Ok(k);
+    }
+    let known = store.targets()?;
+    match known.as_slice() {
+        [] => bail!(
+            "the store {} holds no scans yet: `warden scan PATH --save` keeps one",
+            store.name()
+        ),
+        [one] => Ok(one.clone()),
+        _ => bail!(
+            "the store holds scans of {} targets; pick one with --target: {}",
+            known.len(),
+            known.join(", ")
+        ),
+    }
+}
+
+/// `warden scan --save`: keeps the scan, then applies the history gates.
+pub fn save(
+    report: &ScanReport,
+    path: &Path,
+    store: &StoreArg,
+    gates: &Gates,
+) -> Result<Vec<String>> {
+    let mut store = store.open()?;
+    let target = warden_history::target::identify(path)?;
+    let value = serde_json::to_value(report)?;
+    let scan = warden_history::convert::from_report(
+        &value,
+        target.clone(),
+        warden_ledger::ledger::now_unix_nano(),
+    )?;
+    let id = store.save(&scan)?;
+    eprintln!(
+        "warden: saved as scan #{id} of {} in {}{}",
+        target.key,
+        store.name(),
+        match (&target.commit, target.dirty) {
+            (Some(c), Some(true)) => format!(" (commit {}, with uncommitted changes)", short(c)),
+            (Some(c), None) => format!(" (commit {}, working tree state unknown)", short(c)),
+            (Some(c), Some(false)) => format!(" (commit {})", short(c)),
+            (None, _) => " (not a git repository: no commit recorded)".to_string(),
+        }
+    );
+    let scans = scans_of(&store, &target.key)?;
+    let previous = scans.iter().rev().nth(1);
+    let delta = match previous {
+        Some(p) => Some(diff(p, &scans[scans.len() - 1])?),
+        None => None,
+    };
+    let drifts = drift(&scans, gates.drift_options());
+    for d in &drifts {
+        eprintln!("warden: drift: {}", d.message);
+    }
+    Ok(gates.failures(delta.as_ref(), &drifts))
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+/// `warden history`.
+#[derive(Args)]
+pub struct HistoryArgs {
+    /// The target: a path, or a target key as the store lists it (default: the only
+    /// one in the store).
+    target: Option<String>,
+    #[command(flatten)]
+    store: StoreArg,
+    #[command(flatten)]
+    gates: Gates,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn history(a: HistoryArgs) -> Result<ExitCode> {
+    let store = a.store.open()?;
+    let key = only_target(&store, target_key(&store, a.target.as_deref())?)?;
+    let scans = scans_of(&store, &key)?;
+    let drifts = drift(&scans, a.gates.drift_options());
+    let out = if a.json {
+        serde_json::to_string_pretty(&serde_json::json!({
+            "target": key,
+            "scans": store.list(Some(&key))?,
+            "drift": drifts,
+        }))? + "\n"
+    } else {
+        let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::env::var_os("NO_COLOR").is_none();
+        let mut out = warden_history::history::render_history(&scans, color);
+        for d in &drifts {
+            out.push_str(&format!("drift: {}\n", d.message));
+        }
+        out
+    };
+    crate::emit(None, &out)?;
+    Ok(exit(&a.gates.failures(None, &drifts)))
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// `warden diff`.
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The older scan: an id, a commit (or prefix), a date, `latest` or `previous`
+    /// (default: previous).
+    a: Option<String>,
+    /// The newer scan (default: latest).
+    b: Option<String>,
+    /// Compare the scan at or before this date (or RFC 3339 time) with the latest.
+    #[arg(long, conflicts_with = "a")]
+    since: Option<String>,
+    /// The target: a path or a target key (needed when the store holds several).
+    #[arg(long)]
+    target: Option<String>,
+    #[command(flatten)]
+    store: StoreArg,
+    #[command(flatten)]
+    gates: Gates,
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+}
+
+pub fn diff_command(a: DiffArgs) -> Result<ExitCode> {
+    let store = a.store.open()?;
+    let given = target_key(&store, a.target.as_deref())?;
+    let older = a.since.as_deref().or(a.a.as_deref()).unwrap_or("previous");
+    let newer = a.b.as_deref().unwrap_or("latest");
+    // A scan id names its target; other selectors need one.
+    let key = if older.parse::<i64>().is_ok() && newer.parse::<i64>().is_ok() {
+        given
+    } else {
+        Some(only_target(&store, given)?)
+    };
+    let old_id = store
+        .resolve(older, key.as_deref())
+        .with_context(|| format!("the older scan `{older}`"))?;
+    let new_id = store
+        .resolve(newer, key.as_deref())
+        .with_context(|| format!("the newer scan `{newer}`"))?;
+    if old_id == new_id {
+        bail!(
+            "`{older}` and `{newer}` are the same scan (#{old_id}); the history needs two scans to compare (`warden history` lists them)"
+        );
+    }
+    let (old, new) = (store.load(old_id)?, store.load(new_id)?);
+    let (old, new) = if old.time_unix_nano <= new.time_unix_nano {
+        (old, new)
+    } else {
+        (new, old)
+    };
+    let d = diff(&old, &new)?;
+    let scans = scans_of(&store, &new.target.key)?;
+    let drifts = drift(&scans, a.gates.drift_options());
+    let mut out = match a.format {
+        DiffFormat::Text => d.render_text(),
+        DiffFormat::Markdown => d.render_markdown(),
+        DiffFormat::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({"diff": d, "drift": drifts}))? + "\n"
+        }
+    };
+    if !matches!(a.format, DiffFormat::Json) {
+        for dr in &drifts {
+            out.push_str(&format!("drift: {}\n", dr.message));
+        }
+    }
+    crate::emit(None, &out)?;
+    Ok(exit(&a.gates.failures(Some(&d), &drifts)))
+}

@@ -10,10 +10,13 @@
 //!   the repository's code;
 //! - [`convert`]: a `warden scan --format json` report → a [`model::SavedScan`];
 //! - [`diff`] and [`drift`]: the deltas, as pure functions over [`model::SavedScan`]s;
-//! - [`history`] and [`chart`]: the timeline as a table and sparklines.
+//! - [`history`] and [`chart`]: the timeline as a table and sparklines;
+//! - [`against`]: the repository now against a baseline scan, with the changed files
+//!   that touch a finding, a tool or the configuration.
 
 #![forbid(unsafe_code)]
 
+pub mod against;
 pub mod chart;
 pub mod convert;
 pub mod diff;

@@ -520,6 +520,24 @@ impl Repo {
     /// `git status` with every repository-configurable execution path off: `Some(dirty)`,
     /// or `None` (with a note) when git is missing, refuses, fails or takes too long.
     fn status(&self, notes: &mut Vec<String>) -> Option<bool> {
+        let out = self.git(
+            &[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--ignore-submodules=all",
+            ],
+            "dirty state unknown",
+            notes,
+        )?;
+        Some(!out.iter().all(u8::is_ascii_whitespace))
+    }
+
+    /// Runs git with `args` and every repository-configurable execution path off (the
+    /// caller has checked the repository's config with [`Repo::unsafe_to_run_git`]);
+    /// its stdout, or `None` with a note starting with `what` when git is missing,
+    /// refuses, fails or takes too long.
+    fn git(&self, args: &[&str], what: &str, notes: &mut Vec<String>) -> Option<Vec<u8>> {
         let mut cmd = Command::new("git");
         cmd.env_clear();
         // Only what git needs to be found and to speak plainly; no GIT_* from the caller
@@ -550,11 +568,8 @@ impl Repo {
                 "-c",
                 "diff.external=",
                 "--no-optional-locks",
-                "status",
-                "--porcelain",
-                "--untracked-files=no",
-                "--ignore-submodules=all",
             ])
+            .args(args)
             .current_dir(&self.work_tree)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -562,11 +577,11 @@ impl Repo {
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
-                notes.push(format!("dirty state unknown: cannot run git: {e}"));
+                notes.push(format!("{what}: cannot run git: {e}"));
                 return None;
             }
         };
-        // Read the pipes on threads, so a long status cannot fill a pipe and stall git.
+        // Read the pipes on threads, so a long output cannot fill a pipe and stall git.
         let out = child.stdout.take().map(|mut s| {
             std::thread::spawn(move || {
                 let mut v = Vec::new();
@@ -597,24 +612,109 @@ impl Repo {
         let out = out.and_then(|h| h.join().ok()).unwrap_or_default();
         let err = err.and_then(|h| h.join().ok()).unwrap_or_default();
         match status {
-            Some(s) if s.success() => Some(!out.iter().all(u8::is_ascii_whitespace)),
+            Some(s) if s.success() => Some(out),
             Some(s) => {
                 let msg = String::from_utf8_lossy(&err);
                 let msg = msg.lines().next().unwrap_or("").trim();
-                notes.push(format!(
-                    "dirty state unknown: git status failed ({s}): {msg}"
-                ));
+                notes.push(format!("{what}: git {} failed ({s}): {msg}", args[0]));
                 None
             }
             None => {
                 notes.push(format!(
-                    "dirty state unknown: git status did not finish in {} s and was stopped",
+                    "{what}: git {} did not finish in {} s and was stopped",
+                    args[0],
                     GIT_STATUS_TIMEOUT.as_secs()
                 ));
                 None
             }
         }
     }
+}
+
+/// The files that differ between a commit and the work tree now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Changes {
+    /// `(status, path)`: `A` added, `M` modified, `D` deleted, `T` type changed, `U`
+    /// untracked (new and not yet added); paths relative to the repository's top.
+    pub files: Vec<(String, String)>,
+    /// Why the list may be incomplete or absent.
+    pub notes: Vec<String>,
+    /// False when the changes could not be listed (no git history, the commit is not
+    /// in the repository, or its config would run commands).
+    pub known: bool,
+    /// The scanned path relative to the repository's top (`""` at the top, else
+    /// `sub/dir/`), to match the files with the scan's paths.
+    pub prefix: String,
+}
+
+/// What changed in the repository holding `path` since `commit`: tracked files that
+/// differ from it (committed since or not), and untracked files. git is run only as
+/// for the dirty state (the repository's configured commands off, and not at all when
+/// its config could run some).
+pub fn changes_since(path: &Path, commit: &str) -> Result<Changes, TargetError> {
+    let canonical = std::fs::canonicalize(path).map_err(|e| TargetError::Path {
+        path: path.display().to_string(),
+        why: e.to_string(),
+    })?;
+    let mut out = Changes::default();
+    if !is_object_id(commit) {
+        out.notes.push(format!("`{commit}` is not a commit id"));
+        return Ok(out);
+    }
+    let start = if canonical.is_dir() {
+        canonical.clone()
+    } else {
+        canonical
+            .parent()
+            .map_or_else(|| canonical.clone(), Path::to_path_buf)
+    };
+    let Some(repo) = find_repo(&start)? else {
+        out.notes.push(format!(
+            "{} is not in a git repository: the changes since the baseline cannot be listed",
+            canonical.display()
+        ));
+        return Ok(out);
+    };
+    out.prefix = canonical
+        .strip_prefix(&repo.work_tree)
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| !p.is_empty())
+        .map_or_else(String::new, |p| format!("{p}/"));
+    let config = repo.config(&mut out.notes);
+    if let Some(why) = repo.unsafe_to_run_git(&config) {
+        out.notes
+            .push(format!("changes not listed: git was not run because {why}"));
+        return Ok(out);
+    }
+    let what = "changes since the baseline unknown";
+    let Some(tracked) = repo.git(
+        &["diff", "--name-status", "--no-renames", "-z", commit, "--"],
+        what,
+        &mut out.notes,
+    ) else {
+        return Ok(out);
+    };
+    let mut fields = tracked.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let (Some(status), Some(file)) = (fields.next(), fields.next()) {
+        out.files.push((
+            String::from_utf8_lossy(status).chars().take(1).collect(),
+            String::from_utf8_lossy(file).into_owned(),
+        ));
+    }
+    if let Some(untracked) = repo.git(
+        &["ls-files", "--others", "--exclude-standard", "-z"],
+        what,
+        &mut out.notes,
+    ) {
+        for f in untracked.split(|b| *b == 0).filter(|f| !f.is_empty()) {
+            out.files
+                .push(("U".into(), String::from_utf8_lossy(f).into_owned()));
+        }
+    }
+    out.files.sort_by(|a, b| a.1.cmp(&b.1));
+    out.known = true;
+    Ok(out)
 }
 
 /// Whether a gitattributes file assigns the `filter` attribute to any path (`filter=x`

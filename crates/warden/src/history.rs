@@ -307,3 +307,41 @@ pub fn diff_command(a: DiffArgs) -> Result<ExitCode> {
     crate::emit(None, &out)?;
     Ok(exit(&a.gates.failures(Some(&d), &drifts)))
 }
+
+/// `warden scan PATH --against SCAN`: the comparison, as text or JSON.
+pub fn against(
+    report: &ScanReport,
+    path: &Path,
+    selector: &str,
+    store: &StoreArg,
+    json: bool,
+) -> Result<String> {
+    let store = store.open()?;
+    let target = warden_history::target::identify(path)?;
+    let id = store
+        .resolve(selector, Some(&target.key))
+        .with_context(|| format!("the baseline scan `{selector}` of {}", target.key))?;
+    let baseline = store.load(id)?;
+    let now = warden_history::convert::from_report(
+        &serde_json::to_value(report)?,
+        target,
+        warden_ledger::ledger::now_unix_nano(),
+    )?;
+    let changes = match &baseline.target.commit {
+        Some(c) => warden_history::target::changes_since(path, c)?,
+        None => warden_history::target::Changes::default(),
+    };
+    let mut tool_files: Vec<(String, String)> = Vec::new();
+    for t in &report.tools {
+        tool_files.push((t.name.clone(), t.location.path.clone()));
+        if let Some(h) = &t.handler {
+            tool_files.push((t.name.clone(), h.path.clone()));
+        }
+    }
+    let cmp = warden_history::against::against(&baseline, &now, &changes, &tool_files)?;
+    Ok(if json {
+        serde_json::to_string_pretty(&cmp)? + "\n"
+    } else {
+        cmp.render_text()
+    })
+}

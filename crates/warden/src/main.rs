@@ -127,6 +127,11 @@ struct ScanArgs {
     /// Keep the scan in the history store (see `warden history`, `warden diff`).
     #[arg(long)]
     save: bool,
+    /// Compare the repository as it is now with this saved scan (an id, a commit, a
+    /// date, `latest`): findings, grades, tools, and the files changed since that touch
+    /// them — during an incident, the pre-incident baseline.
+    #[arg(long, value_name = "SCAN")]
+    against: Option<String>,
     #[command(flatten)]
     store: history::StoreArg,
     #[command(flatten)]
@@ -228,11 +233,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let color = a.output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none();
-            let text = match a.format {
-                Format::Terminal => report::terminal::render(&report, color, a.explain),
-                Format::Json => report::json(&report),
-                Format::Sarif => report::sarif::render(&report),
-                Format::Markdown => report::markdown::render(&report),
+            let text = if let Some(baseline) = &a.against {
+                history::against(
+                    &report,
+                    &a.path,
+                    baseline,
+                    &a.store,
+                    matches!(a.format, Format::Json),
+                )?
+            } else {
+                match a.format {
+                    Format::Terminal => report::terminal::render(&report, color, a.explain),
+                    Format::Json => report::json(&report),
+                    Format::Sarif => report::sarif::render(&report),
+                    Format::Markdown => report::markdown::render(&report),
+                }
             };
             emit(a.output.as_ref(), &text)?;
             let mut failed = Vec::new();

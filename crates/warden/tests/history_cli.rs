@@ -214,6 +214,18 @@ fn a_scripted_history_is_classified_and_gated() {
         assert_eq!(rules(&d["diff"]["fixed"]), vulnerable_rules, "{d:#}");
         assert!(d["diff"]["new"].as_array().expect("new").is_empty());
 
+        // The repository now against the vulnerable scan (#2), as during an incident:
+        // the files changed since that touch its findings and tools are named.
+        let cmp = warden(&store, &["scan", r, "--against", "2"]);
+        assert!(cmp.status.success(), "{}", text(&cmp));
+        let cmp = text(&cmp);
+        assert!(cmp.contains("Changed since the baseline"), "{cmp}");
+        assert!(
+            cmp.contains("notes_server/storage.py") && cmp.contains("(baseline)"),
+            "{cmp}"
+        );
+        assert!(cmp.contains("tool get_note"), "{cmp}");
+
         // The history: five scans; drift over the last three (clean → vulnerable → …)
         // is not reported once the axis has recovered.
         let h = warden(&store, &["history"]);

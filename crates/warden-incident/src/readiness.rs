@@ -74,6 +74,20 @@ pub struct ReadinessInput {
     pub answers: Option<PathBuf>,
     /// "Now", for the age of records and rehearsals.
     pub now_unix_nano: u64,
+    /// What the scan history store holds for this repository, when the caller looked
+    /// (the CLI asks `warden-history`'s store; this crate does not open it).
+    pub saved_scans: Option<SavedScans>,
+}
+
+/// Saved scans of the repository in a history store (`warden scan --save`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SavedScans {
+    /// The store, as shown to people (path, or URL without password).
+    pub store: String,
+    /// Scans of this repository's target in it.
+    pub count: usize,
+    /// When the newest was taken.
+    pub last_unix_nano: Option<u64>,
 }
 
 /// A check's outcome.
@@ -298,7 +312,13 @@ pub fn readiness(input: &ReadinessInput) -> Result<Readiness, ReadinessError> {
         isolation_tested(&cases, ledger.as_ref(), now),
         log_retention(&answers, &files),
         contact_list(&answers, &files, &fresh),
-        scan_history(repo, &answers, &answers_dir, &files),
+        scan_history(
+            repo,
+            &answers,
+            &answers_dir,
+            &files,
+            input.saved_scans.as_ref(),
+        ),
     ];
     let mut score = 0;
     for c in &mut checks {
@@ -1287,9 +1307,27 @@ fn retention_from_config(files: &RepoFiles) -> (Option<(u64, String)>, Vec<Strin
     (shortest, notes)
 }
 
-fn scan_history(repo: &Path, answers: &Answers, answers_dir: &Path, files: &RepoFiles) -> Check {
+fn scan_history(
+    repo: &Path,
+    answers: &Answers,
+    answers_dir: &Path,
+    files: &RepoFiles,
+    saved: Option<&SavedScans>,
+) -> Check {
     let mut c = check("scan_history", "Scans kept in history", Status::Fail);
-    let fix = "Keep every release's scan: `warden scan PATH --save` (the history store under .warden/history, once it lands), or in CI a step running `warden scan . --format sarif > warden.sarif` uploaded as an artifact, and name the store in warden-readiness.toml: `scan_history = \"path\"`.";
+    let fix = "Keep every release's scan: `warden scan PATH --save` (SQLite in the user's data directory, or `--store postgres://…` / WARDEN_STORE shared by the team and CI), e.g. in CI with the gate `--save --fail-on-new high --fail-on-drift` (docs/ci.md); or name another store in warden-readiness.toml: `scan_history = \"path\"`.";
+    if let Some(s) = saved.filter(|s| s.count > 0) {
+        c.status = Status::Pass;
+        c.evidence = format!(
+            "{} saved scan(s) of this repository in {}{}",
+            s.count,
+            s.store,
+            s.last_unix_nano
+                .map(|t| format!(", the newest on {}", date(t)))
+                .unwrap_or_default()
+        );
+        return c;
+    }
     if let Some(p) = &answers.scan_history {
         let path = answers_dir.join(p);
         if path.exists() {

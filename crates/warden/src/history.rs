@@ -29,6 +29,29 @@ impl StoreArg {
     }
 }
 
+/// The saved scans of the repository at `path`, for `warden readiness`; `None` when
+/// there is no store to ask. A SQLite store that does not exist is not created (a
+/// checklist must not leave files behind).
+pub fn saved_scans(
+    path: &Path,
+    store: &StoreArg,
+) -> Option<warden_incident::readiness::SavedScans> {
+    let spec = StoreSpec::parse(store.store.as_deref()).ok()?;
+    if let StoreSpec::Sqlite(file) = &spec
+        && !file.exists()
+    {
+        return None;
+    }
+    let store = Store::open(&spec).ok()?;
+    let key = warden_history::target::identify(path).ok()?.key;
+    let scans = store.list(Some(&key)).ok()?;
+    Some(warden_incident::readiness::SavedScans {
+        store: store.name().to_string(),
+        count: scans.len(),
+        last_unix_nano: scans.last().map(|s| s.time_unix_nano),
+    })
+}
+
 /// Drift settings and the gates shared by `scan --save`, `history` and `diff`.
 #[derive(Args, Clone)]
 pub struct Gates {

@@ -28,6 +28,8 @@ pub struct ReadinessArgs {
     /// Exit 1 when the score is below this (0–100), for CI.
     #[arg(long)]
     min_score: Option<u32>,
+    #[command(flatten)]
+    store: crate::history::StoreArg,
 }
 
 pub fn run(a: ReadinessArgs) -> Result<ExitCode> {
@@ -38,6 +40,7 @@ pub fn run(a: ReadinessArgs) -> Result<ExitCode> {
         cases: a.case,
         answers: a.answers,
         now_unix_nano: warden_ledger::ledger::now_unix_nano(),
+        saved_scans: crate::history::saved_scans(&a.path, &a.store),
     };
     let found = readiness(&input).with_context(|| format!("readiness of {}", a.path.display()))?;
     if a.json {

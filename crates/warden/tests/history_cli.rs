@@ -336,6 +336,25 @@ fn gates_that_need_history_ask_for_save_and_a_newer_store_is_refused() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
+    // The readiness checklist sees the saved scan.
+    let r = json(&warden(
+        &store,
+        &["readiness", srv.to_str().expect("utf-8"), "--json"],
+    ));
+    let history = r["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "scan_history")
+        .expect("scan_history")
+        .clone();
+    assert_eq!(history["status"], "pass", "{history:#}");
+    assert!(
+        history["evidence"]
+            .as_str()
+            .expect("evidence")
+            .contains("1 saved scan(s)")
+    );
     let set = Command::new("python3")
         .args([
             "-c",

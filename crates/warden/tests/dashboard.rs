@@ -5,6 +5,7 @@
 //! - `dashboard_over_raw_http`: statuses (200/303/400/403/404/405), the CSP on every
 //!   response, HEAD, the Host check, the bearer token, escaping — over a plain TcpStream;
 //! - `html_report_is_self_contained`: no script, no external reference, no secret value;
+//! - `dashboard_on_postgres`: the pages over a PostgreSQL store;
 //! - `dashboard_in_a_browser`: Debian's chromium through playwright-core
 //!   (`tests/browser/dashboard.mjs`): no console errors, the chart drawn, the links and
 //!   the diff form followed, the report file opened from disk; screenshots are kept in
@@ -75,8 +76,9 @@ fn warden() -> Command {
 
 /// The history, the repository, the crafted scan's id and the case directory.
 struct Fixture {
-    _dir: tempfile::TempDir,
-    store: PathBuf,
+    dir: tempfile::TempDir,
+    /// A SQLite path or a postgres:// URL.
+    store: String,
     repo: PathBuf,
     evil_scan: i64,
     case: PathBuf,
@@ -84,7 +86,11 @@ struct Fixture {
 
 fn build_fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("history.sqlite");
+    let store = dir.path().join("history.sqlite").display().to_string();
+    build_fixture_in(dir, store)
+}
+
+fn build_fixture_in(dir: tempfile::TempDir, store: String) -> Fixture {
     let repo = dir.path().join("notes");
     let save = |repo: &Path| {
         let out = warden()
@@ -171,10 +177,8 @@ fn build_fixture() -> Fixture {
             schema_hash: None,
         }],
     };
-    let mut s = warden_history::store::Store::open(&warden_history::store::StoreSpec::Sqlite(
-        store.clone(),
-    ))
-    .expect("open store");
+    let spec = warden_history::store::StoreSpec::parse(Some(&store)).expect("store spec");
+    let mut s = warden_history::store::Store::open(&spec).expect("open store");
     let evil_scan = s.save(&crafted).expect("save crafted scan");
     drop(s);
 
@@ -198,7 +202,7 @@ fn build_fixture() -> Fixture {
         assert!(out.status.success(), "{args:?}: {}", text(&out));
     }
     Fixture {
-        _dir: dir,
+        dir,
         store,
         repo,
         evil_scan,
@@ -475,7 +479,7 @@ fn dashboard_over_raw_http() {
 }
 
 fn html_report(f: &Fixture) -> (PathBuf, String) {
-    let out_file = f.store.with_file_name("report.html");
+    let out_file = f.dir.path().join("report.html");
     let out = warden()
         .arg("scan")
         .arg(&f.repo)
@@ -544,7 +548,7 @@ fn dashboard_in_a_browser() {
     let srv = serve(&f, &[]);
     let shots = screenshots_dir();
     let _ = std::fs::remove_dir_all(&shots);
-    let config = f.store.with_file_name("browser.json");
+    let config = f.dir.path().join("browser.json");
     std::fs::write(
         &config,
         serde_json::json!({
@@ -672,4 +676,63 @@ fn dashboard_in_a_browser() {
         let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1000, "screenshot {} missing or empty", p.display());
     }
+}
+
+/// The same pages over a PostgreSQL store (its backend blocks on its own runtime, which
+/// the server must call from its blocking pool). Needs `scripts/start-postgres.sh`.
+#[test]
+fn dashboard_on_postgres() {
+    let (host, port) = match (
+        std::env::var("WARDEN_TEST_PG_HOST"),
+        std::env::var("WARDEN_TEST_PG_PORT"),
+    ) {
+        (Ok(h), Ok(p)) => (h, p),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "CI is set but WARDEN_TEST_PG_HOST / WARDEN_TEST_PG_PORT are not: .ci/run must run scripts/start-postgres.sh"
+        ),
+        _ => {
+            eprintln!(
+                "skipping: eval \"$(bash scripts/start-postgres.sh)\" to run the PostgreSQL test"
+            );
+            return;
+        }
+    };
+    let db = format!(
+        "web_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_nanos()
+    );
+    let made = Command::new("psql")
+        .args([
+            "-X", "-h", &host, "-p", &port, "-U", "postgres", "-d", "postgres",
+        ])
+        .args(["-c", &format!("CREATE DATABASE {db}")])
+        .output()
+        .expect("psql");
+    assert!(made.status.success(), "{}", text(&made));
+    let f = build_fixture_in(
+        tempfile::tempdir().expect("tempdir"),
+        format!("postgres://postgres@/{db}?host={host}&port={port}"),
+    );
+    let srv = serve(&f, &[]);
+    let key = encode(&repo_key(&f));
+    for (target, status) in [
+        ("/".to_string(), 200),
+        (format!("/target?key={key}"), 200),
+        ("/scan/2".to_string(), 200),
+        ("/diff/1/3".to_string(), 200),
+        ("/scan/999".to_string(), 404),
+        ("/incident".to_string(), 200),
+    ] {
+        // Twice: the second request reuses the store after the first.
+        for _ in 0..2 {
+            let r = get(srv.port, &target);
+            assert_eq!(r.status, status, "GET {target}: {}", r.body);
+        }
+    }
+    let page = get(srv.port, &format!("/scan/{}", f.evil_scan)).body;
+    assert!(!page.contains(XSS));
 }

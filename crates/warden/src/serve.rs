@@ -29,6 +29,8 @@ pub struct ServeArgs {
     token_file: Option<PathBuf>,
 }
 
+/// Opens the store (never creating one) and the case, checks the address, and serves
+/// until Ctrl-C.
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
     let spec = StoreSpec::parse(a.store.spec())?;
     // The dashboard only reads: it does not create a store that is not there.

@@ -23,6 +23,11 @@ pub struct StoreArg {
 }
 
 impl StoreArg {
+    /// The store as given (`--store` or `WARDEN_STORE`), if any.
+    pub fn spec(&self) -> Option<&str> {
+        self.store.as_deref()
+    }
+
     fn open(&self) -> Result<Store> {
         let spec = StoreSpec::parse(self.store.as_deref())?;
         Ok(Store::open(&spec)?)

@@ -7,6 +7,7 @@ mod inventory;
 mod log;
 mod proxy;
 mod readiness;
+mod serve;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -59,6 +60,10 @@ enum Command {
     /// rehearsals, log retention, scan history, contacts), each pass/fail/unknown with
     /// how to fix, and a score.
     Readiness(readiness::ReadinessArgs),
+    /// The scan-history dashboard in a browser: servers and grades, scores over time,
+    /// scans, diffs, findings with code, tools, an incident's timeline (read-only,
+    /// loopback).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Args)]
@@ -100,6 +105,8 @@ enum Format {
     Json,
     Sarif,
     Markdown,
+    /// One self-contained HTML file (no scripts, no external assets).
+    Html,
 }
 
 #[derive(Args)]
@@ -222,6 +229,30 @@ fn emit(output: Option<&PathBuf>, text: &str) -> Result<()> {
     }
 }
 
+/// `warden scan --format html`: the dashboard's scan page as one file, with code context
+/// read from the scanned tree.
+fn html_report(report: &ScanReport, path: &std::path::Path) -> Result<String> {
+    let value = serde_json::to_value(report)?;
+    // The git identity shows the commit; a path that has none is still a target.
+    let target = warden_history::target::identify(path).unwrap_or_else(|_| {
+        let p = path.display().to_string();
+        warden_history::model::Target {
+            key: p.clone(),
+            path: p,
+            remote: None,
+            commit: None,
+            dirty: None,
+            branch: None,
+            tag: None,
+        }
+    });
+    Ok(warden_web::render_report(
+        &value,
+        target,
+        warden_ledger::ledger::now_unix_nano(),
+    )?)
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(a) => {
@@ -247,6 +278,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     Format::Json => report::json(&report),
                     Format::Sarif => report::sarif::render(&report),
                     Format::Markdown => report::markdown::render(&report),
+                    Format::Html => html_report(&report, &a.path)?,
                 }
             };
             emit(a.output.as_ref(), &text)?;
@@ -314,6 +346,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Inventory(a) => inventory::run(a),
         Command::Incident(a) => incident::run(a),
         Command::Readiness(a) => readiness::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::History(a) => history::history(a),
         Command::Diff(a) => history::diff_command(a),
         Command::Rules(a) => {

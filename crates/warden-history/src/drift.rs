@@ -130,6 +130,12 @@ pub fn drift(scans: &[SavedScan], opts: DriftOptions) -> Vec<Drift> {
         if points.iter().skip(1).any(|&(_, s)| s > first) {
             continue;
         }
+        // A trend, not a step: the score fell at two or more of the steps. One drop and
+        // then flat is a regression, which `diff` reports where it happened.
+        let falls = points.windows(2).filter(|w| w[1].1 < w[0].1).count();
+        if falls < 2 {
+            continue;
+        }
         let held = first_scan.overall_grade == last_scan.overall_grade;
         let ids: Vec<i64> = points.iter().filter_map(|(s, _)| s.id).collect();
         let span = match (ids.first(), ids.last()) {

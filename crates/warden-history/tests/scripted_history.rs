@@ -257,12 +257,33 @@ fn scripted_history() {
     // 1 → 5 end to end: the vulnerability came and went; nothing SQL is left over.
     assert_no_sql(&diff(&s1, &s5).expect("same target"), "1 → 5");
 
-    // Drift: injection-resistance fell at scan 2 and stayed down through scan 4.
+    // Drift: injection-resistance fell at scan 2 and stayed down through scan 4 — one
+    // step, a regression the diff 1 → 2 reports, not a trend.
     let scans = [s1.clone(), s2.clone(), s3.clone(), s4.clone()];
     let drifts = drift(&scans, DriftOptions::default());
+    assert!(drifts.is_empty(), "{drifts:#?}");
+    assert!(diff(&s1, &s2).expect("same target").has_regressions());
+    // The same fall in two steps is a trend: drift, and the gate fails on it.
+    let mut halfway = s2.clone();
+    for a in &mut halfway.axes {
+        if a.axis == "injection-resistance" {
+            let (from, to) = (
+                s1.axes
+                    .iter()
+                    .find(|x| x.axis == a.axis)
+                    .and_then(|x| x.score)
+                    .unwrap_or(100),
+                a.score.unwrap_or(0),
+            );
+            a.score = Some(from - (from - to) / 2);
+        }
+    }
+    halfway.time_unix_nano = s1.time_unix_nano + 1;
+    halfway.id = Some(10);
+    let stepwise = [s1.clone(), halfway, s2.clone()];
+    let drifts = drift(&stepwise, DriftOptions::default());
     let axes: Vec<&str> = drifts.iter().map(|d| d.axis.as_str()).collect();
     assert_eq!(axes, ["injection-resistance"], "{drifts:#?}");
-    assert_eq!(drifts[0].scans, vec![1, 2, 3, 4]);
     assert_eq!(gate_exit_code(&drifts, true), exit::GATE_FAILED);
     assert_eq!(gate_exit_code(&drifts, false), exit::OK);
 

@@ -115,6 +115,7 @@ pub fn from_report(
         axes,
         findings,
         tools,
+        report: Some(report.clone()),
     })
 }
 

@@ -83,4 +83,8 @@ pub struct SavedScan {
     pub axes: Vec<AxisScore>,
     pub findings: Vec<StoredFinding>,
     pub tools: Vec<StoredTool>,
+    /// The whole `warden scan --format json` report (evidence steps, fixes, grade
+    /// explanations), when kept; scans saved by older versions have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<serde_json::Value>,
 }

@@ -176,6 +176,12 @@ CREATE TABLE scan_tools (
         sqlite: "ALTER TABLE scan_tools ADD COLUMN schema_hash TEXT;",
         postgres: "ALTER TABLE scan_tools ADD COLUMN schema_hash TEXT;",
     },
+    // 4: the whole report (evidence, fixes, grade explanations), for the dashboard and
+    // anyone reading a scan back; absent for scans saved before.
+    Migration {
+        sqlite: "CREATE TABLE scan_reports (scan_id INTEGER PRIMARY KEY NOT NULL REFERENCES scans (id), report TEXT NOT NULL);",
+        postgres: "CREATE TABLE scan_reports (scan_id BIGINT PRIMARY KEY NOT NULL REFERENCES scans (id), report TEXT NOT NULL);",
+    },
 ];
 
 /// Which store to use.
@@ -705,6 +711,15 @@ impl Store {
                 ],
             )?;
         }
+        if let (true, Some(report)) = (self.version >= 4, &scan.report) {
+            let text_of = serde_json::to_string(report)
+                .map_err(|e| self.db_err("saving the scan's report", e.to_string()))?;
+            self.exec(
+                "saving the scan's report",
+                "INSERT INTO scan_reports (scan_id, report) VALUES ($1, $2)",
+                &[int(id), text(&text_of)],
+            )?;
+        }
         for (seq, tool) in (0i64..).zip(&scan.tools) {
             let mut params = vec![
                 int(id),
@@ -760,7 +775,25 @@ impl Store {
             axes: Vec::new(),
             findings: Vec::new(),
             tools: Vec::new(),
+            report: None,
         };
+        if self.version >= 4
+            && let Some(r) = self
+                .query(
+                    op,
+                    "SELECT report FROM scan_reports WHERE scan_id = $1",
+                    &[int(id)],
+                )?
+                .first()
+        {
+            let body = r.text(0)?;
+            scan.report = Some(
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    store: self.name.clone(),
+                    why: format!("the report kept with scan #{id} is not JSON: {e}"),
+                })?,
+            );
+        }
         for r in self.query(
             op,
             "SELECT axis, score, grade FROM scan_axes WHERE scan_id = $1 ORDER BY seq",

@@ -63,6 +63,7 @@ fn scan(id: i64, commit: Option<&str>) -> SavedScan {
         axes: axes(&[("injection-resistance", Some(100)), ("maintenance", None)]),
         findings: Vec::new(),
         tools: vec![tool("search", "Search notes.", "q:str")],
+        report: None,
     }
 }
 

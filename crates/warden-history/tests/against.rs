@@ -55,6 +55,7 @@ fn scan(target: Target, findings: &[(&str, &str)], tools: &[(&str, &str)]) -> Sa
                 schema_hash: None,
             })
             .collect(),
+        report: None,
     }
 }
 

@@ -239,6 +239,11 @@ fn scan(key: &str, commit: &str, time: u64) -> SavedScan {
                 schema_hash: None,
             },
         ],
+        // The whole report is kept too (what the dashboard shows evidence from).
+        report: Some(serde_json::json!({
+            "format": "warden-report/1",
+            "findings": [{"fingerprint": "fp:1", "evidence": [{"note": "tool argument `cmd`"}]}],
+        })),
     }
 }
 
@@ -485,10 +490,17 @@ fn older_schema_migrated() {
             "{}",
             b.kind
         );
-        // What the older schema had no column for (a tool's schema hash) is absent.
+        // What the older schema had no place for is absent: a tool's schema hash
+        // (version 3), the report (version 4).
+        let old = SCHEMA_VERSION - 1;
         let mut expected = saved.clone();
-        for t in &mut expected.tools {
-            t.schema_hash = None;
+        if old < 3 {
+            for t in &mut expected.tools {
+                t.schema_hash = None;
+            }
+        }
+        if old < 4 {
+            expected.report = None;
         }
         assert_eq!(s.load(saved.id.unwrap_or(0)).expect("load"), expected);
         drop(s);

@@ -399,13 +399,15 @@ impl Dashboard {
             .and_then(|i| siblings.get(i))
             .map(|s| s.id);
         let next = at.and_then(|i| siblings.get(i + 1)).map(|s| s.id);
-        let view = view::scan_view(&scan, None, true);
+        // The report kept with the scan (since store version 4) adds the evidence,
+        // fixes and grade explanations.
+        let view = view::scan_view(&scan, scan.report.as_ref(), true);
         self.page(
             "scan.html",
             &format!("Scan #{id}"),
             serde_json::json!({
                 "scan": view, "previous": previous, "next": next,
-                "explanations_kept": false,
+                "explanations_kept": scan.report.is_some(),
             }),
         )
     }

@@ -176,6 +176,7 @@ fn build_fixture_in(dir: tempfile::TempDir, store: String) -> Fixture {
             description: Some("<img src=x onerror=alert(3)>".into()),
             schema_hash: None,
         }],
+        report: None,
     };
     let spec = warden_history::store::StoreSpec::parse(Some(&store)).expect("store spec");
     let mut s = warden_history::store::Store::open(&spec).expect("open store");
@@ -419,6 +420,17 @@ fn dashboard_over_raw_http() {
     // A hardcoded secret's line is never shown in code context.
     let scan2 = get(p, "/scan/2").body;
     assert!(scan2.contains("secret-hardcoded"));
+    // The report kept with a saved scan gives the evidence, the fixes and the grade
+    // explanations.
+    assert!(
+        scan2.contains("<strong>Evidence</strong>"),
+        "no evidence on the scan page"
+    );
+    assert!(
+        scan2.contains("<strong>Fix:</strong>"),
+        "no fix on the scan page"
+    );
+    assert!(!scan2.contains("not kept in the history"));
     assert!(!scan2.contains("xoxb-"), "a secret value in the page");
     // The incident timeline, with the note escaped.
     let incident = get(p, "/incident").body;

@@ -46,12 +46,13 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// The tables Warden owns: a PostgreSQL database that has one of them but no
 /// `warden_meta` is some other application's, and is refused.
-const OWN_TABLES: [&str; 5] = [
+const OWN_TABLES: [&str; 6] = [
     "warden_meta",
     "scans",
     "scan_axes",
     "scan_findings",
     "scan_tools",
+    "scan_reports",
 ];
 
 /// One schema step: the DDL per backend. Applied in order, each in the opening
@@ -219,6 +220,22 @@ impl StoreSpec {
                 let lower = s.to_ascii_lowercase();
                 if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
                     Ok(StoreSpec::Postgres(s.to_string()))
+                } else if s.contains("://")
+                    || lower.starts_with("postgres:")
+                    || lower.starts_with("jdbc:")
+                    || (s.contains('=') && s.contains(' '))
+                {
+                    // A URL of another kind, or a libpq `key=value` string: not a file
+                    // name, and never to be created as one (it may hold a password).
+                    Err(StoreError::Open {
+                        store: if s.contains("://") {
+                            redact_url_password(s)
+                        } else {
+                            "given (--store or WARDEN_STORE; not shown: it may hold a password)"
+                                .into()
+                        },
+                        why: "not a store this version knows: give a SQLite file path, or a PostgreSQL URL (postgres://user@host/db or postgresql://…)".into(),
+                    })
                 } else {
                     Ok(StoreSpec::Sqlite(PathBuf::from(s)))
                 }
@@ -275,7 +292,7 @@ fn redact_url_password(url: &str) -> String {
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
     // The last '@' ends the userinfo (a password may contain an unescaped '@').
-    match authority.rfind('@') {
+    let masked_userinfo = match authority.rfind('@') {
         Some(at) => {
             let userinfo = &authority[..at];
             let user = userinfo.split(':').next().unwrap_or("");
@@ -292,6 +309,20 @@ fn redact_url_password(url: &str) -> String {
             )
         }
         None => url.to_string(),
+    };
+    // A `password=` query parameter too.
+    match masked_userinfo.split_once('?') {
+        Some((head, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{head}?{}", query.join("&"))
+        }
+        None => masked_userinfo,
     }
 }
 
@@ -626,6 +657,44 @@ impl Store {
             version,
         };
         store.migrate(version)?;
+        Ok(store)
+    }
+
+    /// Opens an existing store to read it, at the version it is at: nothing is
+    /// migrated or created, so a newer reader (the dashboard, the readiness check)
+    /// never upgrades a store that older writers (CI pinned to a release) still use.
+    /// A SQLite file that does not exist is refused.
+    pub fn open_existing(spec: &StoreSpec) -> Result<Store, StoreError> {
+        let name = spec.display_name();
+        let backend = match spec {
+            StoreSpec::Sqlite(path) => {
+                if !path.exists() {
+                    return Err(StoreError::Open {
+                        store: name,
+                        why: "there is no such file; `warden scan PATH --save` creates the store"
+                            .into(),
+                    });
+                }
+                Backend::Sqlite(open_sqlite(path, &name)?)
+            }
+            StoreSpec::Postgres(url) => Backend::Postgres(open_pg(url, &name)?),
+        };
+        let mut store = Store {
+            name,
+            backend,
+            version: 0,
+        };
+        let found = store.inspect()?;
+        store.refuse_newer(&found)?;
+        store.version = match found {
+            Found::Empty => {
+                return Err(StoreError::Open {
+                    store: store.name,
+                    why: "it holds no scans yet: `warden scan PATH --save` keeps one".into(),
+                });
+            }
+            Found::Warden(v) => v,
+        };
         Ok(store)
     }
 
@@ -1610,6 +1679,38 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_specs_never_show_or_file_a_password() {
+        let none = |_: &str| None;
+        let pg = StoreSpec::parse_with(
+            Some("postgres://u:s3cret@db/h?password=also&sslmode=require"),
+            &none,
+        )
+        .expect("pg");
+        let shown = pg.display_name();
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("also"),
+            "{shown}"
+        );
+        assert!(shown.contains("sslmode=require"), "{shown}");
+        for bad in [
+            "jdbc:postgresql://u:pw@h/db",
+            "mysql://u:pw@h/db",
+            "host=/run/pg user=u password=pw",
+            "postgres:/db",
+        ] {
+            let e = StoreSpec::parse_with(Some(bad), &none)
+                .expect_err(bad)
+                .to_string();
+            assert!(!e.contains("pw@") && !e.contains("password=pw"), "{e}");
+            assert!(e.contains("SQLite file path"), "{e}");
+        }
+        assert!(matches!(
+            StoreSpec::parse_with(Some("./history.sqlite"), &none),
+            Ok(StoreSpec::Sqlite(_))
+        ));
+    }
 
     #[test]
     fn times() {

@@ -401,7 +401,12 @@ impl Dashboard {
         let next = at.and_then(|i| siblings.get(i + 1)).map(|s| s.id);
         // The report kept with the scan (since store version 4) adds the evidence,
         // fixes and grade explanations.
-        let view = view::scan_view(&scan, scan.report.as_ref(), true);
+        // Code is read from the scan's path only when that path is still the target the
+        // scan was of: whoever can write the store chooses the path, and must not make
+        // the dashboard show files of another directory.
+        let same_target = warden_history::target::identify(std::path::Path::new(&scan.target.path))
+            .is_ok_and(|t| t.key == scan.target.key);
+        let view = view::scan_view(&scan, scan.report.as_ref(), same_target);
         self.page(
             "scan.html",
             &format!("Scan #{id}"),

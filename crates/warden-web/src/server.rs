@@ -83,16 +83,25 @@ impl Access {
     /// `None` when the request may proceed, else the refusal's status and message.
     fn refuse(&self, req: &Request<hyper::body::Incoming>) -> Option<(StatusCode, String)> {
         let header = |name: HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if self.loopback
-            && let Some(host) = header(hyper::header::HOST)
-            && !is_loopback_host(strip_port(host))
-        {
-            return Some((
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Host `{host}` is not accepted on a loopback dashboard (DNS rebinding protection); open it as http://127.0.0.1:PORT/ or http://localhost:PORT/"
-                ),
-            ));
+        if self.loopback {
+            // Fail closed: a request without a readable Host is refused too.
+            match header(hyper::header::HOST) {
+                Some(host) if is_loopback_host(strip_port(host)) => {}
+                Some(host) => {
+                    return Some((
+                        StatusCode::FORBIDDEN,
+                        format!(
+                            "Host `{host}` is not accepted on a loopback dashboard (DNS rebinding protection); open it as http://127.0.0.1:PORT/ or http://localhost:PORT/"
+                        ),
+                    ));
+                }
+                None => {
+                    return Some((
+                        StatusCode::FORBIDDEN,
+                        "a request without a readable Host header is not accepted on a loopback dashboard (DNS rebinding protection)".to_string(),
+                    ));
+                }
+            }
         }
         if let Some(expected) = self.token_digest {
             let presented = header(hyper::header::AUTHORIZATION)

@@ -115,6 +115,7 @@ pub fn code_context(root: &Path, rel: &str, line: u32) -> Result<Vec<ContextLine
     let text = String::from_utf8_lossy(&bytes);
     let first = line.saturating_sub(CONTEXT_RADIUS).max(1);
     let last = line.saturating_add(CONTEXT_RADIUS);
+    let secret = secret_lines(&text);
     let lines: Vec<ContextLine> = text
         .lines()
         .enumerate()
@@ -122,7 +123,11 @@ pub fn code_context(root: &Path, rel: &str, line: u32) -> Result<Vec<ContextLine
             let number = u32::try_from(i + 1).ok()?;
             (first..=last).contains(&number).then(|| ContextLine {
                 number,
-                text: l.chars().take(MAX_LINE_CHARS).collect(),
+                text: if secret.contains(&number) {
+                    REDACTED_LINE.to_string()
+                } else {
+                    l.chars().take(MAX_LINE_CHARS).collect()
+                },
                 hit: number == line,
             })
         })
@@ -133,6 +138,36 @@ pub fn code_context(root: &Path, rel: &str, line: u32) -> Result<Vec<ContextLine
         ));
     }
     Ok(lines)
+}
+
+/// The lines of `text` that hold a credential, as the scanner's secret patterns find
+/// them now (the file may have changed since the scan, so the scan's line numbers are
+/// not enough), and every line of a PEM private-key block (the pattern matches its
+/// header; the body is the key).
+fn secret_lines(text: &str) -> std::collections::BTreeSet<u32> {
+    let mut starts: Vec<usize> = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    let line_of = |offset: usize| starts.partition_point(|&s| s <= offset) as u32;
+    let mut out = std::collections::BTreeSet::new();
+    for span in warden_scan::secrets::find(text) {
+        for l in line_of(span.start)..=line_of(span.end.saturating_sub(1).max(span.start)) {
+            out.insert(l);
+        }
+    }
+    let mut in_key = false;
+    for (i, l) in text.lines().enumerate() {
+        let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if l.contains("-----BEGIN") && l.contains("PRIVATE KEY") {
+            in_key = true;
+        }
+        if in_key {
+            out.insert(number);
+        }
+        if l.contains("-----END") {
+            in_key = false;
+        }
+    }
+    out
 }
 
 /// Rules whose flagged line holds a credential's value (the `hardcoded-secret`
@@ -326,7 +361,13 @@ pub fn scan_view(scan: &SavedScan, report: Option<&Value>, with_context: bool) -
                     Err(why) => (Vec::new(), Some(why)),
                 }
             } else {
-                (Vec::new(), None)
+                (
+                    Vec::new(),
+                    Some(format!(
+                        "`{}` is not the scanned target any more (moved, gone, or another directory); no code is read from it",
+                        scan.target.path
+                    )),
+                )
             };
             FindingView {
                 rule: f.rule.clone(),
@@ -470,6 +511,27 @@ mod tests {
         // 2026-12-04T21:24:16Z
         assert_eq!(utc(1_796_419_456_000_000_000), "2026-12-04 21:24:16 UTC");
         assert_eq!(utc(951_782_400_000_000_000), "2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn context_never_shows_a_credential_even_after_the_file_changed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        // Lines moved since the scan, a token, and a PEM key whose body follows its header.
+        std::fs::write(
+            root.join("keys.py"),
+            "# added later\nX = 1\nTOKEN = \"ghp_Zq8mWv3Lr6Tn2Yx9Kb4Hd7Jf1Sc5Pe0Ua3Qw\"\nPEM = \"\"\"\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq9\nZ2Vk0Ks8PqLmN3\n-----END RSA PRIVATE KEY-----\n\"\"\"\n",
+        )
+        .expect("write");
+        let lines = code_context(&root, "keys.py", 5).expect("context");
+        let shown: String = lines.iter().map(|l| format!("{}\n", l.text)).collect();
+        assert!(!shown.contains("ghp_"), "{shown}");
+        assert!(
+            !shown.contains("MIIEpAIBAAKCAQEA7bq9") && !shown.contains("Z2Vk0Ks8PqLmN3"),
+            "{shown}"
+        );
+        assert!(shown.contains("X = 1"), "{shown}");
     }
 
     #[test]

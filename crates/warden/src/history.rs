@@ -47,7 +47,7 @@ pub fn saved_scans(
     {
         return None;
     }
-    let store = Store::open(&spec).ok()?;
+    let store = Store::open_existing(&spec).ok()?;
     let key = warden_history::target::identify(path).ok()?.key;
     let scans = store.list(Some(&key)).ok()?;
     Some(warden_incident::readiness::SavedScans {
@@ -70,9 +70,13 @@ pub struct Gates {
     #[arg(long)]
     fail_on_drift: bool,
     /// Fail (exit 1) when a finding new since the previous scan is at or above this
-    /// severity.
+    /// severity (a finding silenced in the same change counts as new).
     #[arg(long, value_name = "SEVERITY")]
     fail_on_new: Option<Severity>,
+    /// For `scan --save`: compare with the latest scan of this branch (a pull request's
+    /// base) instead of the previous scan; scans of the same commit never count.
+    #[arg(long, value_name = "BRANCH")]
+    baseline_branch: Option<String>,
 }
 
 impl Gates {
@@ -92,9 +96,11 @@ impl Gates {
     fn failures(&self, diff: Option<&Diff>, drifts: &[Drift]) -> Vec<String> {
         let mut failed = Vec::new();
         if let (Some(min), Some(d)) = (self.fail_on_new, diff) {
+            // Silencing a finding in the same change is not fixing it.
             let n = d
                 .new
                 .iter()
+                .chain(&d.newly_suppressed)
                 .filter(|f| f.severity.parse::<Severity>().is_ok_and(|s| s >= min))
                 .count();
             if n > 0 {
@@ -127,13 +133,55 @@ fn exit(failed: &[String]) -> ExitCode {
     }
 }
 
-/// Every scan of `key`, oldest first.
-fn scans_of(store: &Store, key: &str) -> Result<Vec<SavedScan>> {
-    store
-        .list(Some(key))?
-        .iter()
-        .map(|s| store.load(s.id).map_err(anyhow::Error::from))
-        .collect()
+/// Text from the scanned repository (paths, messages, tool names, branch names) made
+/// safe for a terminal or a CI log: control characters (an escape sequence could
+/// rewrite the screen or the log) shown as `\u{..}`, newlines and tabs kept.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A listing entry as a scan with its grades only: what drift reads, without loading
+/// every scan's findings and report.
+fn light(s: &warden_history::store::ScanSummary) -> SavedScan {
+    SavedScan {
+        id: Some(s.id),
+        target: warden_history::model::Target {
+            key: printable(&s.target_key),
+            path: String::new(),
+            remote: None,
+            commit: s.commit.as_deref().map(printable),
+            dirty: s.dirty,
+            branch: s.branch.as_deref().map(printable),
+            tag: s.tag.as_deref().map(printable),
+        },
+        time_unix_nano: s.time_unix_nano,
+        tool_version: String::new(),
+        grading_version: s.grading_version.clone(),
+        overall_score: s.overall_score,
+        overall_grade: s.overall_grade.clone(),
+        axes: s.axes.clone(),
+        findings: Vec::new(),
+        tools: Vec::new(),
+        report: None,
+    }
+}
+
+/// Drift over the listing of `key` up to (and including) scan `upto`.
+fn drift_of(store: &Store, key: &str, upto: Option<i64>, opts: DriftOptions) -> Result<Vec<Drift>> {
+    let list = store.list(Some(key))?;
+    let end = upto
+        .and_then(|id| list.iter().position(|s| s.id == id))
+        .map_or(list.len(), |i| i + 1);
+    let scans: Vec<SavedScan> = list[..end].iter().map(light).collect();
+    Ok(drift(&scans, opts))
 }
 
 /// A `--target`: a path (its identity's key) or a key as the store lists it.
@@ -196,7 +244,7 @@ pub fn save(
     let id = store.save(&scan)?;
     eprintln!(
         "warden: saved as scan #{id} of {} in {}{}",
-        target.key,
+        printable(&target.key),
         store.name(),
         match (&target.commit, target.dirty) {
             (Some(c), Some(true)) => format!(" (commit {}, with uncommitted changes)", short(c)),
@@ -205,17 +253,40 @@ pub fn save(
             (None, _) => " (not a git repository: no commit recorded)".to_string(),
         }
     );
-    let scans = scans_of(&store, &target.key)?;
-    let previous = scans.iter().rev().nth(1);
-    let delta = match previous {
-        Some(p) => Some(diff(p, &scans[scans.len() - 1])?),
+    // The baseline: the scan saved before this one (by position of the id just saved,
+    // not by clock), or the latest of --baseline-branch; never a scan of this same
+    // commit (a rerun, or the push and pull-request runs of one commit).
+    let list = store.list(Some(&target.key))?;
+    let here = list.iter().position(|s| s.id == id).unwrap_or(list.len());
+    let baseline = list[..here].iter().rev().find(|s| {
+        let other_commit = target.commit.is_none() || s.commit != target.commit;
+        let on_branch = gates
+            .baseline_branch
+            .as_ref()
+            .is_none_or(|b| s.branch.as_deref() == Some(b.as_str()));
+        other_commit && on_branch
+    });
+    if let (Some(b), None) = (&gates.baseline_branch, baseline)
+        && gates.fail_on_new.is_some()
+    {
+        eprintln!(
+            "warden: no earlier scan of branch `{b}` at another commit in the store: nothing to compare with; save a scan of `{b}` first (e.g. on push to it)"
+        );
+    }
+    let delta = match baseline {
+        Some(b) => Some(diff(&store.load(b.id)?, &scan_with_id(scan, id))?),
         None => None,
     };
-    let drifts = drift(&scans, gates.drift_options());
+    let drifts = drift_of(&store, &target.key, Some(id), gates.drift_options())?;
     for d in &drifts {
-        eprintln!("warden: drift: {}", d.message);
+        eprintln!("warden: drift: {}", printable(&d.message));
     }
     Ok(gates.failures(delta.as_ref(), &drifts))
+}
+
+fn scan_with_id(mut scan: SavedScan, id: i64) -> SavedScan {
+    scan.id = Some(id);
+    scan
 }
 
 fn short(commit: &str) -> &str {
@@ -239,7 +310,8 @@ pub struct HistoryArgs {
 pub fn history(a: HistoryArgs) -> Result<ExitCode> {
     let store = a.store.open()?;
     let key = only_target(&store, target_key(&store, a.target.as_deref())?)?;
-    let scans = scans_of(&store, &key)?;
+    // The table, the chart and drift read grades only: no need to load every report.
+    let scans: Vec<SavedScan> = store.list(Some(&key))?.iter().map(light).collect();
     let drifts = drift(&scans, a.gates.drift_options());
     let out = if a.json {
         serde_json::to_string_pretty(&serde_json::json!({
@@ -318,11 +390,10 @@ pub fn diff_command(a: DiffArgs) -> Result<ExitCode> {
         (new, old)
     };
     let d = diff(&old, &new)?;
-    let scans = scans_of(&store, &new.target.key)?;
-    let drifts = drift(&scans, a.gates.drift_options());
+    let drifts = drift_of(&store, &new.target.key, None, a.gates.drift_options())?;
     let mut out = match a.format {
-        DiffFormat::Text => d.render_text(),
-        DiffFormat::Markdown => d.render_markdown(),
+        DiffFormat::Text => printable(&d.render_text()),
+        DiffFormat::Markdown => printable(&d.render_markdown()),
         DiffFormat::Json => {
             serde_json::to_string_pretty(&serde_json::json!({"diff": d, "drift": drifts}))? + "\n"
         }
@@ -370,6 +441,6 @@ pub fn against(
     Ok(if json {
         serde_json::to_string_pretty(&cmp)? + "\n"
     } else {
-        cmp.render_text()
+        printable(&cmp.render_text())
     })
 }

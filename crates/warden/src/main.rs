@@ -264,6 +264,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let color = a.output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none();
+            if a.against.is_some() && !matches!(a.format, Format::Terminal | Format::Json) {
+                anyhow::bail!(
+                    "--against prints the comparison as text (the default) or JSON (--format json); drop --format or run the report separately"
+                );
+            }
             let text = if let Some(baseline) = &a.against {
                 history::against(
                     &report,

@@ -43,7 +43,8 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
             path.display()
         );
     }
-    let store = Store::open(&spec)?;
+    // Read as it is: a newer dashboard must not migrate a store older writers share.
+    let store = Store::open_existing(&spec)?;
     if let Some(dir) = &a.case {
         warden_incident::case::Case::load(dir)
             .with_context(|| format!("--case {}: not an incident case directory", dir.display()))?;

@@ -304,6 +304,16 @@ fn a_scripted_history_is_classified_and_gated() {
             ],
         );
         assert!(!no_commits.status.success());
+
+        // A rerun of the same commit is not its own baseline: the gate still fails
+        // (compared with #6, where the server file was still clean), and against the
+        // base branch (the latest `main` scan, #5, clean) it fails too.
+        let rerun = save(&["--fail-on-new", "high"]);
+        assert_eq!(rerun.status.code(), Some(1), "{}", text(&rerun));
+        assert!(text(&rerun).contains("since scan #6"), "{}", text(&rerun));
+        let pr = save(&["--fail-on-new", "high", "--baseline-branch", "main"]);
+        assert_eq!(pr.status.code(), Some(1), "{}", text(&pr));
+        assert!(text(&pr).contains("since scan #5"), "{}", text(&pr));
     }
 }
 

@@ -2,13 +2,15 @@
 //!
 //! Every other crate speaks in these types: a [`Finding`] with its [`Severity`],
 //! [`Confidence`], [`Category`] and [`Axis`]; the [`Grade`] an axis earns; the
-//! [`ToolDef`] that discovery extracts from a server's source. This crate does no I/O.
+//! [`ToolDef`] that discovery extracts from a server's source; and [`time`], the one
+//! calendar every crate formats and reads times with. This crate does no I/O.
 
 #![forbid(unsafe_code)]
 
 mod finding;
 mod grade;
 pub mod jcs;
+pub mod time;
 mod tool;
 mod vocab;
 

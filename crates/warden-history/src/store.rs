@@ -1584,96 +1584,13 @@ fn open_pg(url: &str, name: &str) -> Result<Pg, StoreError> {
 /// 1970; `None` when it is neither (or before 1970).
 pub fn parse_time(s: &str) -> Option<u64> {
     let s = s.trim();
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        if part.is_empty() || !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
-        return None;
-    }
-    let day_start = days_from_civil(y, mo, d) * 86_400;
-    let nanos: i64 = if b.len() == 10 {
-        // A date covers its whole day: "at or before 2026-12-01" includes that day.
-        (day_start + 86_399) * 1_000_000_000 + 999_999_999
+    let t = warden_core::time::parse_time(s).ok()?;
+    // A date covers its whole day: "at or before 2026-12-01" includes that day.
+    if s.len() == 10 {
+        t.checked_add(86_400 * 1_000_000_000 - 1)
     } else {
-        if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 20 || b[13] != b':' || b[16] != b':' {
-            return None;
-        }
-        let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if h > 23 || mi > 59 || sec > 60 {
-            return None;
-        }
-        let mut i = 19;
-        let mut frac: i64 = 0;
-        if b.get(i) == Some(&b'.') {
-            let start = i + 1;
-            let mut end = start;
-            while end < b.len() && b[end].is_ascii_digit() {
-                end += 1;
-            }
-            if end == start {
-                return None;
-            }
-            // Nanoseconds: the first nine digits, right-padded.
-            let digits = &s[start..end.min(start + 9)];
-            frac = digits.parse::<i64>().ok()? * 10_i64.pow(9 - digits.len() as u32);
-            i = end;
-        }
-        let offset_secs = match s.get(i..)? {
-            "Z" | "z" => 0,
-            tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) => {
-                let tb = tz.as_bytes();
-                if tb[3] != b':' {
-                    return None;
-                }
-                let oh = num(i + 1..i + 3)?;
-                let om = num(i + 4..i + 6)?;
-                if oh > 23 || om > 59 {
-                    return None;
-                }
-                let o = oh * 3600 + om * 60;
-                if tb[0] == b'-' { -o } else { o }
-            }
-            _ => return None,
-        };
-        (day_start + h * 3600 + mi * 60 + sec - offset_secs)
-            .checked_mul(1_000_000_000)?
-            .checked_add(frac)?
-    };
-    u64::try_from(nanos).ok()
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+        Some(t)
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (years counted from March, so the
-/// leap day is the last of its year and the month lengths follow a fixed pattern).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

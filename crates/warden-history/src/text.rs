@@ -6,32 +6,7 @@ use crate::model::Target;
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a Unix time in nanoseconds.
 pub(crate) fn utc(time_unix_nano: u64) -> String {
-    let secs = time_unix_nano / 1_000_000_000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Year, month, day of a count of days since 1970-01-01 (the proleptic Gregorian
-/// calendar, by 400-year eras: every era has the same 146 097 days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Shift the epoch to 0000-03-01 so the leap day is the last day of the year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
+    warden_core::time::format_datetime(time_unix_nano)
 }
 
 /// The first 7 characters of the commit, with `*` when the working tree was dirty;

@@ -31,6 +31,8 @@ pub mod report;
 pub mod rotate;
 pub mod scope;
 pub mod secret_store;
-pub mod time;
 pub mod triage;
 pub mod vendor;
+
+/// RFC 3339 times and spans (the calendar lives in `warden-core`).
+pub use warden_core::time;

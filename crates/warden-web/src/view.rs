@@ -18,31 +18,7 @@ const MAX_LINE_CHARS: usize = 300;
 
 /// A time in nanoseconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn utc(time_unix_nano: u64) -> String {
-    let secs = time_unix_nano / 1_000_000_000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
-/// (H. Hinnant's algorithm, written out here to avoid a date crate for one function).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
+    format!("{} UTC", warden_core::time::format_datetime(time_unix_nano))
 }
 
 /// The first 12 characters of a commit (or the whole of a shorter one).

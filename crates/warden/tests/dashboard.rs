@@ -405,7 +405,10 @@ fn dashboard_over_raw_http() {
     // Its path is not the target it claims to be (anyone who can write the store
     // chooses both): no code is read from it at all (the traversal checks of code
     // context have unit tests in warden-web).
-    assert!(page.contains("is not the scanned target any more"), "{page}");
+    assert!(
+        page.contains("is not the scanned target any more"),
+        "{page}"
+    );
     assert!(!page.contains("run(x)  # here"));
     assert!(!page.contains("TOPSECRET"));
     let index = get(p, "/").body;

@@ -60,6 +60,12 @@ pub fn format_date(unix_nano: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02}")
 }
 
+/// `2026-12-04 20:09:23`: [`format_utc`] for tables and pages (a space, no zone
+/// letter; callers add "UTC" where the reader needs it).
+pub fn format_datetime(unix_nano: u64) -> String {
+    format_utc(unix_nano).replace('T', " ").replace('Z', "")
+}
+
 /// `20261204T200923Z`: [`format_utc`] without separators, for file names.
 pub fn format_stamp(unix_nano: u64) -> String {
     format_utc(unix_nano).replace(['-', ':'], "")
@@ -179,6 +185,7 @@ mod tests {
         assert_eq!(format_utc(1_796_414_963 * NANOS), "2026-12-04T20:09:23Z");
         assert_eq!(format_utc(951_782_400 * NANOS), "2000-02-29T00:00:00Z");
         assert_eq!(format_date(951_782_400 * NANOS + 5), "2000-02-29");
+        assert_eq!(format_datetime(951_782_400 * NANOS), "2000-02-29 00:00:00");
         assert_eq!(format_stamp(1_796_414_963 * NANOS), "20261204T200923Z");
         assert_eq!(
             parse_time("2026-12-04T20:09:23Z"),

@@ -486,12 +486,16 @@ fn read_ledger(dir: &Path, key: Option<&str>) -> Result<LedgerFacts, ReadinessEr
         why,
     };
     let (keys, key_source) = match key {
-        Some(k) if Path::new(k).is_file() => {
-            let text = std::fs::read_to_string(k)
-                .map_err(|e| ReadinessError::Key(format!("cannot read {k}: {e}")))?;
-            (vec![text.trim().to_string()], format!("the key in {k}"))
+        Some(k) => {
+            let text = warden_ledger::keys::verifier_key_arg(k)
+                .map_err(|e| ReadinessError::Key(e.to_string()))?;
+            let source = if Path::new(k).is_file() {
+                format!("the key in {k}")
+            } else {
+                "the key given".to_string()
+            };
+            (vec![text], source)
         }
-        Some(k) => (vec![k.trim().to_string()], "the key given".to_string()),
         None => {
             let file = dir.join("ledger.pub");
             match std::fs::read_to_string(&file) {

@@ -39,6 +39,10 @@ pub enum KeyError {
     Note(#[from] NoteError),
     #[error("no randomness available: {0}")]
     Random(String),
+    #[error(
+        "`{0}`: no such key file, and not a verifier key (NAME+HASH+KEY) either; give the path of a ledger.pub or the key itself"
+    )]
+    NotAKey(String),
 }
 
 /// A checkpoint signing key and its name.
@@ -115,6 +119,29 @@ impl SigningKeyFile {
 }
 
 /// Generates a new argument-digest key, as file text.
+/// A verifier key given on the command line: the key itself (`name+hash+base64`, C2SP
+/// signed-note form), or the path of a file holding it. Anything else is a file that is
+/// not there, and said so (a mistyped path must not be read as a malformed key).
+pub fn verifier_key_arg(arg: &str) -> Result<String, KeyError> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        return std::fs::read_to_string(path)
+            .map(|t| t.trim().to_string())
+            .map_err(|source| KeyError::Read {
+                path: arg.to_string(),
+                source,
+            });
+    }
+    let parts: Vec<&str> = arg.trim().rsplitn(3, '+').collect();
+    let looks_like_key =
+        parts.len() == 3 && parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit());
+    if looks_like_key {
+        Ok(arg.trim().to_string())
+    } else {
+        Err(KeyError::NotAKey(arg.to_string()))
+    }
+}
+
 pub fn generate_args_key() -> Result<String, KeyError> {
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| KeyError::Random(e.to_string()))?;

@@ -766,23 +766,9 @@ fn ledger_and_key(case: &Case, key: &LedgerKey) -> Result<(PathBuf, String)> {
     Ok((ledger, key.trim().to_string()))
 }
 
-/// A `--key` value: a verifier key (`name+hash+base64`, C2SP) as given, or the file
-/// holding one. Anything else is a file that is not there, and said so.
+/// A `--key` value: the key, or a file holding it.
 fn key_text(arg: &str) -> Result<String> {
-    let path = std::path::Path::new(arg);
-    if path.exists() {
-        return std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the key file {arg}"));
-    }
-    let parts: Vec<&str> = arg.trim().rsplitn(3, '+').collect();
-    let looks_like_key =
-        parts.len() == 3 && parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit());
-    if !looks_like_key {
-        bail!(
-            "`{arg}`: no such key file, and not a verifier key (NAME+HASH+KEY) either; give the path of a ledger.pub or the key itself"
-        );
-    }
-    Ok(arg.to_string())
+    Ok(warden_ledger::keys::verifier_key_arg(arg)?)
 }
 
 /// The attributes of the newest scope in the journal.

@@ -397,18 +397,7 @@ fn with_suffix(prefix: &Path, ext: &str) -> PathBuf {
 /// Keys given as text or as files holding the text.
 fn read_keys(keys: &[String]) -> Result<Vec<String>> {
     keys.iter()
-        .map(|k| {
-            let p = Path::new(k);
-            if !k.contains('+') || p.is_file() {
-                std::fs::read_to_string(p)
-                    .map(|t| t.trim().to_string())
-                    .with_context(|| {
-                        format!("--key {k}: not a verifier key and not a readable file")
-                    })
-            } else {
-                Ok(k.clone())
-            }
-        })
+        .map(|k| warden_ledger::keys::verifier_key_arg(k).with_context(|| format!("--key {k}")))
         .collect()
 }
 

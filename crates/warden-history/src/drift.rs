@@ -24,16 +24,6 @@ use serde::Serialize;
 
 use crate::model::SavedScan;
 
-/// Exit codes of the gates built on this crate, the same as `warden scan`'s.
-pub mod exit {
-    /// Nothing to report, or the gate is off.
-    pub const OK: i32 = 0;
-    /// The gate failed (`--fail-on-drift` and an axis drifts).
-    pub const GATE_FAILED: i32 = 1;
-    /// Usage or input error (scans of different targets, an unreadable report).
-    pub const USAGE: i32 = 2;
-}
-
 /// How drift is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DriftOptions {
@@ -77,8 +67,7 @@ pub struct Drift {
 pub const MIN_SCANS: usize = 3;
 
 /// The axes drifting down in `scans` (one target; sorted by time here, so the order
-/// given does not matter). Scans of other targets than the latest scan's are ignored:
-/// call [`crate::history::single_target`] first to turn mixed input into an error.
+/// given does not matter). Scans of other targets than the latest scan's are ignored.
 pub fn drift(scans: &[SavedScan], opts: DriftOptions) -> Vec<Drift> {
     if opts.window < MIN_SCANS {
         return Vec::new();
@@ -166,14 +155,4 @@ pub fn drift(scans: &[SavedScan], opts: DriftOptions) -> Vec<Drift> {
         });
     }
     out
-}
-
-/// The exit code of the drift gate: [`exit::GATE_FAILED`] when `fail_on_drift` is set
-/// and anything drifts, else [`exit::OK`] (drift alone is a warning).
-pub fn gate_exit_code(drifts: &[Drift], fail_on_drift: bool) -> i32 {
-    if fail_on_drift && !drifts.is_empty() {
-        exit::GATE_FAILED
-    } else {
-        exit::OK
-    }
 }

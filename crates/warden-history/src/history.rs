@@ -5,39 +5,6 @@ use crate::chart;
 use crate::model::SavedScan;
 use crate::text;
 
-/// Scans of more than one target where one was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HistoryError {
-    /// More than one target key.
-    #[error(
-        "the scans are of {} targets ({}); drift and history compare scans of one target — \
-         pass `--target` to pick one",
-        targets.len(),
-        targets.join(", ")
-    )]
-    MixedTargets {
-        /// The distinct target keys, in order of first appearance.
-        targets: Vec<String>,
-    },
-}
-
-/// The one target key all `scans` share; `Ok(None)` for no scans.
-pub fn single_target(scans: &[SavedScan]) -> Result<Option<&str>, HistoryError> {
-    let mut keys: Vec<&str> = Vec::new();
-    for s in scans {
-        if !keys.contains(&s.target.key.as_str()) {
-            keys.push(&s.target.key);
-        }
-    }
-    match keys.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one)),
-        _ => Err(HistoryError::MixedTargets {
-            targets: keys.into_iter().map(str::to_string).collect(),
-        }),
-    }
-}
-
 /// The timeline: per target (in order of first appearance), a table of scans in time
 /// order — id, time (UTC), commit (`*` when the tree was dirty), overall grade and
 /// score, each axis's score — then one sparkline per axis with its first → last score.

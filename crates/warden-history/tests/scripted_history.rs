@@ -7,7 +7,7 @@ use std::process::Command;
 
 use warden_history::convert::from_report;
 use warden_history::diff::{Diff, MatchedBy, SchemaChange, diff};
-use warden_history::drift::{DriftOptions, drift, exit, gate_exit_code};
+use warden_history::drift::{DriftOptions, drift};
 use warden_history::history::render_history;
 use warden_history::model::{SavedScan, Target};
 
@@ -284,14 +284,11 @@ fn scripted_history() {
     let drifts = drift(&stepwise, DriftOptions::default());
     let axes: Vec<&str> = drifts.iter().map(|d| d.axis.as_str()).collect();
     assert_eq!(axes, ["injection-resistance"], "{drifts:#?}");
-    assert_eq!(gate_exit_code(&drifts, true), exit::GATE_FAILED);
-    assert_eq!(gate_exit_code(&drifts, false), exit::OK);
 
     // With scan 5 the axis recovered: the dip is not drift, and flat axes never were.
     let all = [s1.clone(), s2.clone(), s3.clone(), s4.clone(), s5.clone()];
     let drifts = drift(&all, DriftOptions::default());
     assert!(drifts.is_empty(), "{drifts:#?}");
-    assert_eq!(gate_exit_code(&drifts, true), exit::OK);
 
     let history = render_history(&all, false);
     assert!(history.contains("(5 scans)"), "{history}");

@@ -326,6 +326,34 @@ fn redact_url_password(url: &str) -> String {
     }
 }
 
+impl ScanSummary {
+    /// The listing entry as a scan with its grades and identity only (no findings, tools
+    /// or report): what drift and the history table read, without loading each scan.
+    pub fn to_scan(&self) -> SavedScan {
+        SavedScan {
+            id: Some(self.id),
+            target: Target {
+                key: self.target_key.clone(),
+                path: String::new(),
+                remote: None,
+                commit: self.commit.clone(),
+                dirty: self.dirty,
+                branch: self.branch.clone(),
+                tag: self.tag.clone(),
+            },
+            time_unix_nano: self.time_unix_nano,
+            tool_version: String::new(),
+            grading_version: self.grading_version.clone(),
+            overall_score: self.overall_score,
+            overall_grade: self.overall_grade.clone(),
+            axes: self.axes.clone(),
+            findings: Vec::new(),
+            tools: Vec::new(),
+            report: None,
+        }
+    }
+}
+
 /// Why the store could not do what was asked. Each message names the store or the input,
 /// what is wrong, and what to do.
 #[derive(Debug, thiserror::Error)]

@@ -301,16 +301,15 @@ impl Dashboard {
         Ok(Page::html(200, self.render(template, ctx)?))
     }
 
-    fn drift_messages(store: &Store, summaries: &[ScanSummary]) -> Result<Vec<String>, WebError> {
+    /// Drift reads grades only: the listing has them (loading each scan would parse its
+    /// whole report, on every page view).
+    fn drift_messages(summaries: &[ScanSummary]) -> Vec<String> {
         let recent = &summaries[summaries.len().saturating_sub(DRIFT_SCANS)..];
-        let scans = recent
-            .iter()
-            .map(|s| store.load(s.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(drift(&scans, DriftOptions::default())
+        let scans: Vec<_> = recent.iter().map(ScanSummary::to_scan).collect();
+        drift(&scans, DriftOptions::default())
             .into_iter()
             .map(|d| d.message)
-            .collect())
+            .collect()
     }
 
     fn index(&self) -> Result<Page, WebError> {
@@ -330,7 +329,7 @@ impl Dashboard {
                 last_time: utc(latest.time_unix_nano),
                 commit: latest.commit.as_deref().map(short_commit),
                 dirty: latest.dirty,
-                drift: Self::drift_messages(&store, &summaries)?,
+                drift: Self::drift_messages(&summaries),
             });
         }
         let name = store.name().to_string();
@@ -350,7 +349,7 @@ impl Dashboard {
                 "the store holds no scans of the target `{key}`; the overview lists the targets it has"
             )));
         };
-        let drift = Self::drift_messages(&store, &summaries)?;
+        let drift = Self::drift_messages(&summaries);
         drop(store);
         let mut rows: Vec<ScanRow> = summaries
             .iter()

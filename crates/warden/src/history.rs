@@ -148,30 +148,15 @@ fn printable(text: &str) -> String {
     out
 }
 
-/// A listing entry as a scan with its grades only: what drift reads, without loading
-/// every scan's findings and report.
+/// A listing entry for the terminal: its grades, with the names from the repository
+/// made printable.
 fn light(s: &warden_history::store::ScanSummary) -> SavedScan {
-    SavedScan {
-        id: Some(s.id),
-        target: warden_history::model::Target {
-            key: printable(&s.target_key),
-            path: String::new(),
-            remote: None,
-            commit: s.commit.as_deref().map(printable),
-            dirty: s.dirty,
-            branch: s.branch.as_deref().map(printable),
-            tag: s.tag.as_deref().map(printable),
-        },
-        time_unix_nano: s.time_unix_nano,
-        tool_version: String::new(),
-        grading_version: s.grading_version.clone(),
-        overall_score: s.overall_score,
-        overall_grade: s.overall_grade.clone(),
-        axes: s.axes.clone(),
-        findings: Vec::new(),
-        tools: Vec::new(),
-        report: None,
+    let mut scan = s.to_scan();
+    scan.target.key = printable(&scan.target.key);
+    for v in [&mut scan.target.commit, &mut scan.target.branch, &mut scan.target.tag] {
+        *v = v.as_deref().map(printable);
     }
+    scan
 }
 
 /// Drift over the listing of `key` up to (and including) scan `upto`.
@@ -180,7 +165,7 @@ fn drift_of(store: &Store, key: &str, upto: Option<i64>, opts: DriftOptions) -> 
     let end = upto
         .and_then(|id| list.iter().position(|s| s.id == id))
         .map_or(list.len(), |i| i + 1);
-    let scans: Vec<SavedScan> = list[..end].iter().map(light).collect();
+    let scans: Vec<SavedScan> = list[..end].iter().map(|s| s.to_scan()).collect();
     Ok(drift(&scans, opts))
 }
 

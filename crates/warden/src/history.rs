@@ -153,7 +153,11 @@ fn printable(text: &str) -> String {
 fn light(s: &warden_history::store::ScanSummary) -> SavedScan {
     let mut scan = s.to_scan();
     scan.target.key = printable(&scan.target.key);
-    for v in [&mut scan.target.commit, &mut scan.target.branch, &mut scan.target.tag] {
+    for v in [
+        &mut scan.target.commit,
+        &mut scan.target.branch,
+        &mut scan.target.tag,
+    ] {
         *v = v.as_deref().map(printable);
     }
     scan

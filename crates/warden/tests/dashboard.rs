@@ -15,58 +15,19 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+use support::{commit, copy_dir, fixture, git, text};
+mod support;
+
 use warden_history::model::{AxisScore, SavedScan, StoredFinding, StoredTool, Target};
 
 /// What a finding in the crafted scan says: it must show as text and never run.
 const XSS: &str = "<script>window.__xss=1</script>";
 /// A file name with both quote characters.
 const QUOTED: &str = "it's \"quoted\".py";
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/servers")
-        .join(name)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let p = e.path();
-        let dest = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).expect("copy");
-        }
-    }
-}
-
-fn git(repo: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(repo)
-        .args(["-c", "user.email=dev@example.org", "-c", "user.name=dev"])
-        .args(args)
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", text(&out));
-}
-
-fn commit(repo: &Path, message: &str) {
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "-m", message]);
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn warden() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("warden"));
@@ -699,40 +660,12 @@ fn dashboard_in_a_browser() {
 /// the server must call from its blocking pool). Needs `scripts/start-postgres.sh`.
 #[test]
 fn dashboard_on_postgres() {
-    let (host, port) = match (
-        std::env::var("WARDEN_TEST_PG_HOST"),
-        std::env::var("WARDEN_TEST_PG_PORT"),
-    ) {
-        (Ok(h), Ok(p)) => (h, p),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but WARDEN_TEST_PG_HOST / WARDEN_TEST_PG_PORT are not: .ci/run must run scripts/start-postgres.sh"
-        ),
-        _ => {
-            eprintln!(
-                "skipping: eval \"$(bash scripts/start-postgres.sh)\" to run the PostgreSQL test"
-            );
-            return;
-        }
+    let Some(pg) = support::pg() else {
+        return;
     };
-    let db = format!(
-        "web_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .subsec_nanos()
-    );
-    let made = Command::new("psql")
-        .args([
-            "-X", "-h", &host, "-p", &port, "-U", "postgres", "-d", "postgres",
-        ])
-        .args(["-c", &format!("CREATE DATABASE {db}")])
-        .output()
-        .expect("psql");
-    assert!(made.status.success(), "{}", text(&made));
     let f = build_fixture_in(
         tempfile::tempdir().expect("tempdir"),
-        format!("postgres://postgres@/{db}?host={host}&port={port}"),
+        pg.scratch_store("web"),
     );
     let srv = serve(&f, &[]);
     let key = encode(&repo_key(&f));

@@ -3,48 +3,13 @@
 //! adds vulnerabilities, one that moves them, one that changes a tool's description, one
 //! that fixes them — on SQLite, and on PostgreSQL when `scripts/start-postgres.sh` runs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::{commit, copy_dir, fixture, git, text};
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/servers")
-        .join(name)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let p = e.path();
-        let dest = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).expect("copy");
-        }
-    }
-}
-
-fn git(repo: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .current_dir(repo)
-        .args(["-c", "user.email=dev@example.org", "-c", "user.name=dev"])
-        .args(args)
-        .output()
-        .expect("git");
-    assert!(
-        ok.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-}
-
-fn commit(repo: &Path, message: &str) {
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "-m", message]);
-}
+mod support;
 
 fn warden(store: &str, args: &[&str]) -> Output {
     Command::new(assert_cmd::cargo::cargo_bin("warden"))
@@ -55,47 +20,12 @@ fn warden(store: &str, args: &[&str]) -> Output {
         .expect("warden")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// The stores to run on: a SQLite file, and PostgreSQL when the test cluster runs (a
 /// fresh database each time).
 fn stores(dir: &Path) -> Vec<String> {
     let mut out = vec![dir.join("history.sqlite").display().to_string()];
-    match (
-        std::env::var("WARDEN_TEST_PG_HOST"),
-        std::env::var("WARDEN_TEST_PG_PORT"),
-    ) {
-        (Ok(host), Ok(port)) => {
-            let db = format!(
-                "hcli_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .expect("clock")
-                    .subsec_nanos()
-            );
-            let made = Command::new("psql")
-                .args([
-                    "-X", "-h", &host, "-p", &port, "-U", "postgres", "-d", "postgres",
-                ])
-                .args(["-c", &format!("CREATE DATABASE {db}")])
-                .output()
-                .expect("psql");
-            assert!(made.status.success(), "{}", text(&made));
-            out.push(format!("postgres://postgres@/{db}?host={host}&port={port}"));
-        }
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but WARDEN_TEST_PG_HOST / WARDEN_TEST_PG_PORT are not: .ci/run must run scripts/start-postgres.sh"
-        ),
-        _ => eprintln!(
-            "PostgreSQL not running: SQLite only (eval \"$(bash scripts/start-postgres.sh)\")"
-        ),
+    if let Some(pg) = support::pg() {
+        out.push(pg.scratch_store("hcli"));
     }
     out
 }

@@ -10,6 +10,7 @@
 //! missing part fails the test).
 
 mod proxy_common;
+mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -19,63 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use proxy_common::{Parts, records, warden_bin};
 use serde_json::{Value, json};
-
-struct Pg {
-    host: String,
-    port: String,
-}
-
-fn pg() -> Option<Pg> {
-    match (
-        std::env::var("WARDEN_TEST_PG_HOST"),
-        std::env::var("WARDEN_TEST_PG_PORT"),
-    ) {
-        (Ok(host), Ok(port)) => Some(Pg { host, port }),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but WARDEN_TEST_PG_HOST / WARDEN_TEST_PG_PORT are not: .ci/run must run scripts/start-postgres.sh"
-        ),
-        _ => {
-            eprintln!("skipping: eval \"$(bash scripts/start-postgres.sh)\" to run the drill");
-            None
-        }
-    }
-}
-
-/// Runs SQL through psql as `user` (the superuser `postgres` by trust, or a role by
-/// password); returns (success, stdout + stderr).
-fn psql(pg: &Pg, db: &str, user: &str, password: Option<&str>, sql: &str) -> (bool, String) {
-    let mut c = Command::new("psql");
-    c.args([
-        "-X",
-        "-At",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        &pg.host,
-        "-p",
-        &pg.port,
-    ])
-    .args(["-U", user, "-d", db, "-c", sql])
-    .env_remove("PGPASSWORD");
-    if let Some(p) = password {
-        c.env("PGPASSWORD", p);
-    }
-    let out = c.output().expect("psql runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
-fn admin_sql(pg: &Pg, db: &str, sql: &str) -> String {
-    let (ok, out) = psql(pg, db, "postgres", None, sql);
-    assert!(ok, "{sql}: {out}");
-    out.trim().to_string()
-}
+use support::{Pg, pg};
 
 /// The scripted client: spawned once, fed one step at a time.
 struct Agent {
@@ -212,28 +157,20 @@ struct Scratch {
 }
 
 fn scratch(pg: &Pg, prefix: &str, table_sql: &str, tables: &[&str]) -> Scratch {
-    let unique = format!(
-        "{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .subsec_nanos()
-    );
+    let unique = support::unique();
     let s = Scratch {
         db: format!("{prefix}_{unique}"),
         role: format!("{prefix}_app_{unique}"),
         password: format!("pw-{unique}-not-a-real-secret"),
     };
-    admin_sql(
-        pg,
+    pg.admin(
         "postgres",
         &format!("CREATE ROLE {} LOGIN PASSWORD '{}'", s.role, s.password),
     );
-    admin_sql(pg, "postgres", &format!("CREATE DATABASE {}", s.db));
-    admin_sql(pg, &s.db, table_sql);
+    pg.admin("postgres", &format!("CREATE DATABASE {}", s.db));
+    pg.admin(&s.db, table_sql);
     for t in tables {
-        admin_sql(pg, &s.db, &format!("ALTER TABLE {t} OWNER TO {}", s.role));
+        pg.admin(&s.db, &format!("ALTER TABLE {t} OWNER TO {}", s.role));
     }
     s
 }
@@ -299,8 +236,7 @@ fn incident_drill_from_injection_to_return_to_service() {
     assert_eq!(received.lock().expect("lock").len(), 1);
     // The server holds its database session open as the old role.
     assert_eq!(
-        admin_sql(
-            &pg,
+        pg.admin(
             "postgres",
             &format!("SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}'")
         ),
@@ -310,7 +246,6 @@ fn incident_drill_from_injection_to_return_to_service() {
     // Open the case.
     let case = tmp.path().join("case");
     let socket = ledger.join("proxy.sock");
-    let case_s = case.to_str().expect("utf-8");
     ok(
         &case,
         &[
@@ -428,15 +363,14 @@ fn incident_drill_from_injection_to_return_to_service() {
     let (new_role, new_password) = userinfo.split_once(':').expect("user:password");
     assert_ne!(new_role, role);
     // The new role works, the old one cannot log in, its open session was ended.
-    let (works, rows) = psql(
-        &pg,
+    let (works, rows) = pg.psql(
         &db,
         new_role,
         Some(new_password),
         "SELECT count(*) FROM customers",
     );
     assert!(works && rows.trim() == CUSTOMERS.to_string(), "{rows}");
-    let (old_works, old_says) = psql(&pg, &db, &role, Some(&password), "SELECT 1");
+    let (old_works, old_says) = pg.psql(&db, &role, Some(&password), "SELECT 1");
     assert!(!old_works, "the old credential still logs in");
     // Kept inert: no login and no password, so the old password fails first.
     assert!(
@@ -445,16 +379,14 @@ fn incident_drill_from_injection_to_return_to_service() {
         "{old_says}"
     );
     assert_eq!(
-        admin_sql(
-            &pg,
+        pg.admin(
             "postgres",
             &format!("SELECT rolcanlogin FROM pg_roles WHERE rolname = '{role}'")
         ),
         "f"
     );
     assert_eq!(
-        admin_sql(
-            &pg,
+        pg.admin(
             "postgres",
             &format!("SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}'")
         ),
@@ -650,13 +582,11 @@ fn incident_drill_from_injection_to_return_to_service() {
     );
     let status = ok(&case, &["incident", "status"]);
     assert!(status.contains("CLOSED"), "{status}");
-    let _ = case_s;
     if let Ok(t) = TRANSCRIPT.lock() {
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("incident-drill-walkthrough.md");
         let _ = std::fs::write(out, t.as_str());
     }
-    admin_sql(
-        &pg,
+    pg.admin(
         "postgres",
         &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
     );
@@ -703,7 +633,7 @@ fn a_rotation_that_stops_halfway_says_where_it_stands() {
     assert!(!err.contains(&password), "the report printed the password");
     // The service's credential is untouched and still works.
     assert_eq!(std::fs::read_to_string(&env_file).expect("env"), env_text);
-    let (works, _) = psql(&pg, &db, &role, Some(&password), "SELECT count(*) FROM t");
+    let (works, _) = pg.psql(&db, &role, Some(&password), "SELECT count(*) FROM t");
     assert!(
         works,
         "the old credential must still work: the rotation stopped before it"
@@ -716,8 +646,7 @@ fn a_rotation_that_stops_halfway_says_where_it_stands() {
         .collect();
     assert!(kinds.iter().any(|k| k == "app.rotate_failed"), "{kinds:?}");
     assert!(!kinds.iter().any(|k| k == "app.phase_done"), "{kinds:?}");
-    admin_sql(
-        &pg,
+    pg.admin(
         "postgres",
         &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
     );

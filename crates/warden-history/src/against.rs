@@ -157,7 +157,7 @@ impl Against {
         for n in &self.notes {
             out.push_str(&format!("  note: {n}\n"));
         }
-        out
+        crate::text::printable(&out)
     }
 }
 

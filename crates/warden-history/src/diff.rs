@@ -622,7 +622,13 @@ impl Diff {
     }
 
     /// Plain text for a terminal: aligned columns, no colour.
+    /// For a terminal (text from the repository made printable: see
+    /// [`crate::text::printable`]).
     pub fn render_text(&self) -> String {
+        crate::text::printable(&self.text_body())
+    }
+
+    fn text_body(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!("diff of {}\n", self.target));
         out.push_str(&format!("  older: {}\n", describe(&self.older)));
@@ -718,7 +724,13 @@ impl Diff {
 
     /// Markdown for a pull-request comment. Text from the scans (messages, paths,
     /// descriptions) is escaped so it cannot format or link.
+    /// For a pull-request comment (text from the repository escaped for Markdown and
+    /// made printable).
     pub fn render_markdown(&self) -> String {
+        crate::text::printable(&self.markdown_body())
+    }
+
+    fn markdown_body(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!(
             "### Warden diff: {}\n\n",

@@ -13,6 +13,23 @@ pub fn render_history(scans: &[SavedScan], color: bool) -> String {
     if scans.is_empty() {
         return "no scans saved yet: run `warden scan` with history enabled\n".to_string();
     }
+    // Names from the repository, printable before any colour is added.
+    let cleaned: Vec<SavedScan> = scans
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            s.target.key = text::printable(&s.target.key);
+            for v in [
+                &mut s.target.commit,
+                &mut s.target.branch,
+                &mut s.target.tag,
+            ] {
+                *v = v.as_deref().map(text::printable);
+            }
+            s
+        })
+        .collect();
+    let scans = cleaned.as_slice();
     let mut keys: Vec<&str> = Vec::new();
     for s in scans {
         if !keys.contains(&s.target.key.as_str()) {

@@ -25,6 +25,6 @@ pub mod history;
 pub mod model;
 pub mod store;
 pub mod target;
-mod text;
+pub mod text;
 #[cfg(test)]
 mod unit_tests;

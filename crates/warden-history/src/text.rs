@@ -4,6 +4,21 @@
 
 use crate::model::Target;
 
+/// Text from the scanned repository (paths, messages, tool and branch names) made safe
+/// for a terminal or a CI log: control characters (an escape sequence could rewrite the
+/// screen or the log) shown as `\u{..}`; newlines and tabs kept. Idempotent.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a Unix time in nanoseconds.
 pub(crate) fn utc(time_unix_nano: u64) -> String {
     warden_core::time::format_datetime(time_unix_nano)

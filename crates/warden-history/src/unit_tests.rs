@@ -494,3 +494,30 @@ fn history_table_and_chart() {
     assert!(coloured.contains("\x1b[32m"), "{coloured}");
     assert!(render_history(&[], false).contains("no scans"));
 }
+
+#[test]
+fn terminal_output_never_carries_an_escape_sequence_from_the_repository() {
+    let a = scan(1, Some("aaaaaaa"));
+    let mut b = scan(2, Some("bbbbbbb"));
+    b.target.branch = Some("main\u{1b}]0;owned\u{7}".into());
+    b.findings.push(finding(
+        "fp",
+        "cmd-shell-injection",
+        Some("run\u{1b}[2J"),
+        "src/\u{1b}[31mx.py",
+        3,
+    ));
+    let d = diff(&a, &b).expect("same target");
+    for out in [
+        d.render_text(),
+        d.render_markdown(),
+        render_history(&[a, b], true),
+    ] {
+        assert!(
+            !out.contains("\u{1b}]") && !out.contains("\u{1b}[2J") && !out.contains("\u{1b}[31mx"),
+            "{out:?}"
+        );
+        assert!(!out.contains('\u{7}'), "{out:?}");
+    }
+    assert_eq!(crate::text::printable("a\u{1b}b\n\tc"), "a\\u{1b}b\n\tc");
+}

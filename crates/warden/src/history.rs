@@ -133,36 +133,6 @@ fn exit(failed: &[String]) -> ExitCode {
     }
 }
 
-/// Text from the scanned repository (paths, messages, tool names, branch names) made
-/// safe for a terminal or a CI log: control characters (an escape sequence could
-/// rewrite the screen or the log) shown as `\u{..}`, newlines and tabs kept.
-fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A listing entry for the terminal: its grades, with the names from the repository
-/// made printable.
-fn light(s: &warden_history::store::ScanSummary) -> SavedScan {
-    let mut scan = s.to_scan();
-    scan.target.key = printable(&scan.target.key);
-    for v in [
-        &mut scan.target.commit,
-        &mut scan.target.branch,
-        &mut scan.target.tag,
-    ] {
-        *v = v.as_deref().map(printable);
-    }
-    scan
-}
-
 /// Drift over the listing of `key` up to (and including) scan `upto`.
 fn drift_of(store: &Store, key: &str, upto: Option<i64>, opts: DriftOptions) -> Result<Vec<Drift>> {
     let list = store.list(Some(key))?;
@@ -233,7 +203,7 @@ pub fn save(
     let id = store.save(&scan)?;
     eprintln!(
         "warden: saved as scan #{id} of {} in {}{}",
-        printable(&target.key),
+        warden_history::text::printable(&target.key),
         store.name(),
         match (&target.commit, target.dirty) {
             (Some(c), Some(true)) => format!(" (commit {}, with uncommitted changes)", short(c)),
@@ -268,7 +238,10 @@ pub fn save(
     };
     let drifts = drift_of(&store, &target.key, Some(id), gates.drift_options())?;
     for d in &drifts {
-        eprintln!("warden: drift: {}", printable(&d.message));
+        eprintln!(
+            "warden: drift: {}",
+            warden_history::text::printable(&d.message)
+        );
     }
     Ok(gates.failures(delta.as_ref(), &drifts))
 }
@@ -300,7 +273,11 @@ pub fn history(a: HistoryArgs) -> Result<ExitCode> {
     let store = a.store.open()?;
     let key = only_target(&store, target_key(&store, a.target.as_deref())?)?;
     // The table, the chart and drift read grades only: no need to load every report.
-    let scans: Vec<SavedScan> = store.list(Some(&key))?.iter().map(light).collect();
+    let scans: Vec<SavedScan> = store
+        .list(Some(&key))?
+        .iter()
+        .map(|s| s.to_scan())
+        .collect();
     let drifts = drift(&scans, a.gates.drift_options());
     let out = if a.json {
         serde_json::to_string_pretty(&serde_json::json!({
@@ -381,8 +358,8 @@ pub fn diff_command(a: DiffArgs) -> Result<ExitCode> {
     let d = diff(&old, &new)?;
     let drifts = drift_of(&store, &new.target.key, None, a.gates.drift_options())?;
     let mut out = match a.format {
-        DiffFormat::Text => printable(&d.render_text()),
-        DiffFormat::Markdown => printable(&d.render_markdown()),
+        DiffFormat::Text => d.render_text(),
+        DiffFormat::Markdown => d.render_markdown(),
         DiffFormat::Json => {
             serde_json::to_string_pretty(&serde_json::json!({"diff": d, "drift": drifts}))? + "\n"
         }
@@ -430,6 +407,6 @@ pub fn against(
     Ok(if json {
         serde_json::to_string_pretty(&cmp)? + "\n"
     } else {
-        printable(&cmp.render_text())
+        cmp.render_text()
     })
 }

@@ -476,3 +476,35 @@ fn rules_reference_is_generated_from_the_rules() {
         );
     }
 }
+
+/// The GitHub Action and the pre-commit hook call `warden scan` with flags: each must
+/// still be one `warden scan` accepts (no runner here runs the action itself).
+#[test]
+fn the_action_and_the_hook_use_flags_warden_scan_has() {
+    let help = warden().args(["scan", "--help"]).output().expect("help");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let mut checked = 0;
+    for file in ["action.yml", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(root().join(file)).expect("read");
+        // Lines that build or run a `warden scan` command line.
+        for line in text
+            .lines()
+            .filter(|l| l.contains("warden scan") || l.contains("gate+=("))
+        {
+            for flag in line
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .filter(|w| w.starts_with("--") && w.len() > 2)
+            {
+                assert!(
+                    help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                    "{file} passes {flag}, which `warden scan` does not accept"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} flags found: the files changed shape"
+    );
+}

@@ -62,6 +62,15 @@ pub struct Case {
     pub meta: CaseMeta,
 }
 
+/// The newest `app.phase_done` entry for `phase` among journal `entries` (a phase run
+/// again, such as a second scope, supersedes the first).
+pub fn latest_phase<'a>(entries: &'a [Value], phase: &str) -> Option<&'a Value> {
+    entries
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "app.phase_done" && e["attributes"]["phase"] == phase)
+}
+
 /// Who runs the commands: `$USER`, or `unknown`.
 pub fn actor() -> String {
     std::env::var("USER")

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::case::{Case, CaseError};
+use crate::case::{Case, CaseError, latest_phase};
 use crate::scope::ScopeError;
 
 /// The baseline scan's file in the case directory.
@@ -98,10 +98,7 @@ pub fn scan_json(repo: &Path) -> Result<Value, FixError> {
 /// tool and the call before it.
 fn entry_tools(case: &Case) -> Result<Vec<String>, CaseError> {
     let entries = case.entries()?;
-    let scope = entries
-        .iter()
-        .rev()
-        .find(|e| e["kind"] == "app.phase_done" && e["attributes"]["phase"] == "scope");
+    let scope = latest_phase(&entries, "scope");
     let detail = scope.map(|e| &e["attributes"]["entry_point_detail"]);
     let mut tools = Vec::new();
     if let Some(d) = detail {
@@ -257,10 +254,7 @@ pub fn return_check(
     let since = since
         .or_else(|| fix.and_then(|e| e["time_unix_nano"].as_u64()))
         .unwrap_or(case.meta.opened_unix_nano);
-    let involved: Vec<String> = entries
-        .iter()
-        .rev()
-        .find(|e| e["kind"] == "app.phase_done" && e["attributes"]["phase"] == "scope")
+    let involved: Vec<String> = latest_phase(&entries, "scope")
         .map(|e| {
             e["attributes"]["involved_sessions"]
                 .as_array()

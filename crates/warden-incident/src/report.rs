@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::case::{Case, CaseError, PHASES};
+use crate::case::{Case, CaseError, PHASES, latest_phase as phase};
 use crate::time::format_utc;
 
 /// The drafts written.
@@ -22,14 +22,6 @@ pub struct Drafts {
 fn latest<'a>(entries: &'a [Value], kind: &str) -> Option<&'a Value> {
     let kind = format!("app.{kind}");
     entries.iter().rev().find(|e| e["kind"] == kind.as_str())
-}
-
-/// The newest `phase_done` entry for `phase`.
-fn phase<'a>(entries: &'a [Value], phase: &str) -> Option<&'a Value> {
-    entries
-        .iter()
-        .rev()
-        .find(|e| e["kind"] == "app.phase_done" && e["attributes"]["phase"] == phase)
 }
 
 fn attr<'a>(e: Option<&'a Value>, key: &str) -> &'a Value {

@@ -773,10 +773,7 @@ fn key_text(arg: &str) -> Result<String> {
 
 /// The attributes of the newest scope in the journal.
 fn latest_scope(case: &Case) -> Result<serde_json::Value> {
-    case.entries()?
-        .into_iter()
-        .rev()
-        .find(|e| e["kind"] == "app.phase_done" && e["attributes"]["phase"] == "scope")
+    warden_incident::case::latest_phase(&case.entries()?, "scope")
         .map(|e| e["attributes"].clone())
         .context("no scope in this case yet: run `warden incident scope` first")
 }

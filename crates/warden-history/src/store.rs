@@ -1316,7 +1316,7 @@ impl Store {
     }
 
     fn pg_err(&self, op: &str, e: tokio_postgres::Error) -> StoreError {
-        self.db_err(op, pg_message(&e))
+        self.db_err(op, warden_pg::describe_error(&e))
     }
 
     fn batch(&self, op: &str, sql: &str) -> Result<(), StoreError> {
@@ -1471,23 +1471,6 @@ fn pg_cells(row: &tokio_postgres::Row) -> Result<Vec<Cell>, String> {
     Ok(cells)
 }
 
-/// The server's message with its detail and hint, when it sent them.
-fn pg_message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut s = db.message().to_string();
-            if let Some(d) = db.detail() {
-                s.push_str(&format!(" ({d})"));
-            }
-            if let Some(h) = db.hint() {
-                s.push_str(&format!("; hint: {h}"));
-            }
-            s
-        }
-        None => e.to_string(),
-    }
-}
-
 /// SQLite's "not a database" and "corrupt" answers become the typed refusals.
 fn sqlite_error(store: &str, op: &str, e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
@@ -1575,11 +1558,12 @@ fn open_pg(url: &str, name: &str) -> Result<Pg, StoreError> {
         store: name.to_string(),
         why,
     };
-    let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+    let warden_pg::Conninfo { mut config, tls } = warden_pg::parse(url).map_err(|e| {
         open_err(format!(
-            "not a valid PostgreSQL URL ({e}); the form is postgres://user:password@host:port/database"
+            "not a valid PostgreSQL URL ({e}); the form is postgres://user:password@host:port/database[?sslmode=verify-full&sslrootcert=FILE]"
         ))
     })?;
+    let tls = tls.or_env().map_err(|e| open_err(e.to_string()))?;
     config
         .connect_timeout(PG_CONNECT_TIMEOUT)
         .application_name("warden-history");
@@ -1587,20 +1571,15 @@ fn open_pg(url: &str, name: &str) -> Result<Pg, StoreError> {
         .enable_all()
         .build()
         .map_err(|e| open_err(format!("cannot start the async runtime: {e}")))?;
-    let client = rt.block_on(async {
-        let (client, conn) = config.connect(tokio_postgres::NoTls).await?;
-        // The connection is driven on this runtime whenever the store blocks on a query.
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok::<_, tokio_postgres::Error>(client)
-    });
-    let client = client.map_err(|e| {
-        open_err(format!(
-            "cannot connect: {}; check that the server runs and the URL's host, port, user and database",
-            pg_message(&e)
-        ))
-    })?;
+    // The connection is driven on this runtime whenever the store blocks on a query.
+    let client = rt
+        .block_on(warden_pg::connect(&config, &tls))
+        .map_err(|e| {
+            open_err(format!(
+                "cannot connect: {e}; check that the server runs and the URL's host, port, user, database and TLS parameters"
+            ))
+        })?
+        .0;
     Ok(Pg {
         rt,
         client,

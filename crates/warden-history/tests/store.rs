@@ -669,3 +669,71 @@ fn postgres_unreachable_is_clear_and_hides_the_password() {
     assert!(!m.contains("hunter2"), "{m}");
     assert!(m.contains("u:***@127.0.0.1:1"), "{m}");
 }
+
+#[test]
+fn postgres_over_tls_verifies_the_server() {
+    let Some((host, port)) = cluster() else {
+        return;
+    };
+    let (Ok(ca), Ok(group)) = (
+        std::env::var("WARDEN_TEST_PG_TLS_CA"),
+        std::env::var("WARDEN_TEST_PG_TLS_GROUP"),
+    ) else {
+        panic!(
+            "WARDEN_TEST_PG_HOST is set without WARDEN_TEST_PG_TLS_CA/GROUP: restart it with scripts/start-postgres.sh"
+        );
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let role = format!("hist_tls_{}_{nanos}", std::process::id());
+    let db = format!("{role}_db");
+    pg_admin(
+        &host,
+        port,
+        "postgres",
+        &format!("CREATE ROLE {role} LOGIN PASSWORD 's3cret-{role}' IN ROLE {group}"),
+    );
+    pg_admin(
+        &host,
+        port,
+        "postgres",
+        &format!("CREATE DATABASE {db} OWNER {role}"),
+    );
+    let url = |h: &str| {
+        StoreSpec::Postgres(format!(
+            "postgres://{role}:s3cret-{role}@{h}:{port}/{db}?sslmode=verify-full&sslrootcert={ca}"
+        ))
+    };
+    let saved = Store::open(&url("localhost")).and_then(|mut s| {
+        let id = s.save(&scan("tls", &commit_of(1), DEC1))?;
+        let encrypted = pg_column(
+            &host,
+            port,
+            "postgres",
+            &format!("SELECT bool_and(s.ssl)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = '{role}'"),
+        );
+        Ok((s.load(id)?, encrypted))
+    });
+    // 127.0.0.1 is not a name in the server's certificate.
+    let wrong_name = Store::open(&url("127.0.0.1"));
+    pg_admin(
+        &host,
+        port,
+        "postgres",
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    );
+    pg_admin(
+        &host,
+        port,
+        "postgres",
+        &format!("DROP ROLE IF EXISTS {role}"),
+    );
+    let (loaded, encrypted) = saved.expect("a verified TLS store");
+    assert_eq!(loaded.target.key, "tls");
+    assert_eq!(encrypted, ["true"]);
+    let m = wrong_name.expect_err("verify-full by address").to_string();
+    assert!(m.contains("not issued for the host"), "{m}");
+    assert!(!m.contains("s3cret"), "{m}");
+}

@@ -44,7 +44,8 @@ use base64::Engine;
 use postgres_protocol::escape::{escape_identifier as ident, escape_literal as lit};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
+use warden_pg::{ConnectError, TlsParams, Transport, host_transport};
 
 use crate::case::{Case, CaseError};
 use crate::secret_store::{EnvFile, PgUrl, Secret, StoreError};
@@ -61,6 +62,7 @@ const MAX_NAME: usize = 63;
 #[derive(Clone)]
 pub struct AdminConn {
     config: Config,
+    tls: TlsParams,
 }
 
 impl fmt::Debug for AdminConn {
@@ -76,19 +78,21 @@ impl fmt::Debug for AdminConn {
 impl AdminConn {
     /// A libpq-style connection string, URL (`postgres://…`) or `key=value` form.
     pub fn parse(conninfo: &str) -> Result<AdminConn, RotateError> {
-        let config: Config = conninfo.parse().map_err(|e| RotateError::Admin {
+        let admin_err = |e: warden_pg::ParamError| RotateError::Admin {
             why: format!("cannot parse the admin connection string: {e}"),
-        })?;
+        };
+        let warden_pg::Conninfo { config, tls } = warden_pg::parse(conninfo).map_err(admin_err)?;
+        let tls = tls.or_env().map_err(admin_err)?;
         if config.get_user().is_none() {
             return Err(RotateError::Admin {
                 why: "the admin connection string names no user; add user=… (a superuser)".into(),
             });
         }
-        Ok(AdminConn { config })
+        Ok(AdminConn { config, tls })
     }
 
     /// From the libpq environment: PGHOST (a socket directory or a host), PGPORT, PGUSER,
-    /// PGPASSWORD, PGDATABASE.
+    /// PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT.
     pub fn from_env() -> Result<AdminConn, RotateError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let user = var("PGUSER").ok_or_else(|| RotateError::Admin {
@@ -106,14 +110,18 @@ impl AdminConn {
             config.password(pw);
         }
         config.dbname(var("PGDATABASE").unwrap_or(user));
-        Ok(AdminConn { config })
+        let tls = TlsParams::from_env().map_err(|e| RotateError::Admin { why: e.to_string() })?;
+        Ok(AdminConn { config, tls })
     }
 
     /// A Unix-socket connection without password (peer or trust authentication).
     pub fn socket(dir: &str, port: u16, user: &str) -> AdminConn {
         let mut config = Config::new();
         config.host(dir).port(port).user(user).dbname("postgres");
-        AdminConn { config }
+        AdminConn {
+            config,
+            tls: TlsParams::default(),
+        }
     }
 
     /// The hosts (names, addresses or socket directories) the admin connects to.
@@ -600,31 +608,16 @@ fn now() -> u64 {
 }
 
 fn pg_err(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut s = format!("{} ({})", db.message(), db.code().code());
-            if let Some(d) = db.detail() {
-                s.push_str(&format!("; detail: {d}"));
-            }
-            if let Some(h) = db.hint() {
-                s.push_str(&format!("; hint: {h}"));
-            }
-            s
-        }
-        None => e.to_string(),
-    }
+    warden_pg::describe_error(e)
 }
 
-async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
+/// Connects (TLS as `tls` says; see `warden_pg`); the connection runs on this runtime
+/// until the client is dropped.
+async fn connect(config: &Config, tls: &TlsParams) -> Result<Client, ConnectError> {
     let mut c = config.clone();
     c.connect_timeout(CONNECT_TIMEOUT)
         .application_name("warden-incident-rotate");
-    let (client, conn) = c.connect(NoTls).await?;
-    // The connection runs on this runtime until the client is dropped.
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(client)
+    Ok(warden_pg::connect(&c, tls).await?.0)
 }
 
 /// The service's connection as `url` describes it, with the login `user`/`password`
@@ -706,26 +699,25 @@ impl<'a> Rotator<'a> {
     ) -> Result<Rotation, RotateError> {
         let url = store.read_url()?;
         let old = url.user.clone();
-        // Connections are made without TLS (not supported yet): over a network the
-        // passwords would cross in clear. Only a socket or this machine's loopback.
-        let local = |h: &str| {
-            h.starts_with('/')
-                || h == "localhost"
-                || h.parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        };
-        let remote: Vec<String> = url
+        // Over a network every connection is TLS (verify-full unless the URL says
+        // otherwise): the statements create a login and the sessions are a superuser's,
+        // so a connection that may be plain text is refused before anything runs.
+        let plain: Vec<String> = url
             .host
             .iter()
-            .cloned()
-            .chain(admin.hosts())
-            .filter(|h| !local(h))
+            .map(|h| (h.clone(), &url.tls))
+            .chain(admin.hosts().into_iter().map(|h| (h, &admin.tls)))
+            .filter(|(h, tls)| {
+                host_transport(h) == Transport::Network
+                    && !tls.effective_mode(Transport::Network).always_encrypts()
+            })
+            .map(|(h, tls)| format!("{h} (sslmode={})", tls.effective_mode(Transport::Network)))
             .collect();
-        if !remote.is_empty() {
+        if !plain.is_empty() {
             return Err(RotateError::Admin {
                 why: format!(
-                    "{} is not a Unix socket or loopback, and this version connects without TLS, so the passwords would cross the network in clear; run the rotation on the database host (over its socket) or through a tunnel to 127.0.0.1 (ssh -L 5432:localhost:5432 HOST)",
-                    remote.join(", ")
+                    "{} would be reached over the network without TLS, where the rotation's statements and logins could be read or changed on the way; drop the sslmode parameter (over a network the default is verify-full) or set sslmode=verify-full&sslrootcert=FILE (the provider's CA bundle)",
+                    plain.join(", ")
                 ),
             });
         }
@@ -947,11 +939,10 @@ impl<'a> Rotator<'a> {
     async fn inspect(&mut self) -> Result<Inspection, RotateError> {
         let admin_err = |why: String| RotateError::Admin { why };
         let maint = self.admin.to_db(&self.url.dbname);
-        let c = connect(&maint).await.map_err(|e| {
+        let c = connect(&maint, &self.admin.tls).await.map_err(|e| {
             admin_err(format!(
                 "cannot connect as the admin to database {}: {}",
-                self.url.dbname,
-                pg_err(&e)
+                self.url.dbname, e
             ))
         })?;
         let q = |e: tokio_postgres::Error| admin_err(format!("inspecting: {}", pg_err(&e)));
@@ -1105,7 +1096,7 @@ impl<'a> Rotator<'a> {
         let mut databases = Vec::new();
         let mut skipped_databases = Vec::new();
         for db in dbs {
-            let dc = match connect(&self.admin.to_db(&db)).await {
+            let dc = match connect(&self.admin.to_db(&db), &self.admin.tls).await {
                 Ok(dc) => dc,
                 // Dropped since it was listed: it holds nothing any more.
                 Err(e)
@@ -1117,14 +1108,25 @@ impl<'a> Rotator<'a> {
                 Err(e) => {
                     return Err(admin_err(format!(
                         "cannot connect as the admin to database {db} (every database that allows connections is read: the old role may hold privileges there): {}",
-                        pg_err(&e)
+                        e
                     )));
                 }
             };
-            dc.batch_execute("SET default_transaction_read_only = on")
-                .await
-                .map_err(q)?;
-            let mut d = self.inspect_db(&dc, &db).await.map_err(q)?;
+            let inspected = async {
+                dc.batch_execute("SET default_transaction_read_only = on")
+                    .await?;
+                self.inspect_db(&dc, &db).await
+            }
+            .await;
+            let mut d = match inspected {
+                Ok(d) => d,
+                // Dropped while it was read (DROP DATABASE … WITH (FORCE) ends sessions).
+                Err(_) if self.database_exists(&db).await == Some(false) => {
+                    skipped_databases.push(db);
+                    continue;
+                }
+                Err(e) => return Err(q(e)),
+            };
             let mut grants = db_grants.remove(&db).unwrap_or_default();
             grants.append(&mut d.grants);
             d.grants = grants;
@@ -1142,6 +1144,18 @@ impl<'a> Rotator<'a> {
             skipped_databases,
             dependent_databases,
         })
+    }
+
+    /// Whether database `db` exists, asked on a new admin connection to the service's
+    /// database; `None` when that cannot be asked.
+    async fn database_exists(&self, db: &str) -> Option<bool> {
+        let c = connect(&self.admin.to_db(&self.url.dbname), &self.admin.tls)
+            .await
+            .ok()?;
+        c.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
+            .await
+            .ok()
+            .map(|row| row.is_some())
     }
 
     /// The GRANT for one privilege, or `None` for a keyword not on the list.
@@ -1417,7 +1431,7 @@ impl<'a> Rotator<'a> {
             }
         }
         for (db, stmts) in groups {
-            let mut c = match connect(&self.admin.to_db(&db)).await {
+            let mut c = match connect(&self.admin.to_db(&db), &self.admin.tls).await {
                 Ok(c) => c,
                 Err(e)
                     if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) =>
@@ -1429,7 +1443,7 @@ impl<'a> Rotator<'a> {
                 Err(e) => {
                     return Err(StepError {
                         at: format!("connecting as the admin to database {db}"),
-                        error: pg_err(&e),
+                        error: e.to_string(),
                     });
                 }
             };
@@ -1502,24 +1516,24 @@ impl<'a> Rotator<'a> {
     }
 
     async fn admin_client(&self) -> Result<Client, StepError> {
-        connect(&self.admin.to_db(&self.url.dbname))
+        connect(&self.admin.to_db(&self.url.dbname), &self.admin.tls)
             .await
             .map_err(|e| StepError {
                 at: format!("connecting as the admin to database {}", self.url.dbname),
-                error: pg_err(&e),
+                error: e.to_string(),
             })
     }
 
     async fn verify_new(&mut self, i: &Inspection) -> Result<Vec<String>, StepError> {
         let cfg = app_config(&self.url, &self.new, Some(&self.new_password));
-        let c = connect(&cfg).await.map_err(|e| {
+        let c = connect(&cfg, &self.url.tls).await.map_err(|e| {
             self.state.new_role.login_works = Some(false);
             StepError {
                 at: format!(
                     "logging in as {} to database {} (check pg_hba.conf lets the new role in)",
                     self.new, self.url.dbname
                 ),
-                error: pg_err(&e),
+                error: e.to_string(),
             }
         })?;
         self.state.new_role.login_works = Some(true);
@@ -1605,7 +1619,7 @@ impl<'a> Rotator<'a> {
         self.run_sql(StepKind::DisableOldLogin).await?;
         self.state.old_role.can_login = Some(false);
         let cfg = app_config(&self.url, &self.old, self.url.password());
-        match connect(&cfg).await {
+        match connect(&cfg, &self.url.tls).await {
             Ok(_) => {
                 self.state.old_role.login_works = Some(true);
                 Err(StepError {
@@ -1618,11 +1632,11 @@ impl<'a> Rotator<'a> {
                 let refused = e.code()
                     == Some(&tokio_postgres::error::SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
                 Ok(vec![if refused {
-                    format!("a login with the old credential is refused: {}", pg_err(&e))
+                    format!("a login with the old credential is refused: {}", e)
                 } else {
                     format!(
                         "a login with the old credential fails, though not with \"not permitted to log in\": {}",
-                        pg_err(&e)
+                        e
                     )
                 }])
             }
@@ -1633,22 +1647,24 @@ impl<'a> Rotator<'a> {
     /// it) must work; the old one, once disabled, must not.
     async fn login_checks(&mut self, kind: StepKind) -> Result<Vec<String>, StepError> {
         let mut out = Vec::new();
-        let (cfg, from) = if self.state.env_file_updated {
+        let (cfg, tls, from) = if self.state.env_file_updated {
             let url = self.store.read_url().map_err(|e| StepError {
                 at: format!("reading {} back", self.store.path.display()),
                 error: e.to_string(),
             })?;
             (
                 app_config(&url, &url.user, url.password()),
+                url.tls,
                 "the env file's credential",
             )
         } else {
             (
                 app_config(&self.url, &self.new, Some(&self.new_password)),
+                self.url.tls.clone(),
                 "the new credential",
             )
         };
-        match connect(&cfg).await {
+        match connect(&cfg, &tls).await {
             Ok(_) => {
                 self.state.new_role.login_works = Some(true);
                 out.push(format!("{from} logs in"));
@@ -1657,13 +1673,13 @@ impl<'a> Rotator<'a> {
                 self.state.new_role.login_works = Some(false);
                 return Err(StepError {
                     at: format!("logging in with {from} after this step"),
-                    error: pg_err(&e),
+                    error: e.to_string(),
                 });
             }
         }
         if kind > StepKind::DisableOldLogin {
             let old = app_config(&self.url, &self.old, self.url.password());
-            if connect(&old).await.is_ok() {
+            if connect(&old, &self.url.tls).await.is_ok() {
                 self.state.old_role.login_works = Some(true);
                 return Err(StepError {
                     at: "logging in with the old credential after this step".into(),
@@ -1771,7 +1787,7 @@ impl<'a> Rotator<'a> {
 
     /// Reads the state back after a failure (best effort: `None` where unknown).
     async fn read_state(&mut self) {
-        if let Ok(c) = connect(&self.admin.to_db(&self.url.dbname)).await {
+        if let Ok(c) = connect(&self.admin.to_db(&self.url.dbname), &self.admin.tls).await {
             for (name, st) in [
                 (self.old.clone(), &mut self.state.old_role),
                 (self.new.clone(), &mut self.state.new_role),
@@ -1800,11 +1816,11 @@ impl<'a> Rotator<'a> {
         }
         if self.state.new_role.exists == Some(true) {
             let cfg = app_config(&self.url, &self.new, Some(&self.new_password));
-            self.state.new_role.login_works = Some(connect(&cfg).await.is_ok());
+            self.state.new_role.login_works = Some(connect(&cfg, &self.url.tls).await.is_ok());
         }
         if self.state.old_role.exists == Some(true) {
             let cfg = app_config(&self.url, &self.old, self.url.password());
-            self.state.old_role.login_works = Some(connect(&cfg).await.is_ok());
+            self.state.old_role.login_works = Some(connect(&cfg, &self.url.tls).await.is_ok());
         }
     }
 

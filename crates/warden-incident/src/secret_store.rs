@@ -128,6 +128,8 @@ pub struct PgUrl {
     pub port: Option<u16>,
     /// The database (the user name when the URL names none, as libpq does).
     pub dbname: String,
+    /// `sslmode` and `sslrootcert` from the query.
+    pub tls: warden_pg::TlsParams,
 }
 
 /// Query parameters shown as they are in a redacted URL; any other value is `***`.
@@ -156,28 +158,6 @@ fn url_err(variable: &str, why: impl Into<String>) -> StoreError {
         variable: variable.to_string(),
         why: why.into(),
     }
-}
-
-/// Decodes `%XX` escapes (and nothing else: `+` stays `+`, as libpq reads it).
-fn pct_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| "a % not followed by two hex digits".to_string())?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "percent-decoding gives invalid UTF-8".to_string())
 }
 
 /// Encodes everything but RFC 3986 unreserved characters.
@@ -217,7 +197,8 @@ impl PgUrl {
             Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
             None => (None, authority),
         };
-        let dec = |s: &str| pct_decode(s).map_err(|why| url_err(variable, why));
+        let dec =
+            |s: &str| warden_pg::params::percent_decode(s).map_err(|why| url_err(variable, why));
         let (userinfo_user, userinfo_password) = match userinfo {
             Some(ui) => match ui.split_once(':') {
                 Some((u, p)) => (Some(dec(u)?), Some(Secret::new(dec(p)?))),
@@ -260,9 +241,17 @@ impl PgUrl {
         let mut query = Vec::new();
         let mut q_user = None;
         let mut q_password = None;
+        let mut tls = warden_pg::TlsParams::default();
         for pair in query_raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let v_dec = dec(v)?;
+            if tls
+                .set_param(k, &v_dec)
+                .map_err(|e| url_err(variable, e.to_string()))?
+            {
+                query.push((k.to_string(), Secret::new(v)));
+                continue;
+            }
             match k {
                 "host" => host = Some(v_dec),
                 "port" => port = Some(parse_port(&v_dec)?),
@@ -296,6 +285,7 @@ impl PgUrl {
             password,
             host,
             port,
+            tls,
         })
     }
 
@@ -612,16 +602,26 @@ mod tests {
         );
         // Other parameters that may hold secrets are masked for display, kept in the file.
         let k =
-            parse("postgres://app:pw@/shop?host=/run/pg&sslpassword=k3y-pass&sslmode=verify-full");
+            parse("postgres://app:pw@/shop?host=/run/pg&krbsrvname=k3y-pass&sslmode=verify-full");
         assert_eq!(
             k.redacted(),
-            "postgres://app:***@/shop?host=/run/pg&sslpassword=***&sslmode=verify-full"
+            "postgres://app:***@/shop?host=/run/pg&krbsrvname=***&sslmode=verify-full"
         );
+        assert_eq!(k.tls.mode, Some(warden_pg::SslMode::VerifyFull));
         assert!(
             k.rewritten("b", &Secret::new("x"))
                 .expose()
-                .contains("sslpassword=k3y-pass")
+                .contains("krbsrvname=k3y-pass")
         );
+        // Client-certificate logins are not this rotation's (and not supported): named.
+        let e = PgUrl::parse(
+            "postgres://app:pw@h/shop?sslpassword=k3y-pass",
+            "DATABASE_URL",
+        )
+        .expect_err("client certificates");
+        let text = e.to_string();
+        assert!(text.contains("sslpassword is not supported"), "{text}");
+        assert!(!text.contains("k3y-pass"), "{text}");
     }
 
     #[test]

@@ -91,6 +91,22 @@ struct World {
     env: std::path::PathBuf,
 }
 
+/// The database goes with the test: every rotation reads every database, so the
+/// cluster (kept between runs) must not fill up with old ones.
+impl Drop for World {
+    fn drop(&mut self) {
+        let rt = runtime();
+        rt.block_on(async {
+            if let Ok(a) = connect(&self.host, self.port, &self.admin_user, None, "postgres").await
+            {
+                let _ = a
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db))
+                    .await;
+            }
+        });
+    }
+}
+
 impl World {
     fn new(rt: &tokio::runtime::Runtime, tag: &str) -> Option<World> {
         let (host, port, admin_user) = cluster()?;
@@ -745,4 +761,90 @@ fn a_failure_after_the_env_file_changed_rolls_forward_only() {
             .await
             .expect("reads");
     });
+}
+
+/// The service reaches its database over TCP with verify-full (pg_hba refuses plain TCP
+/// to members of the TLS group, and the new role inherits that membership): every login
+/// the rotation checks goes through the verified TLS path, and the rewritten URL keeps its
+/// TLS parameters. A URL that could reach a network host in plain text is refused first.
+#[test]
+fn rotates_over_verified_tls_and_refuses_plain_text_over_a_network() {
+    let rt = runtime();
+    let Some(w) = World::new(&rt, "tls") else {
+        return;
+    };
+    let (Ok(ca), Ok(tls_group)) = (
+        std::env::var("WARDEN_TEST_PG_TLS_CA"),
+        std::env::var("WARDEN_TEST_PG_TLS_GROUP"),
+    ) else {
+        panic!(
+            "WARDEN_TEST_PG_HOST is set without WARDEN_TEST_PG_TLS_CA/GROUP: restart it with scripts/start-postgres.sh"
+        );
+    };
+    rt.block_on(async {
+        connect(&w.host, w.port, &w.admin_user, None, "postgres")
+            .await
+            .expect("admin")
+            .batch_execute(&format!("GRANT {tls_group} TO {}", w.app))
+            .await
+            .expect("grant");
+    });
+    let tls_query = format!(
+        "?sslmode=verify-full&sslrootcert={}&application_name=svc",
+        pct_encode(&ca)
+    );
+    let write_url = |host: &str, query: &str| {
+        std::fs::write(
+            &w.env,
+            format!(
+                "DATABASE_URL=postgres://{}:{}@{host}:{}/{}{query}\n",
+                w.app,
+                pct_encode(&w.old_password),
+                w.port,
+                w.db
+            ),
+        )
+        .expect("env file");
+    };
+    let opts = RotateOptions {
+        execute: true,
+        ..RotateOptions::default()
+    };
+    // A network host with sslmode=prefer: refused before anything runs.
+    write_url("db.example.invalid", "?sslmode=prefer");
+    let e = pg::rotate(&w.admin(), &w.store(), &opts).expect_err("plain text possible");
+    let text = e.to_string();
+    assert!(
+        text.contains(
+            "db.example.invalid (sslmode=prefer) would be reached over the network without TLS"
+        ),
+        "{text}"
+    );
+    no_secret_in(&text, &w.old_password);
+
+    write_url("localhost", &tls_query);
+    let done = match pg::rotate(&w.admin(), &w.store(), &opts) {
+        Ok(r) => r,
+        Err(RotateError::Failed(f)) => panic!("{}", f.render()),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(done.steps.iter().all(|s| s.result == "ok"));
+    let text = w.env_text();
+    assert!(
+        text.ends_with(&format!("@localhost:{}/{}{tls_query}\n", w.port, w.db)),
+        "{text}"
+    );
+    let url = w.store().read_url().expect("new url");
+    assert_eq!(url.user, done.new_role);
+    assert_eq!(
+        w.admin_query(
+            &rt,
+            &format!(
+                "SELECT string_agg(r.rolname, ',') FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = '{}' AND r.rolname = '{tls_group}'",
+                done.new_role
+            )
+        ),
+        [tls_group.as_str()],
+        "the new role must use TLS over TCP too"
+    );
 }

@@ -87,7 +87,7 @@ struct FrontSession {
     session: Arc<Session>,
     /// The stdio child behind it (bridge mode).
     child: Option<Arc<ChildLink>>,
-    /// When a request last named it, in seconds since the proxy started.
+    /// When a request last named it, in milliseconds since the proxy started.
     last_used: std::sync::atomic::AtomicU64,
 }
 
@@ -96,7 +96,7 @@ impl FrontSession {
         FrontSession {
             session,
             child,
-            last_used: front.now_secs().into(),
+            last_used: front.now_millis().into(),
         }
     }
 }
@@ -136,21 +136,24 @@ impl Front {
         Some(f)
     }
 
-    fn now_secs(&self) -> u64 {
-        self.started.elapsed().as_secs()
+    /// Milliseconds since the proxy started (whole seconds would let a session expire
+    /// up to a second early).
+    fn now_millis(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Ends the sessions no request has named for `idle` (clients that went away
     /// without DELETE), so sessions cannot pile up; calls in flight keep theirs alive.
     async fn expire_idle(&self, idle: std::time::Duration) {
-        let now = self.now_secs();
+        let now = self.now_millis();
+        let idle = u64::try_from(idle.as_millis()).unwrap_or(u64::MAX);
         let expired: Vec<FrontSession> = {
             let mut sessions = lock(&self.sessions);
             let ids: Vec<String> = sessions
                 .iter()
                 .filter(|(_, f)| {
                     now.saturating_sub(f.last_used.load(std::sync::atomic::Ordering::Relaxed))
-                        >= idle.as_secs()
+                        >= idle
                         && lock(&f.session.in_flight).values().all(|c| c.answered)
                 })
                 .map(|(k, _)| k.clone())
@@ -435,16 +438,24 @@ fn authenticate(gate: &Gate, headers: &HeaderMap) -> Result<Option<String>, Resp
     Ok(principal.map(str::to_string))
 }
 
-/// Reads a body of at most `max` bytes.
+/// Reads a body of at most `max` bytes. A body whose declared length is already over
+/// the limit is refused before any of it is read (and a client that sent
+/// `Expect: 100-continue` is never asked for it).
 async fn read_body(body: Incoming, max: usize) -> Result<Bytes, Response<Body>> {
-    match Limited::new(body, max).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(rpc_error(
+    let too_large = || {
+        rpc_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &Value::Null,
             code::INVALID_REQUEST,
             &format!("the request body is over the proxy's {max}-byte limit"),
-        )),
+        )
+    };
+    if http_body::Body::size_hint(&body).lower() > max as u64 {
+        return Err(too_large());
+    }
+    match Limited::new(body, max).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(e) => Err(rpc_error(
             StatusCode::BAD_REQUEST,
             &Value::Null,
@@ -585,7 +596,7 @@ async fn resolve(
     if let Some(id) = header_str(headers, SESSION) {
         let known = lock(&front.sessions).get(id).map(|s| {
             s.last_used
-                .store(front.now_secs(), std::sync::atomic::Ordering::Relaxed);
+                .store(front.now_millis(), std::sync::atomic::Ordering::Relaxed);
             s.session.clone()
         });
         if let Some(session) = known {
@@ -1356,7 +1367,7 @@ async fn get(
     let found = id.as_deref().and_then(|id| {
         lock(&front.sessions).get(id).map(|f| {
             f.last_used
-                .store(front.now_secs(), std::sync::atomic::Ordering::Relaxed);
+                .store(front.now_millis(), std::sync::atomic::Ordering::Relaxed);
             (f.session.clone(), f.child.clone())
         })
     });

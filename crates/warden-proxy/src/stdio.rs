@@ -241,6 +241,11 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
     let client_writer = tokio::spawn(pump(client_rx, tokio::io::stdout()));
     let server_writer = tokio::spawn(pump(server_rx, child_in));
     let admin = crate::admin::start(&opts.admin, &gate).await?;
+    // A client that stops its server sends SIGTERM (the MCP SDKs do, 2 s after closing
+    // its stdin); the default action would end the proxy before the log is closed and
+    // signed. Ctrl-C in a terminal sends SIGINT to the server and the proxy alike.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let max = opts.max_message;
     let mut upstream = {
         let (gate, session, to_client) = (gate.clone(), session.clone(), to_client.clone());
@@ -338,6 +343,17 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
         _ = &mut upstream => {
             downstream.abort();
             gate.close_session(&session, "the MCP server exited before answering").await;
+            child.wait().await.ok()
+        }
+        signal = async { tokio::select! { _ = term.recv() => "SIGTERM", _ = interrupt.recv() => "SIGINT" } } => {
+            // Told to stop: the server gets its input closed and a moment to exit, then
+            // is killed; what was recorded is closed and signed below.
+            eprintln!("warden proxy: {signal}: stopping the server and closing the log");
+            lock(&to_server).take();
+            if tokio::time::timeout(std::time::Duration::from_millis(500), child.wait()).await.is_err() {
+                let _ = child.start_kill();
+            }
+            upstream.abort();
             child.wait().await.ok()
         }
     };

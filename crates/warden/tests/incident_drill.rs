@@ -103,9 +103,11 @@ fn outside_host() -> (u16, Arc<Mutex<Vec<String>>>) {
                     }
                 }
             }
+            // Kept before answering: the sender sees the answer and the test may look
+            // at once.
+            keep.lock().expect("lock").push(text);
             let _ = conn
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            keep.lock().expect("lock").push(text);
         }
     });
     (port, got)

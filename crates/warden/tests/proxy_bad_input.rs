@@ -254,3 +254,48 @@ fn a_paginated_tool_list_is_pinned_whole() {
     .expect("json");
     assert!(pins.to_string().contains("second"), "{pins}");
 }
+
+/// A client stopping its server sends SIGTERM (the MCP SDKs do): the proxy stops the
+/// server, and the log is closed and signed to its last record — sent right after the
+/// last answer, before the background checkpointer's next tick could have signed it.
+#[test]
+fn sigterm_closes_and_signs_the_log() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let ledger = root.path().join("ledger");
+    let mut p = Proxy::start(&ledger, "echo", &[]);
+    for id in 1..=3 {
+        let ok = p.call(id, json!({"n": id}));
+        assert_eq!(ok["result"]["isError"], false, "{ok}");
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &p.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while p.child.try_wait().expect("wait").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy did not exit after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = Command::new(warden())
+        .args(["log", "verify"])
+        .arg(&ledger)
+        .arg("--key")
+        .arg(ledger.join("ledger.pub"))
+        .output()
+        .expect("verify");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&ledger);
+    assert_eq!(
+        recs.iter().filter(|r| r["kind"] == "tool.result").count(),
+        3
+    );
+}

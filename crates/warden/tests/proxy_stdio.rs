@@ -8,7 +8,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use warden_ledger::reader::LogFiles;
 
 mod proxy_common;
 use proxy_common::*;
@@ -104,11 +103,12 @@ fn policy_denies_and_filters_and_the_fence_stops_calls() {
     let ledger = root.path().join("ledger");
     let key = init_ledger(&ledger);
     let socket = root.path().join("admin.sock");
+    let fenced_marker = root.path().join("fenced");
     let steps = json!([
         {"list": true},
         {"call": "get-env"},
         {"call": "echo", "args": {"message": "before"}},
-        {"sleep": 3.0},
+        {"wait_file": fenced_marker},
         {"call": "echo", "args": {"message": "after"}}
     ]);
     let server = proxied(
@@ -150,6 +150,7 @@ fn policy_denies_and_filters_and_the_fence_stops_calls() {
     );
     let reply: Value = serde_json::from_slice(&out.stdout).expect("reply");
     assert_eq!(reply["recorded"], true, "{reply}");
+    std::fs::write(&fenced_marker, b"").expect("marker");
     let got = handle.join().expect("client thread");
 
     let tools = got[0]["tools"].as_array().expect("tool list");
@@ -197,17 +198,6 @@ fn policy_denies_and_filters_and_the_fence_stops_calls() {
             .any(|r| r["kind"] == "admin.fence" && r["admin"]["reason"] == "test incident")
     );
     assert_eq!(verify(&ledger, &key), 0);
-}
-
-fn records_if_any(ledger: &Path) -> Vec<Value> {
-    let Ok(files) = LogFiles::open(ledger) else {
-        return Vec::new();
-    };
-    files
-        .records(0)
-        .filter_map(Result::ok)
-        .filter_map(|(_, p)| serde_json::from_slice(&p).ok())
-        .collect()
 }
 
 #[test]
@@ -324,10 +314,11 @@ fn a_changed_tool_is_quarantined_until_approved() {
         json!("sha256:0000000000000000000000000000000000000000000000000000000000000000");
     std::fs::write(&pins_path, pins.to_string()).expect("write pins");
 
+    let approved_marker = root.path().join("approved");
     let steps = json!([
         {"list": true},
         {"call": "echo", "args": {"message": "q"}},
-        {"sleep": 3.0},
+        {"wait_file": approved_marker},
         {"list": true},
         {"call": "echo", "args": {"message": "q"}}
     ]);
@@ -361,6 +352,7 @@ fn a_changed_tool_is_quarantined_until_approved() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    std::fs::write(&approved_marker, b"").expect("marker");
     let got = handle.join().expect("client");
     assert!(
         !got[0]["tools"]

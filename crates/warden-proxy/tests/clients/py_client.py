@@ -6,8 +6,9 @@ Usage: py_client.py COMMAND [ARGS...]   (the server to spawn over stdio)
        "2026-07-28" (stateless))
 Environment: MCP_CLIENT_SERVER_ENV, a JSON object of extra variables for the server
 (the SDK passes the server only a small default environment).
-Reads a JSON list of steps on stdin: {"list": true}, {"call": NAME, "args": {...}} or
-{"sleep": SECONDS} (prints nothing).
+Reads a JSON list of steps on stdin: {"list": true}, {"call": NAME, "args": {...}},
+{"sleep": SECONDS} or {"wait_file": PATH} (waits, up to 60 s, until the test has created
+PATH; prints nothing).
 Prints one JSON line per step: the tool list (names) or the call result (content text,
 isError, structuredContent) or {"error": message} when the call raised.
 """
@@ -31,6 +32,15 @@ async def run_steps(session, steps) -> None:
     for step in steps:
         if "sleep" in step:
             await asyncio.sleep(step["sleep"])
+            continue
+        if "wait_file" in step:
+            # The test creates the file once it has done its part: no race on timing.
+            for _ in range(1200):
+                if os.path.exists(step["wait_file"]):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise SystemExit(f"gave up waiting for {step['wait_file']}")
             continue
         try:
             if step.get("list"):

@@ -112,6 +112,38 @@ pub fn records(ledger: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The records so far, tolerating a ledger the proxy is still writing (for polling).
+pub fn records_if_any(ledger: &Path) -> Vec<Value> {
+    let Ok(files) = LogFiles::open(ledger) else {
+        return Vec::new();
+    };
+    files
+        .records(0)
+        .filter_map(Result::ok)
+        .filter_map(|(_, p)| serde_json::from_slice(&p).ok())
+        .collect()
+}
+
+/// Whether the ledger holds a record of `kind` for JSON-RPC id `id`.
+pub fn has_record(ledger: &Path, kind: &str, id: &str) -> bool {
+    records_if_any(ledger)
+        .iter()
+        .any(|r| r["kind"] == kind && r["jsonrpc.request.id"] == id)
+}
+
+/// Polls `ready` every 50 ms until it holds; fails after 30 s naming `what`. Tests wait
+/// for what they need this way, never for a fixed time.
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up after 30 s waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 pub fn verify(ledger: &Path, key: &Path) -> i32 {
     Command::new(warden_bin())
         .args(["log", "verify"])

@@ -1,0 +1,227 @@
+//! Connecting: where the server is decides the default TLS mode, the mode decides the
+//! connector.
+
+use std::error::Error as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use tokio_postgres::config::{Host, SslMode as TokioSslMode};
+use tokio_postgres::{Client, Config};
+
+use crate::params::{RootCert, SslMode, TlsParams};
+use crate::tls::{MakeConnector, TlsConfigError, client_config};
+
+/// How a connection reaches the server; the weakest of its hosts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Transport {
+    /// A Unix-domain socket: the server offers no TLS there and nothing leaves the
+    /// machine.
+    Socket,
+    /// TCP to this machine (`localhost`, 127.0.0.0/8, ::1).
+    Loopback,
+    /// TCP to anything else.
+    Network,
+}
+
+/// The transport of `config`'s hosts (the weakest when there are several).
+pub fn transport(config: &Config) -> Transport {
+    config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            Host::Unix(_) => Transport::Socket,
+            Host::Tcp(name) => host_transport(name),
+        })
+        .max()
+        // tokio-postgres refuses a config without hosts; this is only for the question.
+        .unwrap_or(Transport::Loopback)
+}
+
+/// The transport to one host name or address (a leading `/` is a socket directory).
+pub fn host_transport(host: &str) -> Transport {
+    if host.starts_with('/') {
+        return Transport::Socket;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Transport::Loopback
+    } else {
+        Transport::Network
+    }
+}
+
+impl TlsParams {
+    /// The mode used over `transport`: what was asked for, else the safe default — no
+    /// TLS over a socket (there is none), `prefer` to loopback, `verify-full` over the
+    /// network. As in libpq, `require` with a root certificate file is `verify-ca`.
+    pub fn effective_mode(&self, transport: Transport) -> SslMode {
+        if transport == Transport::Socket {
+            return SslMode::Disable;
+        }
+        let mode = self.mode.unwrap_or(match transport {
+            Transport::Network => SslMode::VerifyFull,
+            _ => SslMode::Prefer,
+        });
+        if mode == SslMode::Require && matches!(self.root_cert, Some(RootCert::File(_))) {
+            SslMode::VerifyCa
+        } else {
+            mode
+        }
+    }
+
+    /// Where the trusted roots come from: `sslrootcert`, else libpq's default file
+    /// (`~/.postgresql/root.crt`) when it exists, else the system trust store (libpq
+    /// would fail there; the system store is still a real check).
+    pub fn roots(&self) -> RootCert {
+        if let Some(r) = &self.root_cert {
+            return r.clone();
+        }
+        let default = std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".postgresql/root.crt"))
+            .filter(|p| p.is_file());
+        match default {
+            Some(p) => RootCert::File(p),
+            None => RootCert::System,
+        }
+    }
+}
+
+/// Why a connection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The TLS configuration could not be built (roots unreadable).
+    #[error("{0}")]
+    Tls(#[from] TlsConfigError),
+    /// The server refused, or could not be reached, or the handshake failed.
+    #[error("{}", describe_error(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+}
+
+impl ConnectError {
+    /// The server's SQLSTATE, when it sent an error.
+    pub fn code(&self) -> Option<&tokio_postgres::error::SqlState> {
+        self.as_db_error().map(|d| d.code())
+    }
+
+    /// The server's own error, when it sent one.
+    pub fn as_db_error(&self) -> Option<&tokio_postgres::error::DbError> {
+        match self {
+            ConnectError::Postgres(e) => e.as_db_error(),
+            ConnectError::Tls(_) => None,
+        }
+    }
+}
+
+/// Connects with `config` and TLS as `tls` says over the config's transport; the
+/// connection is driven on the current runtime until the client is dropped. Returns the
+/// mode used.
+pub async fn connect(config: &Config, tls: &TlsParams) -> Result<(Client, SslMode), ConnectError> {
+    let mode = tls.effective_mode(transport(config));
+    let mut config = config.clone();
+    config.ssl_mode(match mode {
+        SslMode::Disable => TokioSslMode::Disable,
+        SslMode::Allow | SslMode::Prefer => TokioSslMode::Prefer,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => TokioSslMode::Require,
+    });
+    // The two connection types differ, so each is spawned in its own arm.
+    let client = if mode == SslMode::Disable {
+        let (client, conn) = config.connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        client
+    } else {
+        let connector = MakeConnector::new(client_config(mode, &tls.roots())?);
+        let (client, conn) = config.connect(connector).await?;
+        tokio::spawn(conn);
+        client
+    };
+    Ok((client, mode))
+}
+
+/// A connection error as one line: the server's message and code, or the causes down to
+/// the TLS or network reason, with what to do for certificate failures.
+pub fn describe_error(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{} ({})", db.message(), db.code().code());
+        if let Some(d) = db.detail() {
+            s.push_str(&format!("; detail: {d}"));
+        }
+        if let Some(h) = db.hint() {
+            s.push_str(&format!("; hint: {h}"));
+        }
+        return s;
+    }
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = cause.source();
+    }
+    if s.contains("UnknownIssuer") || s.contains("unknown issuer") {
+        s.push_str(
+            "; the server's certificate is not signed by a trusted root: give its CA with sslrootcert=FILE (the provider's CA bundle)",
+        );
+    } else if s.contains("NotValidForName") || s.contains("not valid for name") {
+        s.push_str(
+            "; the certificate is not issued for the host connected to: connect by the name in the certificate, or use sslmode=verify-ca to check the chain only",
+        );
+    } else if s.contains("server does not support TLS") {
+        s.push_str("; the server has ssl=off: enable TLS there, or connect over its Unix socket");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_mode_follows_the_transport() {
+        let none = TlsParams::default();
+        assert_eq!(none.effective_mode(Transport::Socket), SslMode::Disable);
+        assert_eq!(none.effective_mode(Transport::Loopback), SslMode::Prefer);
+        assert_eq!(none.effective_mode(Transport::Network), SslMode::VerifyFull);
+        let asked = TlsParams {
+            mode: Some(SslMode::Disable),
+            root_cert: None,
+        };
+        assert_eq!(asked.effective_mode(Transport::Network), SslMode::Disable);
+        let require_with_file = TlsParams {
+            mode: Some(SslMode::Require),
+            root_cert: Some(RootCert::File("/ca.pem".into())),
+        };
+        assert_eq!(
+            require_with_file.effective_mode(Transport::Network),
+            SslMode::VerifyCa
+        );
+        let verify_on_socket = TlsParams {
+            mode: Some(SslMode::VerifyFull),
+            root_cert: None,
+        };
+        assert_eq!(
+            verify_on_socket.effective_mode(Transport::Socket),
+            SslMode::Disable
+        );
+    }
+
+    #[test]
+    fn hosts_are_classified() {
+        assert_eq!(host_transport("/var/run/postgresql"), Transport::Socket);
+        assert_eq!(host_transport("localhost"), Transport::Loopback);
+        assert_eq!(host_transport("127.0.0.2"), Transport::Loopback);
+        assert_eq!(host_transport("[::1]"), Transport::Loopback);
+        assert_eq!(host_transport("::1"), Transport::Loopback);
+        assert_eq!(host_transport("db.internal"), Transport::Network);
+        assert_eq!(host_transport("10.0.0.5"), Transport::Network);
+        let mut c = Config::new();
+        c.host_path("/run/pg").host("localhost");
+        assert_eq!(transport(&c), Transport::Loopback);
+        c.host("db.example");
+        assert_eq!(transport(&c), Transport::Network);
+    }
+}

@@ -1,0 +1,427 @@
+//! A `tokio-postgres` TLS connector over rustls that checks the server as an
+//! [`SslMode`] says, and hands SCRAM the `tls-server-end-point` channel binding
+//! (RFC 5929 §4.1) so an unverified connection still cannot be relayed by a
+//! man in the middle when the server supports `SCRAM-SHA-256-PLUS`.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+use sha2::Digest;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
+
+use crate::params::{RootCert, SslMode};
+
+/// Why the TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsConfigError {
+    /// The root certificates could not be read.
+    #[error("cannot use {source_name} as root certificates: {why}")]
+    Roots {
+        /// The file, or the system store.
+        source_name: String,
+        /// What was wrong.
+        why: String,
+    },
+    /// rustls refused the configuration.
+    #[error("TLS setup: {0}")]
+    Rustls(String),
+}
+
+/// The rustls client configuration for `mode` (`Disable` gives an unused one).
+pub fn client_config(mode: SslMode, roots: &RootCert) -> Result<ClientConfig, TlsConfigError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsConfigError::Rustls(e.to_string()))?;
+    let verifier: Arc<dyn ServerCertVerifier> = if mode.verifies() {
+        let webpki = WebPkiServerVerifier::builder_with_provider(
+            Arc::new(load_roots(roots)?),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|e| TlsConfigError::Rustls(e.to_string()))?;
+        if mode == SslMode::VerifyFull {
+            webpki
+        } else {
+            Arc::new(AnyName(webpki))
+        }
+    } else {
+        Arc::new(Unverified(provider))
+    };
+    let mut config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    // PostgreSQL 17 checks the ALPN name when the client sends one; libpq 17 sends it.
+    config.alpn_protocols = vec![b"postgresql".to_vec()];
+    Ok(config)
+}
+
+/// The trusted roots from a PEM file or the system store.
+fn load_roots(roots: &RootCert) -> Result<RootCertStore, TlsConfigError> {
+    let err = |why: String| TlsConfigError::Roots {
+        source_name: roots.to_string(),
+        why,
+    };
+    let mut store = RootCertStore::empty();
+    match roots {
+        RootCert::File(path) => {
+            let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| err(format!("not PEM certificates ({e})")))?;
+                store
+                    .add(cert)
+                    .map_err(|e| err(format!("a certificate rustls refuses ({e})")))?;
+            }
+        }
+        RootCert::System => {
+            let found = rustls_native_certs::load_native_certs();
+            store.add_parsable_certificates(found.certs);
+        }
+    }
+    if store.is_empty() {
+        return Err(err("it holds no CA certificate".into()));
+    }
+    Ok(store)
+}
+
+/// `verify-ca`: the chain must reach a trusted root; the name is not checked. webpki
+/// checks the chain before the name, so a name error means the chain was good.
+#[derive(Debug)]
+struct AnyName(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// `prefer` / `require`: libpq does not check the certificate in these modes. The
+/// handshake's signatures are still checked (the peer holds the key of the certificate
+/// it showed), which is what makes channel binding meaningful.
+#[derive(Debug)]
+struct Unverified(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for Unverified {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Makes one [`Connector`] per host `tokio-postgres` tries.
+#[derive(Clone)]
+pub struct MakeConnector {
+    config: Arc<ClientConfig>,
+}
+
+impl MakeConnector {
+    /// A connector with this configuration.
+    pub fn new(config: ClientConfig) -> MakeConnector {
+        MakeConnector {
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl<S> MakeTlsConnect<S> for MakeConnector
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = Stream<S>;
+    type TlsConnect = Connector;
+    type Error = rustls::pki_types::InvalidDnsNameError;
+
+    fn make_tls_connect(&mut self, host: &str) -> Result<Connector, Self::Error> {
+        Ok(Connector {
+            config: self.config.clone(),
+            name: ServerName::try_from(host.to_string())?,
+        })
+    }
+}
+
+/// The TLS handshake with one host.
+pub struct Connector {
+    config: Arc<ClientConfig>,
+    name: ServerName<'static>,
+}
+
+impl<S> TlsConnect<S> for Connector
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = Stream<S>;
+    type Error = io::Error;
+    type Future = Pin<Box<dyn Future<Output = io::Result<Stream<S>>> + Send>>;
+
+    fn connect(self, stream: S) -> Self::Future {
+        Box::pin(async move {
+            let tls = tokio_rustls::TlsConnector::from(self.config)
+                .connect(self.name, stream)
+                .await?;
+            Ok(Stream(tls))
+        })
+    }
+}
+
+/// A TLS connection to the server.
+pub struct Stream<S>(tokio_rustls::client::TlsStream<S>);
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream for Stream<S> {
+    fn channel_binding(&self) -> ChannelBinding {
+        let (_, session) = self.0.get_ref();
+        match session
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|c| server_end_point(c))
+        {
+            Some(hash) => ChannelBinding::tls_server_end_point(hash),
+            None => ChannelBinding::none(),
+        }
+    }
+}
+
+/// RFC 5929 §4.1 `tls-server-end-point`: the certificate hashed with its signature's
+/// hash function, SHA-256 when that is MD5 or SHA-1. `None` for algorithms the RFC does
+/// not define it for (Ed25519, RSA-PSS with parameters) — PostgreSQL then offers no
+/// channel binding either.
+pub fn server_end_point(cert: &[u8]) -> Option<Vec<u8>> {
+    enum Hash {
+        Sha256,
+        Sha384,
+        Sha512,
+    }
+    // The DER of each signature algorithm's OID.
+    const TABLE: &[(&[u8], Hash)] = &[
+        // md5/sha1/sha256/sha384/sha512 WithRSAEncryption (1.2.840.113549.1.1.{4,5,11,12,13})
+        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x04", Hash::Sha256),
+        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05", Hash::Sha256),
+        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b", Hash::Sha256),
+        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0c", Hash::Sha384),
+        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0d", Hash::Sha512),
+        // ecdsa-with-SHA1 (1.2.840.10045.4.1), -SHA256/384/512 (1.2.840.10045.4.3.{2,3,4})
+        (b"\x2a\x86\x48\xce\x3d\x04\x01", Hash::Sha256),
+        (b"\x2a\x86\x48\xce\x3d\x04\x03\x02", Hash::Sha256),
+        (b"\x2a\x86\x48\xce\x3d\x04\x03\x03", Hash::Sha384),
+        (b"\x2a\x86\x48\xce\x3d\x04\x03\x04", Hash::Sha512),
+    ];
+    let oid = signature_algorithm(cert)?;
+    let (_, hash) = TABLE.iter().find(|(o, _)| *o == oid)?;
+    Some(match hash {
+        Hash::Sha256 => sha2::Sha256::digest(cert).to_vec(),
+        Hash::Sha384 => sha2::Sha384::digest(cert).to_vec(),
+        Hash::Sha512 => sha2::Sha512::digest(cert).to_vec(),
+    })
+}
+
+/// The OID (content bytes) of `Certificate.signatureAlgorithm`:
+/// `SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE { OID, … }, … }`.
+fn signature_algorithm(cert: &[u8]) -> Option<&[u8]> {
+    let (tag, certificate, _) = der(cert)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, _, after_tbs) = der(certificate)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, algorithm, _) = der(after_tbs)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, oid, _) = der(algorithm)?;
+    (tag == 0x06).then_some(oid)
+}
+
+/// One DER element: (tag, contents, what follows). Single-byte tags and definite
+/// lengths only, which is all a certificate's outer structure uses.
+fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A certificate's outer structure with the given signature algorithm OID.
+    fn cert_with(oid: &[u8]) -> Vec<u8> {
+        let tbs = [0x30, 0x03, 0x02, 0x01, 0x05];
+        let mut alg = vec![0x30, (oid.len() + 4) as u8, 0x06, oid.len() as u8];
+        alg.extend_from_slice(oid);
+        alg.extend_from_slice(&[0x05, 0x00]);
+        let sig = [0x03, 0x02, 0x00, 0xff];
+        let body: Vec<u8> = [&tbs[..], &alg, &sig].concat();
+        let mut out = vec![0x30, body.len() as u8];
+        out.extend(body);
+        out
+    }
+
+    #[test]
+    fn the_hash_follows_the_signature_algorithm() {
+        let sha256_rsa = cert_with(b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b");
+        assert_eq!(
+            server_end_point(&sha256_rsa),
+            Some(sha2::Sha256::digest(&sha256_rsa).to_vec())
+        );
+        let sha1_rsa = cert_with(b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05");
+        assert_eq!(
+            server_end_point(&sha1_rsa).map(|h| h.len()),
+            Some(32),
+            "SHA-1 is replaced by SHA-256"
+        );
+        let ecdsa384 = cert_with(b"\x2a\x86\x48\xce\x3d\x04\x03\x03");
+        assert_eq!(
+            server_end_point(&ecdsa384),
+            Some(sha2::Sha384::digest(&ecdsa384).to_vec())
+        );
+        let ecdsa512 = cert_with(b"\x2a\x86\x48\xce\x3d\x04\x03\x04");
+        assert_eq!(server_end_point(&ecdsa512).map(|h| h.len()), Some(64));
+        let ed25519 = cert_with(b"\x2b\x65\x70");
+        assert_eq!(server_end_point(&ed25519), None);
+    }
+
+    #[test]
+    fn malformed_certificates_give_no_binding() {
+        let good = cert_with(b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b");
+        for cut in 0..good.len() {
+            assert_eq!(server_end_point(&good[..cut]), None, "cut at {cut}");
+        }
+        assert_eq!(
+            server_end_point(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+            None
+        );
+        assert_eq!(server_end_point(b"not der"), None);
+    }
+}

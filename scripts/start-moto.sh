@@ -5,11 +5,13 @@
 #   eval "$(bash scripts/start-moto.sh)"      # then: cargo nextest run --workspace
 #
 # The venv is cached under target/ (≈20 s to create the first time). The server's pid
-# goes to target/moto.pid so a caller can stop it.
+# goes to target/moto.pid so a caller can stop it. The port is a free one the kernel
+# gives (MOTO_PORT overrides), so two checkouts on one machine never share a server; the
+# probe also checks that the server answering is the one just started.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="$PWD/target/moto-venv"
-PORT="${MOTO_PORT:-5055}"
+PORT="${MOTO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
 if [[ ! -x "$VENV/bin/moto_server" ]]; then
   python3 -m venv "$VENV" >&2
   "$VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' >&2
@@ -20,7 +22,13 @@ if [[ -f target/moto.pid ]] && kill -0 "$(cat target/moto.pid)" 2>/dev/null; the
 fi
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >target/moto.log 2>&1 &
 echo $! > target/moto.pid
+PID="$(cat target/moto.pid)"
 for _ in $(seq 1 100); do
+  if ! kill -0 "$PID" 2>/dev/null; then
+    echo "moto_server exited at start (port $PORT taken?); see target/moto.log" >&2
+    tail -20 target/moto.log >&2 || true
+    exit 1
+  fi
   if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
        "http://127.0.0.1:$PORT/" >/dev/null 2>&1; then
     cat <<ENV

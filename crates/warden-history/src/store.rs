@@ -607,6 +607,9 @@ impl Row<'_> {
 struct Pg {
     rt: tokio::runtime::Runtime,
     client: tokio_postgres::Client,
+    /// The URL it was opened with, to connect again after the server closed the
+    /// connection (a restart, a failover, an idle timeout in between).
+    url: String,
     /// Prepared statements by SQL text: a save inserts one row per finding, and
     /// preparing each would double the round trips.
     statements: std::cell::RefCell<std::collections::HashMap<String, tokio_postgres::Statement>>,
@@ -729,6 +732,26 @@ impl Store {
     /// The store's name as shown in messages (the path, or the URL without password).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Connects again when a PostgreSQL store's connection is gone (the server
+    /// restarted or ended the session); `true` when it did. A long-lived reader (the
+    /// dashboard) calls it before each use, so one restart does not leave it failing
+    /// until it is restarted itself. The check is an empty query (one round trip): a
+    /// connection ended while idle is only noticed when used. Nothing is migrated; a
+    /// store made newer meanwhile is refused.
+    pub fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
+        let Backend::Postgres(pg) = &self.backend else {
+            return Ok(false);
+        };
+        if !pg.client.is_closed() && pg.rt.block_on(pg.client.simple_query("")).is_ok() {
+            return Ok(false);
+        }
+        let url = pg.url.clone();
+        self.backend = Backend::Postgres(open_pg(&url, &self.name)?);
+        let found = self.inspect()?;
+        self.refuse_newer(&found)?;
+        Ok(true)
     }
 
     /// The schema version the store is at.
@@ -1583,6 +1606,7 @@ fn open_pg(url: &str, name: &str) -> Result<Pg, StoreError> {
     Ok(Pg {
         rt,
         client,
+        url: url.to_string(),
         statements: Default::default(),
     })
 }

@@ -737,3 +737,27 @@ fn postgres_over_tls_verifies_the_server() {
     assert!(m.contains("not issued for the host"), "{m}");
     assert!(!m.contains("s3cret"), "{m}");
 }
+
+#[test]
+fn postgres_connects_again_after_the_server_ends_the_session() {
+    let Some(b) = backends("reconnect").into_iter().find(|b| b.pg.is_some()) else {
+        return;
+    };
+    let Some((host, port, db)) = b.pg.clone() else {
+        return;
+    };
+    let mut s = b.open();
+    let id = s.save(&scan("re", &commit_of(1), DEC1)).expect("save");
+    assert!(!s.reconnect_if_lost().expect("alive"), "nothing to do yet");
+    // What a server restart or an administrator does to every session.
+    pg_admin(
+        &host,
+        port,
+        "postgres",
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        ),
+    );
+    assert!(s.reconnect_if_lost().expect("connects again"));
+    assert_eq!(s.load(id).expect("load").target.key, "re");
+}

@@ -124,7 +124,8 @@ impl AdminConn {
         }
     }
 
-    /// The hosts (names, addresses or socket directories) the admin connects to.
+    /// The hosts (names, addresses or socket directories) the admin connects to, with
+    /// each `hostaddr` (where a TCP connection really goes).
     fn hosts(&self) -> Vec<String> {
         self.config
             .get_hosts()
@@ -133,6 +134,7 @@ impl AdminConn {
                 tokio_postgres::config::Host::Tcp(name) => name.clone(),
                 tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
             })
+            .chain(self.config.get_hostaddrs().iter().map(|a| a.to_string()))
             .collect()
     }
 
@@ -699,25 +701,27 @@ impl<'a> Rotator<'a> {
     ) -> Result<Rotation, RotateError> {
         let url = store.read_url()?;
         let old = url.user.clone();
-        // Over a network every connection is TLS (verify-full unless the URL says
-        // otherwise): the statements create a login and the sessions are a superuser's,
-        // so a connection that may be plain text is refused before anything runs.
-        let plain: Vec<String> = url
+        // Over a network every connection is TLS with the server's certificate checked
+        // (verify-full unless the URL says otherwise): the statements create a login and
+        // the sessions are a superuser's, so a connection that may be plain text, or to
+        // a server nobody checked (one in the middle could ask for the password in
+        // clear), is refused before anything runs.
+        let unchecked: Vec<String> = url
             .host
             .iter()
             .map(|h| (h.clone(), &url.tls))
             .chain(admin.hosts().into_iter().map(|h| (h, &admin.tls)))
             .filter(|(h, tls)| {
                 host_transport(h) == Transport::Network
-                    && !tls.effective_mode(Transport::Network).always_encrypts()
+                    && !tls.effective_mode(Transport::Network).verifies()
             })
             .map(|(h, tls)| format!("{h} (sslmode={})", tls.effective_mode(Transport::Network)))
             .collect();
-        if !plain.is_empty() {
+        if !unchecked.is_empty() {
             return Err(RotateError::Admin {
                 why: format!(
-                    "{} would be reached over the network without TLS, where the rotation's statements and logins could be read or changed on the way; drop the sslmode parameter (over a network the default is verify-full) or set sslmode=verify-full&sslrootcert=FILE (the provider's CA bundle)",
-                    plain.join(", ")
+                    "{} would be reached over the network without checking the server's certificate, where the rotation's statements and logins could be read or changed on the way; drop the sslmode parameter (over a network the default is verify-full) or set sslmode=verify-full&sslrootcert=FILE (the provider's CA bundle)",
+                    unchecked.join(", ")
                 ),
             });
         }
@@ -1147,15 +1151,25 @@ impl<'a> Rotator<'a> {
     }
 
     /// Whether database `db` exists, asked on a new admin connection to the service's
-    /// database; `None` when that cannot be asked.
+    /// database; `None` when that cannot be asked. A `DROP DATABASE … WITH (FORCE)`
+    /// ends the sessions before its row goes, so a database still listed is asked
+    /// about again for up to two seconds.
     async fn database_exists(&self, db: &str) -> Option<bool> {
         let c = connect(&self.admin.to_db(&self.url.dbname), &self.admin.tls)
             .await
             .ok()?;
-        c.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
-            .await
-            .ok()
-            .map(|row| row.is_some())
+        for _ in 0..10 {
+            let listed = c
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
+                .await
+                .ok()?
+                .is_some();
+            if !listed {
+                return Some(false);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Some(true)
     }
 
     /// The GRANT for one privilege, or `None` for a keyword not on the list.

@@ -766,9 +766,10 @@ fn a_failure_after_the_env_file_changed_rolls_forward_only() {
 /// The service reaches its database over TCP with verify-full (pg_hba refuses plain TCP
 /// to members of the TLS group, and the new role inherits that membership): every login
 /// the rotation checks goes through the verified TLS path, and the rewritten URL keeps its
-/// TLS parameters. A URL that could reach a network host in plain text is refused first.
+/// TLS parameters. A URL or admin string that could reach a network host in plain text,
+/// or without checking its certificate, is refused first.
 #[test]
-fn rotates_over_verified_tls_and_refuses_plain_text_over_a_network() {
+fn rotates_over_verified_tls_and_refuses_an_unchecked_server_over_a_network() {
     let rt = runtime();
     let Some(w) = World::new(&rt, "tls") else {
         return;
@@ -810,17 +811,27 @@ fn rotates_over_verified_tls_and_refuses_plain_text_over_a_network() {
         execute: true,
         ..RotateOptions::default()
     };
-    // A network host with sslmode=prefer: refused before anything runs.
-    write_url("db.example.invalid", "?sslmode=prefer");
-    let e = pg::rotate(&w.admin(), &w.store(), &opts).expect_err("plain text possible");
-    let text = e.to_string();
-    assert!(
-        text.contains(
-            "db.example.invalid (sslmode=prefer) would be reached over the network without TLS"
-        ),
-        "{text}"
-    );
-    no_secret_in(&text, &w.old_password);
+    // A network host with sslmode=prefer (plain text possible) or require (no check of
+    // who answers): refused before anything runs.
+    for mode in ["prefer", "require"] {
+        write_url("db.example.invalid", &format!("?sslmode={mode}"));
+        let e = pg::rotate(&w.admin(), &w.store(), &opts).expect_err("unchecked server");
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("db.example.invalid (sslmode={mode}) would be reached over the network without checking the server's certificate")),
+            "{text}"
+        );
+        no_secret_in(&text, &w.old_password);
+    }
+    // An admin string whose hostaddr is on the network, whatever its host name says.
+    write_url("localhost", "");
+    let sneaky = AdminConn::parse(&format!(
+        "host=localhost hostaddr=192.0.2.1 port={} user=postgres sslmode=prefer dbname=postgres",
+        w.port
+    ))
+    .expect("conninfo");
+    let e = pg::rotate(&sneaky, &w.store(), &opts).expect_err("hostaddr on the network");
+    assert!(e.to_string().contains("192.0.2.1 (sslmode=prefer)"), "{e}");
 
     write_url("localhost", &tls_query);
     let done = match pg::rotate(&w.admin(), &w.store(), &opts) {

@@ -23,15 +23,23 @@ pub enum Transport {
     Network,
 }
 
-/// The transport of `config`'s hosts (the weakest when there are several).
+/// The transport of `config`'s hosts (the weakest when there are several). A `hostaddr`
+/// is where tokio-postgres really connects, so it counts too: `host=localhost
+/// hostaddr=203.0.113.5` is a network connection.
 pub fn transport(config: &Config) -> Transport {
-    config
-        .get_hosts()
-        .iter()
-        .map(|h| match h {
-            Host::Unix(_) => Transport::Socket,
-            Host::Tcp(name) => host_transport(name),
-        })
+    let by_name = config.get_hosts().iter().map(|h| match h {
+        Host::Unix(_) => Transport::Socket,
+        Host::Tcp(name) => host_transport(name),
+    });
+    let by_address = config.get_hostaddrs().iter().map(|ip| {
+        if ip.is_loopback() {
+            Transport::Loopback
+        } else {
+            Transport::Network
+        }
+    });
+    by_name
+        .chain(by_address)
         .max()
         // tokio-postgres refuses a config without hosts; this is only for the question.
         .unwrap_or(Transport::Loopback)
@@ -55,35 +63,54 @@ pub fn host_transport(host: &str) -> Transport {
 impl TlsParams {
     /// The mode used over `transport`: what was asked for, else the safe default — no
     /// TLS over a socket (there is none), `prefer` to loopback, `verify-full` over the
-    /// network. As in libpq, `require` with a root certificate file is `verify-ca`.
+    /// network. As in libpq: `sslrootcert=system` without a mode is `verify-full`, and
+    /// `require` with a root certificate file (given, or `~/.postgresql/root.crt`) is
+    /// `verify-ca`.
     pub fn effective_mode(&self, transport: Transport) -> SslMode {
         if transport == Transport::Socket {
             return SslMode::Disable;
         }
-        let mode = self.mode.unwrap_or(match transport {
-            Transport::Network => SslMode::VerifyFull,
+        let mode = self.mode.unwrap_or(match (&self.root_cert, transport) {
+            (Some(RootCert::System), _) | (_, Transport::Network) => SslMode::VerifyFull,
             _ => SslMode::Prefer,
         });
-        if mode == SslMode::Require && matches!(self.root_cert, Some(RootCert::File(_))) {
+        if mode == SslMode::Require && matches!(self.root_file(), Some(RootCert::File(_))) {
             SslMode::VerifyCa
         } else {
             mode
         }
     }
 
-    /// Where the trusted roots come from: `sslrootcert`, else libpq's default file
-    /// (`~/.postgresql/root.crt`) when it exists, else the system trust store (libpq
-    /// would fail there; the system store is still a real check).
-    pub fn roots(&self) -> RootCert {
+    /// `sslrootcert`, else libpq's default file `~/.postgresql/root.crt` when it exists.
+    fn root_file(&self) -> Option<RootCert> {
         if let Some(r) = &self.root_cert {
-            return r.clone();
+            return Some(r.clone());
         }
-        let default = std::env::var_os("HOME")
+        std::env::var_os("HOME")
             .map(|h| PathBuf::from(h).join(".postgresql/root.crt"))
-            .filter(|p| p.is_file());
-        match default {
-            Some(p) => RootCert::File(p),
-            None => RootCert::System,
+            .filter(|p| p.is_file())
+            .map(RootCert::File)
+    }
+
+    /// The trusted roots for `mode`, or why the combination is refused:
+    /// - `verify-full`: the root file, else the system trust store (libpq would fail
+    ///   without a file; public CAs plus the name check are still a real check);
+    /// - `verify-ca`: a root file only — with the system store any publicly trusted
+    ///   certificate for any name would pass;
+    /// - the unverified modes: `sslrootcert=system` is refused with them (as libpq does).
+    pub fn roots_for(&self, mode: SslMode) -> Result<RootCert, TlsConfigError> {
+        let combination = |why: &str| TlsConfigError::Combination(why.to_string());
+        match (mode, self.root_file()) {
+            (SslMode::VerifyFull, root) => Ok(root.unwrap_or(RootCert::System)),
+            (SslMode::VerifyCa, Some(RootCert::File(f))) => Ok(RootCert::File(f)),
+            (SslMode::VerifyCa, _) => Err(combination(
+                "sslmode=verify-ca needs sslrootcert=FILE (the CA that signed the server's certificate): against the system trust store any public certificate, issued for any name, would pass; use verify-full for a publicly trusted server",
+            )),
+            (_, Some(RootCert::System)) => Err(combination(&format!(
+                "sslrootcert=system needs sslmode=verify-full (or no sslmode), not {mode}: trusting the public CAs without checking the name would accept any of their certificates"
+            ))),
+            // Unverified: the roots are not used.
+            (_, root) => Ok(root.unwrap_or(RootCert::System)),
         }
     }
 }
@@ -119,6 +146,7 @@ impl ConnectError {
 /// mode used.
 pub async fn connect(config: &Config, tls: &TlsParams) -> Result<(Client, SslMode), ConnectError> {
     let mode = tls.effective_mode(transport(config));
+    let roots = tls.roots_for(mode)?;
     let mut config = config.clone();
     config.ssl_mode(match mode {
         SslMode::Disable => TokioSslMode::Disable,
@@ -131,7 +159,7 @@ pub async fn connect(config: &Config, tls: &TlsParams) -> Result<(Client, SslMod
         tokio::spawn(conn);
         client
     } else {
-        let connector = MakeConnector::new(client_config(mode, &tls.roots())?);
+        let connector = MakeConnector::new(client_config(mode, &roots)?);
         let (client, conn) = config.connect(connector).await?;
         tokio::spawn(conn);
         client
@@ -207,6 +235,73 @@ mod tests {
             verify_on_socket.effective_mode(Transport::Socket),
             SslMode::Disable
         );
+    }
+
+    #[test]
+    fn modes_and_roots_that_do_not_make_a_check_are_refused() {
+        let with = |mode: Option<SslMode>, root: Option<RootCert>| TlsParams {
+            mode,
+            root_cert: root,
+        };
+        let file = || Some(RootCert::File("/ca.pem".into()));
+        // sslrootcert=system alone means verify-full, even to loopback.
+        let system = with(None, Some(RootCert::System));
+        assert_eq!(
+            system.effective_mode(Transport::Loopback),
+            SslMode::VerifyFull
+        );
+        assert_eq!(
+            system.roots_for(SslMode::VerifyFull).ok(),
+            Some(RootCert::System)
+        );
+        // ...and with a weaker mode it is refused.
+        let e = with(Some(SslMode::Require), Some(RootCert::System))
+            .roots_for(SslMode::Require)
+            .expect_err("system without the name check");
+        assert!(
+            e.to_string()
+                .starts_with("sslrootcert=system needs sslmode=verify-full"),
+            "{e}"
+        );
+        // verify-ca only against a file of the server's CA.
+        let e = with(Some(SslMode::VerifyCa), Some(RootCert::System))
+            .roots_for(SslMode::VerifyCa)
+            .expect_err("verify-ca against public CAs");
+        assert!(
+            e.to_string()
+                .starts_with("sslmode=verify-ca needs sslrootcert=FILE"),
+            "{e}"
+        );
+        assert_eq!(
+            with(Some(SslMode::VerifyCa), file())
+                .roots_for(SslMode::VerifyCa)
+                .ok(),
+            file()
+        );
+        assert_eq!(
+            with(Some(SslMode::VerifyFull), file())
+                .roots_for(SslMode::VerifyFull)
+                .ok(),
+            file()
+        );
+    }
+
+    #[test]
+    fn a_hostaddr_is_where_the_connection_goes() {
+        let c: Config = "host=localhost hostaddr=203.0.113.5 user=u"
+            .parse()
+            .expect("config");
+        assert_eq!(transport(&c), Transport::Network);
+        let c: Config = "host=db.example hostaddr=127.0.0.1 user=u"
+            .parse()
+            .expect("config");
+        assert_eq!(
+            transport(&c),
+            Transport::Network,
+            "the weakest of name and address"
+        );
+        let c: Config = "hostaddr=127.0.0.1 user=u".parse().expect("config");
+        assert_eq!(transport(&c), Transport::Loopback);
     }
 
     #[test]

@@ -120,20 +120,13 @@ impl TlsParams {
     }
 
     /// Sets one parameter of a connection string (the value decoded): `true` if `key` is
-    /// a TLS parameter (taken), `false` if it is not one (left to the caller).
+    /// a TLS parameter (taken; see [`is_tls_param`]), `false` if it is not one (left to
+    /// the caller).
     pub fn set_param(&mut self, key: &str, value: &str) -> Result<bool, ParamError> {
         match key {
             "sslmode" => self.mode = Some(parse_mode(value, "sslmode")?),
             "sslrootcert" => self.root_cert = Some(root_cert(value)),
-            "sslcert"
-            | "sslkey"
-            | "sslpassword"
-            | "sslcrl"
-            | "sslcrldir"
-            | "sslsni"
-            | "sslcertmode"
-            | "ssl_min_protocol_version"
-            | "ssl_max_protocol_version" => {
+            _ if UNSUPPORTED.contains(&key) => {
                 return Err(ParamError::Unsupported {
                     key: key.to_string(),
                 });
@@ -142,6 +135,25 @@ impl TlsParams {
         }
         Ok(true)
     }
+}
+
+/// libpq's TLS parameters this crate refuses by name rather than ignore.
+const UNSUPPORTED: &[&str] = &[
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "sslcertmode",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+];
+
+/// Whether `key` is one of libpq's TLS parameters (taken, or refused as unsupported, by
+/// [`TlsParams::set_param`]).
+pub fn is_tls_param(key: &str) -> bool {
+    key == "sslmode" || key == "sslrootcert" || UNSUPPORTED.contains(&key)
 }
 
 fn parse_mode(value: &str, key: &str) -> Result<SslMode, ParamError> {
@@ -224,14 +236,19 @@ fn strip_url(url: &str, tls: &mut TlsParams) -> Result<String, ParamError> {
     let mut kept = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| {
-            percent_decode(s).map_err(|why| ParamError::Syntax(format!("a query parameter: {why}")))
-        };
-        let key = decode(k)?;
-        let value = decode(v)?;
-        if !tls.set_param(&key, &value)? {
+        // Only the TLS parameters' values are decoded here; the rest goes to
+        // tokio-postgres as it was written.
+        let Ok(key) = percent_decode(k) else {
             kept.push(pair);
+            continue;
+        };
+        if !is_tls_param(&key) {
+            kept.push(pair);
+            continue;
         }
+        let value = percent_decode(v)
+            .map_err(|why| ParamError::Syntax(format!("the value of {key}: {why}")))?;
+        tls.set_param(&key, &value)?;
     }
     Ok(if kept.is_empty() {
         base.to_string()
@@ -267,30 +284,37 @@ pub fn percent_decode(s: &str) -> Result<String, String> {
 /// `=` allowed, values in single quotes with `\'` and `\\`).
 fn strip_keyword_value(s: &str, tls: &mut TlsParams) -> Result<String, ParamError> {
     let mut kept = String::new();
+    let mut count = 0usize;
     let mut chars = s.chars().peekable();
     loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
         if chars.peek().is_none() {
             break;
         }
         let mut key = String::new();
-        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_ascii_whitespace()) {
             key.push(c);
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
         if chars.next() != Some('=') {
+            // The word is not shown: it may be part of an unquoted password.
             return Err(ParamError::Syntax(format!(
-                "{key:?} has no \"=\" after it (the form is key=value key='value with spaces')"
+                "parameter {} has no \"=\" after its name (the form is key=value key='value with spaces'; quote values that hold spaces)",
+                count + 1
             )));
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
         let mut value = String::new();
         if chars.next_if_eq(&'\'').is_some() {
             loop {
                 match chars.next() {
                     Some('\\') => match chars.next() {
                         Some(c) => value.push(c),
-                        None => break,
+                        None => {
+                            return Err(ParamError::Syntax(format!(
+                                "the value of {key} has no closing quote"
+                            )));
+                        }
                     },
                     Some('\'') => break,
                     Some(c) => value.push(c),
@@ -302,7 +326,7 @@ fn strip_keyword_value(s: &str, tls: &mut TlsParams) -> Result<String, ParamErro
                 }
             }
         } else {
-            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+            while let Some(c) = chars.next_if(|c| !c.is_ascii_whitespace()) {
                 if c == '\\' {
                     if let Some(e) = chars.next() {
                         value.push(e);
@@ -316,6 +340,7 @@ fn strip_keyword_value(s: &str, tls: &mut TlsParams) -> Result<String, ParamErro
             let quoted = value.replace('\\', "\\\\").replace('\'', "\\'");
             kept.push_str(&format!("{key}='{quoted}' "));
         }
+        count += 1;
     }
     Ok(kept)
 }
@@ -360,8 +385,14 @@ mod tests {
         assert!(e.to_string().starts_with("sslcert is not supported"), "{e}");
         let e = parse("postgres://u@h/d?sslrootcert=%zz").expect_err("bad escape");
         assert!(matches!(e, ParamError::Syntax(_)), "{e}");
-        let e = parse("host=h user").expect_err("no =");
-        assert!(e.to_string().contains("\"user\" has no \"=\""), "{e}");
+        let e = parse("host=h password=two words").expect_err("no =");
+        assert!(e.to_string().starts_with("parameter 3 has no \"=\""), "{e}");
+        assert!(!e.to_string().contains("words"), "{e}");
+        let e = parse("host=h password='open\\").expect_err("unterminated");
+        assert!(e.to_string().contains("no closing quote"), "{e}");
+        // Other parameters are not decoded here: tokio-postgres reads them as written.
+        let ci = parse("postgres://u@h/d?application_name=50%25off&sslmode=require").expect("ok");
+        assert_eq!(ci.config.get_application_name(), Some("50%off"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A `tokio-postgres` TLS connector over rustls that checks the server as an
 //! [`SslMode`] says, and hands SCRAM the `tls-server-end-point` channel binding
-//! (RFC 5929 §4.1) so an unverified connection still cannot be relayed by a
-//! man in the middle when the server supports `SCRAM-SHA-256-PLUS`.
+//! (RFC 5929 §4.1), so logins are `SCRAM-SHA-256-PLUS` when the server offers it (with
+//! `channel_binding=require`, a man in the middle of an unverified connection can then
+//! neither relay the login nor ask for the password in clear).
 
 use std::future::Future;
 use std::io;
@@ -37,6 +38,9 @@ pub enum TlsConfigError {
     /// rustls refused the configuration.
     #[error("TLS setup: {0}")]
     Rustls(String),
+    /// An `sslmode` and `sslrootcert` that do not make a sound check together.
+    #[error("{0}")]
+    Combination(String),
 }
 
 /// The rustls client configuration for `mode` (`Disable` gives an unused one).
@@ -297,41 +301,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream for Stream<S> {
 }
 
 /// RFC 5929 §4.1 `tls-server-end-point`: the certificate hashed with its signature's
-/// hash function, SHA-256 when that is MD5 or SHA-1. `None` for algorithms the RFC does
-/// not define it for (Ed25519, RSA-PSS with parameters) — PostgreSQL then offers no
-/// channel binding either.
+/// hash function, SHA-256 when that is MD5 or SHA-1 (RSA-PSS: the hash named in its
+/// parameters). `None` when the signature has no such hash (Ed25519, Ed448) or the
+/// certificate cannot be read; PostgreSQL cannot bind those either, so SCRAM then runs
+/// without `-PLUS` (and `channel_binding=require` fails, as it should).
 pub fn server_end_point(cert: &[u8]) -> Option<Vec<u8>> {
-    enum Hash {
-        Sha256,
-        Sha384,
-        Sha512,
-    }
-    // The DER of each signature algorithm's OID.
-    const TABLE: &[(&[u8], Hash)] = &[
-        // md5/sha1/sha256/sha384/sha512 WithRSAEncryption (1.2.840.113549.1.1.{4,5,11,12,13})
-        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x04", Hash::Sha256),
-        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05", Hash::Sha256),
-        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b", Hash::Sha256),
-        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0c", Hash::Sha384),
-        (b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0d", Hash::Sha512),
-        // ecdsa-with-SHA1 (1.2.840.10045.4.1), -SHA256/384/512 (1.2.840.10045.4.3.{2,3,4})
-        (b"\x2a\x86\x48\xce\x3d\x04\x01", Hash::Sha256),
-        (b"\x2a\x86\x48\xce\x3d\x04\x03\x02", Hash::Sha256),
-        (b"\x2a\x86\x48\xce\x3d\x04\x03\x03", Hash::Sha384),
-        (b"\x2a\x86\x48\xce\x3d\x04\x03\x04", Hash::Sha512),
-    ];
-    let oid = signature_algorithm(cert)?;
-    let (_, hash) = TABLE.iter().find(|(o, _)| *o == oid)?;
-    Some(match hash {
+    Some(match signature_hash(cert)? {
+        Hash::Sha224 => sha2::Sha224::digest(cert).to_vec(),
         Hash::Sha256 => sha2::Sha256::digest(cert).to_vec(),
         Hash::Sha384 => sha2::Sha384::digest(cert).to_vec(),
         Hash::Sha512 => sha2::Sha512::digest(cert).to_vec(),
     })
 }
 
-/// The OID (content bytes) of `Certificate.signatureAlgorithm`:
-/// `SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE { OID, … }, … }`.
-fn signature_algorithm(cert: &[u8]) -> Option<&[u8]> {
+/// The hash functions channel binding uses.
+enum Hash {
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// RSA PKCS#1 v1.5 prefix 1.2.840.113549.1.1 and ECDSA prefix 1.2.840.10045.4.
+const RSA: &[u8] = b"\x2a\x86\x48\x86\xf7\x0d\x01\x01";
+const ECDSA: &[u8] = b"\x2a\x86\x48\xce\x3d\x04";
+/// NIST hash functions 2.16.840.1.101.3.4.2 and SHA-1 1.3.14.3.2.26.
+const NIST_HASH: &[u8] = b"\x60\x86\x48\x01\x65\x03\x04\x02";
+const SHA1: &[u8] = b"\x2b\x0e\x03\x02\x1a";
+
+/// The hash for channel binding of `Certificate.signatureAlgorithm`:
+/// `SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE { OID, params }, … }`.
+fn signature_hash(cert: &[u8]) -> Option<Hash> {
     let (tag, certificate, _) = der(cert)?;
     if tag != 0x30 {
         return None;
@@ -344,8 +344,60 @@ fn signature_algorithm(cert: &[u8]) -> Option<&[u8]> {
     if tag != 0x30 {
         return None;
     }
-    let (tag, oid, _) = der(algorithm)?;
-    (tag == 0x06).then_some(oid)
+    let (tag, oid, params) = der(algorithm)?;
+    if tag != 0x06 {
+        return None;
+    }
+    if let Some(arc) = oid.strip_prefix(RSA) {
+        return match arc {
+            // md5, sha1, sha256 WithRSAEncryption: SHA-256.
+            [0x04] | [0x05] | [0x0b] => Some(Hash::Sha256),
+            [0x0c] => Some(Hash::Sha384),
+            [0x0d] => Some(Hash::Sha512),
+            [0x0e] => Some(Hash::Sha224),
+            // RSASSA-PSS: the hash is in the parameters.
+            [0x0a] => pss_hash(params),
+            _ => None,
+        };
+    }
+    match oid.strip_prefix(ECDSA)? {
+        // ecdsa-with-SHA1 (4.1): SHA-256; ecdsa-with-SHA224/256/384/512 (4.3.1-4).
+        [0x01] | [0x03, 0x02] => Some(Hash::Sha256),
+        [0x03, 0x01] => Some(Hash::Sha224),
+        [0x03, 0x03] => Some(Hash::Sha384),
+        [0x03, 0x04] => Some(Hash::Sha512),
+        _ => None,
+    }
+}
+
+/// `RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] EXPLICIT AlgorithmIdentifier
+/// DEFAULT sha1, … }` (RFC 4055): the hash it names, SHA-256 for SHA-1 or the default.
+fn pss_hash(params: &[u8]) -> Option<Hash> {
+    let (tag, fields, _) = der(params)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let Some((0xa0, explicit, _)) = der(fields) else {
+        return Some(Hash::Sha256);
+    };
+    let (tag, identifier, _) = der(explicit)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, oid, _) = der(identifier)?;
+    if tag != 0x06 {
+        return None;
+    }
+    if oid == SHA1 {
+        return Some(Hash::Sha256);
+    }
+    match oid.strip_prefix(NIST_HASH)? {
+        [0x01] => Some(Hash::Sha256),
+        [0x02] => Some(Hash::Sha384),
+        [0x03] => Some(Hash::Sha512),
+        [0x04] => Some(Hash::Sha224),
+        _ => None,
+    }
 }
 
 /// One DER element: (tag, contents, what follows). Single-byte tags and definite
@@ -410,6 +462,41 @@ mod tests {
         assert_eq!(server_end_point(&ecdsa512).map(|h| h.len()), Some(64));
         let ed25519 = cert_with(b"\x2b\x65\x70");
         assert_eq!(server_end_point(&ed25519), None);
+        let sha224_rsa = cert_with(b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0e");
+        assert_eq!(server_end_point(&sha224_rsa).map(|h| h.len()), Some(28));
+    }
+
+    /// An RSASSA-PSS certificate whose parameters name `hash` (DER of the OID), or none.
+    fn pss_cert(hash: Option<&[u8]>) -> Vec<u8> {
+        let mut params = Vec::new();
+        if let Some(h) = hash {
+            let ident = [&[0x30, (h.len() + 2) as u8, 0x06, h.len() as u8][..], h].concat();
+            params = [&[0xa0, ident.len() as u8][..], &ident].concat();
+        }
+        let params = [&[0x30, params.len() as u8][..], &params].concat();
+        let oid = b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a";
+        let alg_body = [&[0x06, oid.len() as u8][..], oid, &params].concat();
+        let alg = [&[0x30, alg_body.len() as u8][..], &alg_body].concat();
+        let tbs = [0x30, 0x03, 0x02, 0x01, 0x05];
+        let body = [&tbs[..], &alg, &[0x03, 0x02, 0x00, 0xff]].concat();
+        [&[0x30, body.len() as u8][..], &body].concat()
+    }
+
+    #[test]
+    fn rsa_pss_takes_the_hash_from_its_parameters() {
+        let sha384 = pss_cert(Some(b"\x60\x86\x48\x01\x65\x03\x04\x02\x02"));
+        assert_eq!(
+            server_end_point(&sha384),
+            Some(sha2::Sha384::digest(&sha384).to_vec())
+        );
+        let default = pss_cert(None);
+        assert_eq!(
+            server_end_point(&default),
+            Some(sha2::Sha256::digest(&default).to_vec()),
+            "the default, SHA-1, becomes SHA-256"
+        );
+        let unknown = pss_cert(Some(b"\x2a\x03"));
+        assert_eq!(server_end_point(&unknown), None);
     }
 
     #[test]

@@ -194,9 +194,19 @@ fn an_untrusted_certificate_is_refused_with_what_to_do() {
                 "?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
             )
             .await;
+        let public_ca = s
+            .try_as(&role, "localhost", "?sslmode=verify-ca&sslrootcert=system")
+            .await;
         s.drop_role(&role).await;
         let e = got.expect_err("untrusted").to_string();
         assert!(e.contains("sslrootcert=FILE"), "{e}");
+        let e = public_ca
+            .expect_err("verify-ca against public CAs")
+            .to_string();
+        assert!(
+            e.starts_with("sslmode=verify-ca needs sslrootcert=FILE"),
+            "{e}"
+        );
         let e = missing.expect_err("no file").to_string();
         assert!(
             e.starts_with("cannot use /nonexistent/ca.pem as root certificates"),

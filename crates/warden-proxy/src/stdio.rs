@@ -217,8 +217,40 @@ pub(crate) fn spawn_server(
     Ok((child, stdin, stdout))
 }
 
-/// Runs the proxy until the client or the server goes away; returns the server's exit
-/// code (or 1 if it was killed by a signal).
+/// SIGTERM or SIGINT, named.
+type Stop = std::pin::Pin<Box<dyn std::future::Future<Output = &'static str> + Send>>;
+
+/// Waits, at most `grace` or until `stop`, for the server to exit once its input is
+/// closed — its output read to the end first (it may answer the last calls as it goes)
+/// — then kills it. Its exit status, when it has one.
+async fn wind_down(
+    child: &mut tokio::process::Child,
+    upstream: &mut tokio::task::JoinHandle<()>,
+    grace: std::time::Duration,
+    stop: &mut Stop,
+) -> Option<std::process::ExitStatus> {
+    let exited = async {
+        let _ = (&mut *upstream).await;
+        child.wait().await.ok()
+    };
+    tokio::select! {
+        status = tokio::time::timeout(grace, exited) => match status {
+            Ok(status) => return status,
+            // A server that ignores the end of its input is stopped.
+            Err(_) => eprintln!(
+                "warden proxy: the server did not exit within {} ms of its input closing; killing it",
+                grace.as_millis()
+            ),
+        },
+        signal = stop => eprintln!("warden proxy: {signal}: killing the server"),
+    }
+    let _ = child.start_kill();
+    upstream.abort();
+    child.wait().await.ok()
+}
+
+/// Runs the proxy until the client or the server goes away, or SIGTERM/SIGINT; returns
+/// the server's exit code (or 1 if it was killed by a signal).
 pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<i32, ProxyError> {
     if opts.command.is_empty() {
         return Err(ProxyError::NoCommand);
@@ -246,6 +278,12 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
     // signed. Ctrl-C in a terminal sends SIGINT to the server and the proxy alike.
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut stop: Stop = Box::pin(async move {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        }
+    });
     let max = opts.max_message;
     let mut upstream = {
         let (gate, session, to_client) = (gate.clone(), session.clone(), to_client.clone());
@@ -326,35 +364,26 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
     // Whichever side ends first ends the session.
     let status = tokio::select! {
         _ = &mut downstream => {
-            // The client is gone: close the server's stdin and let it exit.
+            // The client is gone: close the server's stdin and let it exit (a signal
+            // meanwhile cuts the wait short).
             lock(&to_server).take();
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut upstream).await;
-            match tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await {
-                Ok(status) => status.ok(),
-                Err(_) => {
-                    // A server that ignores the end of its input is stopped.
-                    eprintln!("warden proxy: the server did not exit within 5 s of its input closing; killing it");
-                    let _ = child.start_kill();
-                    upstream.abort();
-                    child.wait().await.ok()
-                }
-            }
+            wind_down(&mut child, &mut upstream, std::time::Duration::from_secs(5), &mut stop).await
         }
         _ = &mut upstream => {
             downstream.abort();
             gate.close_session(&session, "the MCP server exited before answering").await;
             child.wait().await.ok()
         }
-        signal = async { tokio::select! { _ = term.recv() => "SIGTERM", _ = interrupt.recv() => "SIGINT" } } => {
-            // Told to stop: the server gets its input closed and a moment to exit, then
-            // is killed; what was recorded is closed and signed below.
+        signal = &mut stop => {
+            // Told to stop: no more client input; the server's input is closed (the
+            // client reader holds a sender too, so it goes first) and it gets a moment
+            // to exit; what was recorded is closed and signed below.
             eprintln!("warden proxy: {signal}: stopping the server and closing the log");
+            downstream.abort();
+            let _ = (&mut downstream).await;
             lock(&to_server).take();
-            if tokio::time::timeout(std::time::Duration::from_millis(500), child.wait()).await.is_err() {
-                let _ = child.start_kill();
-            }
-            upstream.abort();
-            child.wait().await.ok()
+            let mut never: Stop = Box::pin(std::future::pending());
+            wind_down(&mut child, &mut upstream, std::time::Duration::from_millis(500), &mut never).await
         }
     };
     gate.remove_child(child.id());

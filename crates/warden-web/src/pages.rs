@@ -243,10 +243,13 @@ impl Dashboard {
     fn store(&self) -> Result<std::sync::MutexGuard<'_, Store>, WebError> {
         // A panic while holding the lock cannot leave the read-only store half-changed,
         // so a poisoned lock is still safe to use.
-        Ok(self
+        let mut store = self
             .store
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner))
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A PostgreSQL restart since the last page: connect again rather than fail.
+        store.reconnect_if_lost()?;
+        Ok(store)
     }
 
     fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, WebError> {

@@ -255,9 +255,10 @@ fn a_paginated_tool_list_is_pinned_whole() {
     assert!(pins.to_string().contains("second"), "{pins}");
 }
 
-/// A client stopping its server sends SIGTERM (the MCP SDKs do): the proxy stops the
-/// server, and the log is closed and signed to its last record — sent right after the
-/// last answer, before the background checkpointer's next tick could have signed it.
+/// A client stopping its server sends SIGTERM (the MCP SDKs do): the proxy closes the
+/// server's input (it exits on its own), and the log is closed and signed to its last
+/// record — SIGTERM comes right after the last answer, before the background
+/// checkpointer's next tick could have signed it.
 #[test]
 fn sigterm_closes_and_signs_the_log() {
     let root = tempfile::tempdir().expect("tempdir");
@@ -273,13 +274,18 @@ fn sigterm_closes_and_signs_the_log() {
         .expect("kill");
     assert!(killed.success());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while p.child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(status) = p.child.try_wait().expect("wait") {
+            break status;
+        }
         assert!(
             std::time::Instant::now() < deadline,
             "the proxy did not exit after SIGTERM"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    };
+    // The server's own exit code: it saw its input end and exited, it was not killed.
+    assert_eq!(status.code(), Some(0), "{status:?}");
     let out = Command::new(warden())
         .args(["log", "verify"])
         .arg(&ledger)

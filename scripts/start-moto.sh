@@ -16,12 +16,31 @@ if [[ ! -x "$VENV/bin/moto_server" ]]; then
   python3 -m venv "$VENV" >&2
   "$VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' >&2
 fi
+print_env() {
+  cat <<ENV
+export WARDEN_TEST_S3_ENDPOINT=http://127.0.0.1:$1
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1
+ENV
+}
+answers() {
+  python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+    "http://127.0.0.1:$1/" >/dev/null 2>&1
+}
+# A server this checkout started and that still answers is reused (tests already
+# running against it keep working); one that does not answer is stopped.
 if [[ -f target/moto.pid ]] && kill -0 "$(cat target/moto.pid)" 2>/dev/null; then
+  if [[ -z "${MOTO_PORT:-}" && -f target/moto.port ]] && answers "$(cat target/moto.port)"; then
+    print_env "$(cat target/moto.port)"
+    exit 0
+  fi
   kill "$(cat target/moto.pid)" 2>/dev/null || true
   sleep 0.5
 fi
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >target/moto.log 2>&1 &
 echo $! > target/moto.pid
+echo "$PORT" > target/moto.port
 PID="$(cat target/moto.pid)"
 for _ in $(seq 1 100); do
   if ! kill -0 "$PID" 2>/dev/null; then
@@ -29,14 +48,8 @@ for _ in $(seq 1 100); do
     tail -20 target/moto.log >&2 || true
     exit 1
   fi
-  if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
-       "http://127.0.0.1:$PORT/" >/dev/null 2>&1; then
-    cat <<ENV
-export WARDEN_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
-export AWS_ACCESS_KEY_ID=testing
-export AWS_SECRET_ACCESS_KEY=testing
-export AWS_REGION=us-east-1
-ENV
+  if answers "$PORT"; then
+    print_env "$PORT"
     exit 0
   fi
   sleep 0.2

@@ -24,6 +24,20 @@ struct CaseDir {
     case: PathBuf,
 }
 
+/// How evidence is locked in S3.
+#[derive(Args)]
+struct ObjectLock {
+    /// Object Lock mode for an s3:// upload.
+    #[arg(long, value_enum, default_value_t = crate::log::LockArg::Compliance)]
+    lock_mode: crate::log::LockArg,
+    /// Object Lock retention, in days.
+    #[arg(long, default_value_t = 365)]
+    retain_days: u32,
+    /// S3-compatible endpoint (default: AWS). Also AWS_ENDPOINT_URL.
+    #[arg(long)]
+    endpoint: Option<String>,
+}
+
 #[derive(Args)]
 struct LedgerKey {
     /// The ledger's verifier key, or a file holding it (default: LEDGER/ledger.pub).
@@ -170,18 +184,25 @@ enum IncidentCommand {
         /// s3://BUCKET/PREFIX (made in the case, then uploaded with Object Lock).
         #[arg(long)]
         to: Option<String>,
-        /// Object Lock mode for an s3:// upload.
-        #[arg(long, value_enum, default_value_t = crate::log::LockArg::Compliance)]
-        lock_mode: crate::log::LockArg,
-        /// Object Lock retention, in days.
-        #[arg(long, default_value_t = 365)]
-        retain_days: u32,
-        /// S3-compatible endpoint (default: AWS). Also AWS_ENDPOINT_URL.
-        #[arg(long)]
-        endpoint: Option<String>,
+        #[command(flatten)]
+        lock: ObjectLock,
         /// Refuse a server directory larger than this many MiB.
         #[arg(long, default_value_t = 1024)]
         max_snapshot_mib: u64,
+    },
+    /// Upload an evidence bundle already made (after `preserve --to s3://…` failed to
+    /// upload it, or to keep a second copy): every object written once with Object
+    /// Lock; objects already there with the same bytes are left as they are.
+    UploadBundle {
+        #[command(flatten)]
+        case: CaseDir,
+        /// The bundle's directory (as `preserve` printed it).
+        path: PathBuf,
+        /// s3://BUCKET/PREFIX.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        lock: ObjectLock,
     },
     /// Check an evidence bundle: every hash, nothing missing or added, the custody
     /// chain, the seal and the proofs (exit 1 if anything fails).
@@ -494,9 +515,7 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             key,
             server_dir,
             to,
-            lock_mode,
-            retain_days,
-            endpoint,
+            lock,
             max_snapshot_mib,
         } => {
             let dir = case.case;
@@ -556,36 +575,13 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             details.insert("manifest_sha256".into(), json!(preserved.manifest_sha256));
             details.insert("cited".into(), json!(cited));
             if let Some(url) = s3 {
-                let target = bundle::s3_target(url, endpoint.as_deref())?;
-                let mode = match lock_mode {
-                    crate::log::LockArg::Compliance => bundle::LockMode::Compliance,
-                    crate::log::LockArg::Governance => bundle::LockMode::Governance,
-                };
-                match bundle::upload(&dest, &target, mode, retain_days) {
-                    Ok(up) => {
-                        println!(
-                            "uploaded to {} ({} objects, {} until {})",
-                            up.destination,
-                            up.keys.len(),
-                            up.mode,
-                            up.retain_until_utc
-                        );
-                        details.insert("uploaded".into(), json!(up.destination));
-                        details.insert("custody_head".into(), json!(up.custody_head));
+                match upload_bag(&case, &dest, url, &lock)? {
+                    Ok((destination, head)) => {
+                        details.insert("uploaded".into(), json!(destination));
+                        details.insert("custody_head".into(), json!(head));
                     }
                     Err(e) => {
-                        // The bag is sealed locally; some objects may already be locked
-                        // in the bucket. Say so, keep the local bag, journal the failure.
-                        eprintln!(
-                            "warden: the bundle is sealed at {} but the upload to {url} failed: {e}\nObjects written before the failure stay locked; list them with your S3 tools, and upload the local bag again once the cause is fixed.",
-                            dest.display()
-                        );
-                        let mut failed = Map::new();
-                        failed.insert("bundle".into(), json!(dest.display().to_string()));
-                        failed.insert("to".into(), json!(url));
-                        failed.insert("error".into(), json!(e.to_string()));
-                        case.journal("preserve_upload_failed", failed)?;
-                        details.insert("upload_error".into(), json!(e.to_string()));
+                        details.insert("upload_error".into(), json!(e));
                     }
                 }
             }
@@ -593,6 +589,17 @@ pub fn run(a: IncidentArgs) -> Result<ExitCode> {
             let index = case.phase_done("preserve", details)?;
             println!("(journaled as entry {index})");
             if upload_failed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        IncidentCommand::UploadBundle {
+            case,
+            path,
+            to,
+            lock,
+        } => {
+            let case = Case::load(&case.case)?;
+            if upload_bag(&case, &path, &to, &lock)?.is_err() {
                 return Ok(ExitCode::from(1));
             }
         }
@@ -1106,5 +1113,54 @@ fn print_rotation(done: &pg::Rotation, others: &[&str]) {
         println!(
             "  STILL TO ROTATE: {o} (`warden incident rotate --execute --var {o}`, with --env-file if it lives elsewhere)"
         );
+    }
+}
+
+/// Uploads the sealed bag at `bag` with Object Lock and journals the outcome
+/// (`app.preserve_uploaded`, or `app.preserve_upload_failed` — the bag stays, and some
+/// objects may already be locked). `Ok(Ok((destination, custody head)))` when it went up,
+/// `Ok(Err(why))` when the upload failed (said on stderr), `Err` when the target is
+/// malformed or the journal cannot be written.
+fn upload_bag(
+    case: &Case,
+    bag: &std::path::Path,
+    to: &str,
+    lock: &ObjectLock,
+) -> anyhow::Result<Result<(String, String), String>> {
+    let target = bundle::s3_target(to, lock.endpoint.as_deref())?;
+    let mode = match lock.lock_mode {
+        crate::log::LockArg::Compliance => bundle::LockMode::Compliance,
+        crate::log::LockArg::Governance => bundle::LockMode::Governance,
+    };
+    let mut entry = Map::new();
+    entry.insert("bundle".into(), json!(bag.display().to_string()));
+    entry.insert("to".into(), json!(to));
+    match bundle::upload(bag, &target, mode, lock.retain_days) {
+        Ok(up) => {
+            println!(
+                "uploaded to {} ({} objects, {} until {})",
+                up.destination,
+                up.keys.len(),
+                up.mode,
+                up.retain_until_utc
+            );
+            entry.insert("uploaded".into(), json!(up.destination));
+            entry.insert("objects".into(), json!(up.keys.len()));
+            entry.insert("custody_head".into(), json!(up.custody_head));
+            let index = case.journal("preserve_uploaded", entry)?;
+            println!("(journaled as entry {index})");
+            Ok(Ok((up.destination, up.custody_head)))
+        }
+        Err(e) => {
+            // The bag is sealed locally; some objects may already be locked in the
+            // bucket. Say so, keep the local bag, journal the failure.
+            eprintln!(
+                "warden: the bundle is sealed at {bag} but the upload to {to} failed: {e}\nObjects written before the failure stay locked (a retry leaves them as they are). Once the cause is fixed: warden incident upload-bundle {bag} --to {to}",
+                bag = bag.display(),
+            );
+            entry.insert("error".into(), json!(e.to_string()));
+            case.journal("preserve_upload_failed", entry)?;
+            Ok(Err(e.to_string()))
+        }
     }
 }

@@ -6,6 +6,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod support;
+
 fn warden(case: &std::path::Path) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("warden"));
     c.env("WARDEN_CASE", case).env("USER", "responder");
@@ -388,4 +390,85 @@ fn verify_fix_is_not_fooled_by_a_suppression_or_an_empty_baseline() {
             .arg(dir.path().join("nope.json")),
     );
     assert!(err.contains("no pre-incident scan"), "{err}");
+}
+
+/// `preserve --to s3://…` whose upload fails (no such bucket yet) keeps the sealed bag,
+/// journals the failure, exits 1 and says how to retry; `upload-bundle` then uploads
+/// that bag with Object Lock and journals it, and the bag still verifies.
+#[test]
+fn a_failed_upload_is_journaled_and_upload_bundle_finishes_it() {
+    let Some(endpoint) = support::s3() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = dir.path().join("inc-up");
+    let ledger = attack_ledger(dir.path(), true);
+    ok(warden(&case)
+        .args(["incident", "open", "--ledger"])
+        .arg(&ledger));
+    let bucket = format!("warden-evidence-{}", support::unique().replace('_', "-"));
+    let to = format!("s3://{bucket}/cases");
+    let (stdout, stderr) =
+        fails(warden(&case).args(["incident", "preserve", "--to", &to, "--endpoint", &endpoint]));
+    let bag = stderr
+        .split_once("the bundle is sealed at ")
+        .and_then(|(_, rest)| rest.split_once(" but the upload"))
+        .map(|(bag, _)| std::path::PathBuf::from(bag))
+        .unwrap_or_else(|| panic!("no bag named: {stdout}{stderr}"));
+    assert!(bag.join("bagit.txt").is_file(), "{}", bag.display());
+    assert!(
+        stderr.contains(&format!(
+            "warden incident upload-bundle {} --to {to}",
+            bag.display()
+        )),
+        "{stderr}"
+    );
+
+    support::object_lock_bucket(&endpoint, &bucket);
+    let bag_s = bag.to_str().expect("utf-8");
+    let uploaded = ok(warden(&case).args([
+        "incident",
+        "upload-bundle",
+        bag_s,
+        "--to",
+        &to,
+        "--endpoint",
+        &endpoint,
+        "--retain-days",
+        "1",
+    ]));
+    let name = bag.file_name().and_then(|n| n.to_str()).expect("name");
+    assert!(
+        uploaded.contains(&format!("uploaded to s3://{bucket}/cases/{name}/")),
+        "{uploaded}"
+    );
+    assert!(uploaded.contains("COMPLIANCE"), "{uploaded}");
+    let key = case.join("journal/ledger.pub");
+    let verified = ok(warden(&case).args([
+        "incident",
+        "verify-bundle",
+        bag_s,
+        "--key",
+        key.to_str().expect("utf-8"),
+    ]));
+    assert!(!verified.contains("FAIL"), "{verified}");
+    let kinds: Vec<String> = warden_ledger::reader::LogFiles::open(&case.join("journal"))
+        .expect("journal")
+        .records(0)
+        .filter_map(|r| {
+            let v: Value = serde_json::from_slice(&r.expect("record").1).expect("json");
+            v["kind"].as_str().map(str::to_string)
+        })
+        .filter(|k| k.starts_with("app.preserve"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "app.preserve",
+            "app.preserve_upload_failed",
+            "app.preserve_uploaded"
+        ]
+    );
+    let custody = std::fs::read_to_string(bag.join("custody.jsonl")).expect("custody");
+    assert!(custody.contains("\"uploaded\""), "{custody}");
 }

@@ -11,6 +11,8 @@ use assert_cmd::cargo::CommandCargoExt;
 use warden_ledger::reader::LogFiles;
 use warden_ledger::segment;
 
+mod support;
+
 fn warden() -> Command {
     Command::cargo_bin("warden").expect("warden binary")
 }
@@ -592,19 +594,13 @@ fn kill_9_loop_loses_nothing_acknowledged() {
 /// the guard that refuses a later export with a shorter retention or a weaker mode.
 #[test]
 fn s3_export_through_the_cli_refuses_to_weaken_retention() {
-    let endpoint = match std::env::var("WARDEN_TEST_S3_ENDPOINT") {
-        Ok(e) => e,
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but WARDEN_TEST_S3_ENDPOINT is not: .ci/run must start moto")
-        }
-        Err(_) => return eprintln!("skipping: no S3 server (scripts/start-moto.sh)"),
+    let Some(endpoint) = support::s3() else {
+        return;
     };
     let root = tempfile::tempdir().expect("tempdir");
     let (dir, _) = ledger(root.path(), 30);
-    let bucket = format!("warden-cli-{}", std::process::id());
-    // The bucket, with Object Lock, through moto's REST API.
-    let rt = tokio_free_create_bucket(&endpoint, &bucket);
-    assert!(rt, "could not create the test bucket");
+    let bucket = format!("warden-cli-{}", support::unique().replace('_', "-"));
+    support::object_lock_bucket(&endpoint, &bucket);
     let to = format!("s3://{bucket}/audit");
     let export = |days: &str, mode: &str| {
         run(
@@ -641,19 +637,6 @@ fn s3_export_through_the_cli_refuses_to_weaken_retention() {
     assert!(r.stderr.contains("refusing to downgrade"), "{}", r.stderr);
     let r = export("31", "compliance");
     assert_eq!(r.code, 0, "{}", r.stderr);
-}
-
-/// Creates a bucket with Object Lock enabled with a plain HTTP PUT (moto accepts the
-/// unsigned request), so this test needs no S3 client of its own.
-fn tokio_free_create_bucket(endpoint: &str, bucket: &str) -> bool {
-    let script = format!(
-        "import urllib.request\nreq = urllib.request.Request('{endpoint}/{bucket}', method='PUT', headers={{'x-amz-bucket-object-lock-enabled': 'true'}})\nurllib.request.urlopen(req, timeout=10)\n"
-    );
-    Command::new("python3")
-        .args(["-c", &script])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
 }
 
 #[test]

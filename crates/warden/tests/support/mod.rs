@@ -1,6 +1,7 @@
-//! Helpers shared by the history, dashboard and incident tests: fixture servers copied
-//! into scratch git repositories, and the PostgreSQL cluster `scripts/start-postgres.sh`
-//! starts (skipped without it, a failure under CI=true).
+//! Helpers shared by the history, dashboard, incident and log tests: fixture servers
+//! copied into scratch git repositories, the PostgreSQL cluster `scripts/start-postgres.sh`
+//! starts and the S3 server `scripts/start-moto.sh` starts (each skipped without it, a
+//! failure under CI=true).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -63,6 +64,37 @@ pub fn unique() -> String {
             .expect("clock")
             .subsec_nanos()
     )
+}
+
+/// The S3-compatible server `scripts/start-moto.sh` starts (its endpoint), or `None`
+/// (with a note) when it is not started; under CI=true a missing server fails the test.
+pub fn s3() -> Option<String> {
+    match std::env::var("WARDEN_TEST_S3_ENDPOINT") {
+        Ok(endpoint) => Some(endpoint),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but WARDEN_TEST_S3_ENDPOINT is not: .ci/run must start moto")
+        }
+        Err(_) => {
+            eprintln!("skipping S3: eval \"$(bash scripts/start-moto.sh)\" to run it");
+            None
+        }
+    }
+}
+
+/// Creates `bucket` with Object Lock enabled, with a plain HTTP PUT (moto accepts the
+/// unsigned request), so the CLI tests need no S3 client of their own.
+pub fn object_lock_bucket(endpoint: &str, bucket: &str) {
+    let script = format!(
+        "import urllib.request\nreq = urllib.request.Request('{endpoint}/{bucket}', method='PUT', headers={{'x-amz-bucket-object-lock-enabled': 'true'}})\nurllib.request.urlopen(req, timeout=10)\n"
+    );
+    let made = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        made,
+        "could not create the test bucket {bucket} at {endpoint}"
+    );
 }
 
 /// The test PostgreSQL cluster (its Unix socket directory and port).

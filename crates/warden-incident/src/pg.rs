@@ -370,7 +370,9 @@ pub struct Inspection {
     pub settings: Vec<String>,
     /// Every database that allows connections.
     pub databases: Vec<DbInspection>,
-    /// Databases that vanished while being read (nothing to do there).
+    /// Databases that vanished (nothing to do there) or stopped taking connections while
+    /// being read (like those listed that way: `pg_shdepend` still names them when the
+    /// role owns something there, and step 7 stops on it).
     pub skipped_databases: Vec<String>,
     /// Databases where the role owns or holds something (`pg_shdepend`): where
     /// `REASSIGN OWNED` / `DROP OWNED` must run (objects of every kind, not only those
@@ -1102,9 +1104,15 @@ impl<'a> Rotator<'a> {
         for db in dbs {
             let dc = match connect(&self.admin.to_db(&db), &self.admin.tls).await {
                 Ok(dc) => dc,
-                // Dropped since it was listed: it holds nothing any more.
+                // Dropped since it was listed (it holds nothing any more), or closed to
+                // connections since (ALTER DATABASE … ALLOW_CONNECTIONS false): skipped
+                // like the databases listed that way, which the report names.
                 Err(e)
-                    if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) =>
+                    if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME)
+                        || e.code()
+                            == Some(
+                                &tokio_postgres::error::SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                            ) =>
                 {
                     skipped_databases.push(db);
                     continue;

@@ -93,19 +93,40 @@ fn python_http(parts: &Parts, stateless: bool) -> (Running, u16) {
     (server, port)
 }
 
+/// The proxy on a port the kernel picks (`--listen 127.0.0.1:0`), read back from the
+/// line it prints, so no other process can take the port in between; the rest of its
+/// stderr goes on to the test's.
 fn proxy(ledger: &Path, extra: &[&str], upstream: &[String]) -> (Running, u16) {
-    let port = free_port();
-    let proxy = spawn(
-        Command::new(warden_bin())
-            .args(["proxy", "--ledger"])
-            .arg(ledger)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(extra)
-            .args(upstream),
-        port,
-        "warden proxy",
-    );
-    (proxy, port)
+    let mut child = Command::new(warden_bin())
+        .args(["proxy", "--ledger"])
+        .arg(ledger)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .args(upstream)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("warden proxy");
+    let stderr = child.stderr.take().expect("stderr");
+    let running = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let port = line
+                .strip_prefix("warden proxy: listening on http://127.0.0.1:")
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|p| p.parse::<u16>().ok());
+            if let Some(port) = port {
+                let _ = tx.send(port);
+            }
+            eprintln!("{line}");
+        }
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the proxy did not say where it listens");
+    (running, port)
 }
 
 fn url(port: u16) -> String {

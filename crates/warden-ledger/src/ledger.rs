@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 
 use crate::frame::{self, Tail};
 use crate::keys::{self, KeyError, SigningKeyFile};
-use crate::merkle::{Hash, ProofError, Tree, leaf_hash};
+use crate::merkle::{CompactRange, Hash, ProofError, RecentRoots, empty_root, leaf_hash};
 use crate::note::{Checkpoint, Note, NoteSigner, NoteVerifier};
 use crate::record::{ArgsDigester, Canonical, Record, RecordError};
 use crate::segment::{self, Header, SegmentError};
@@ -287,7 +287,9 @@ struct Shared {
 struct State {
     next: u64,
     durable: u64,
-    tree: Tree,
+    /// The roots checkpoints need (sizes from the last signing round on), not the whole
+    /// tree: a long-running writer's memory stays flat.
+    roots: RecentRoots,
     /// Frames queued for the next leader.
     pending: Vec<u8>,
     /// Frame ends in `pending` (in `every` mode, each is synced on its own).
@@ -532,7 +534,13 @@ impl Ledger {
         std::fs::create_dir_all(&seg_dir).map_err(io_err(&seg_dir))?;
 
         let mut recovery = Recovery::default();
-        let (tree, active) = recover_segments(&seg_dir, &config, &opts, &mut recovery)?;
+        let (tree, active) = recover_segments(
+            &seg_dir,
+            &config,
+            &opts,
+            &mut recovery,
+            checkpoint_sizes(dir),
+        )?;
         let (checkpoints, last_cp, checkpoint_count) =
             recover_checkpoints(dir, &config, &tree, &opts, &mut recovery)?;
         // Only now, with the records found consistent with the signed checkpoint, are
@@ -576,7 +584,7 @@ impl Ledger {
             state: Mutex::new(State {
                 next: size,
                 durable: size,
-                tree,
+                roots: RecentRoots::from_range(tree.range.clone()),
                 pending: Vec::new(),
                 cuts: Vec::new(),
                 rolls: Vec::new(),
@@ -700,7 +708,7 @@ impl Ledger {
             let end = st.pending.len();
             st.cuts.push(end);
             st.segment_fill += len;
-            st.tree.push_hash(leaf);
+            st.roots.push_hash(leaf);
             st.next += 1;
         }
         let last = st.next;
@@ -974,6 +982,76 @@ struct ActiveSegment {
     len: u64,
 }
 
+/// The tree as recovery replays the segments: its compact range (O(log n) memory, where
+/// the whole tree would take 64 bytes per record at every open) and the roots at the
+/// sizes asked for in advance (the checkpoints recovery compares with).
+struct Rebuilt {
+    range: CompactRange,
+    size: u64,
+    keep: Vec<u64>,
+    kept: Vec<(u64, Hash)>,
+}
+
+impl Rebuilt {
+    fn new(keep: Vec<u64>) -> Rebuilt {
+        let kept = if keep.contains(&0) {
+            vec![(0, empty_root())]
+        } else {
+            Vec::new()
+        };
+        Rebuilt {
+            range: CompactRange::new(),
+            size: 0,
+            keep,
+            kept,
+        }
+    }
+
+    fn push_hash(&mut self, leaf: Hash) {
+        self.range.push(leaf);
+        self.size += 1;
+        if self.keep.contains(&self.size) {
+            self.kept.push((self.size, self.range.root()));
+        }
+    }
+
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The root at `size`: the tip's, or one kept on the way.
+    fn root_at(&self, size: u64) -> Option<Hash> {
+        if size == self.size {
+            return Some(self.range.root());
+        }
+        self.kept.iter().find(|(s, _)| *s == size).map(|(_, h)| *h)
+    }
+}
+
+/// The sizes of the checkpoints recovery may compare the records with — the checkpoint
+/// log's last entry and the checkpoint file — read without verifying or changing
+/// anything (`recover_checkpoints` does both), so the replay can keep their roots.
+fn checkpoint_sizes(dir: &Path) -> Vec<u64> {
+    let size_of = |text: &[u8]| -> Option<u64> {
+        let note = Note::parse(std::str::from_utf8(text).ok()?).ok()?;
+        Some(Checkpoint::parse(&note.text).ok()?.size)
+    };
+    let mut sizes = Vec::new();
+    if let Ok(bytes) = std::fs::read(dir.join(CHECKPOINT_LOG))
+        && let Ok((frames, _)) = frame::scan(&bytes, 0)
+        && let Some(size) = frames.last().and_then(|f| size_of(f.payload))
+    {
+        sizes.push(size);
+    }
+    if let Some(size) = std::fs::read(dir.join(CHECKPOINT_FILE))
+        .ok()
+        .and_then(|text| size_of(&text))
+    {
+        sizes.push(size);
+    }
+    sizes
+}
+
 /// Reads every segment, repairing a torn tail of the last one; returns the tree and the
 /// active segment.
 fn recover_segments(
@@ -981,9 +1059,10 @@ fn recover_segments(
     config: &Config,
     opts: &OpenOptions,
     recovery: &mut Recovery,
-) -> Result<(Tree, Option<ActiveSegment>), LedgerError> {
+    keep_roots_at: Vec<u64>,
+) -> Result<(Rebuilt, Option<ActiveSegment>), LedgerError> {
     let mut files = segment::list(seg_dir).map_err(io_err(seg_dir))?;
-    let mut tree = Tree::new();
+    let mut tree = Rebuilt::new(keep_roots_at);
     let mut active = None;
     let mut i = 0;
     while i < files.len() {
@@ -1185,7 +1264,7 @@ fn truncate(path: &Path, len: u64) -> Result<(), LedgerError> {
 fn recover_checkpoints(
     dir: &Path,
     config: &Config,
-    tree: &Tree,
+    tree: &Rebuilt,
     opts: &OpenOptions,
     recovery: &mut Recovery,
 ) -> Result<(File, Option<Checkpoint>, u64), LedgerError> {
@@ -1257,13 +1336,20 @@ fn recover_checkpoints(
                 cp.size,
                 tree.size()
             ))
-        } else if tree.root_at(cp.size).ok() != Some(cp.root) {
+        } else if let Some(root) = tree.root_at(cp.size) {
+            (root != cp.root).then(|| {
+                format!(
+                    "hash mismatch: the records' root at size {} is not the signed root",
+                    cp.size
+                )
+            })
+        } else {
+            // Only if the checkpoint files changed between the two reads (the
+            // directory is locked, so another writer cannot have done it).
             Some(format!(
-                "hash mismatch: the records' root at size {} is not the signed root",
+                "the records' root at size {} was not kept while the segments were read; the checkpoint files changed during open — open it again",
                 cp.size
             ))
-        } else {
-            None
         };
         if let Some(p) = problem {
             if !opts.repair {
@@ -1299,7 +1385,7 @@ fn parse_signed_checkpoint(
 fn sign_due(sh: &Shared, force: bool) -> Result<(), LedgerError> {
     // One signer at a time, in size order.
     let mut cw = lock_ok(&sh.checkpoints);
-    let (todo, durable) = {
+    let (sizes, prefix, durable) = {
         let mut st = lock_ok(&sh.state);
         if let Some(why) = &st.poisoned {
             return Err(LedgerError::Poisoned(why.clone()));
@@ -1321,12 +1407,15 @@ fn sign_due(sh: &Shared, force: bool) -> Result<(), LedgerError> {
         }
         sizes.sort_unstable();
         sizes.dedup();
-        let roots = sizes
-            .iter()
-            .map(|s| Ok((*s, st.tree.root_at(*s)?)))
-            .collect::<Result<Vec<_>, ProofError>>()?;
-        (roots, st.durable)
+        // Every size asked for is at most the durable size, and every later round asks
+        // for sizes at or after it (queued segment ends are past it, and the durable
+        // size only grows): the leaves up to it are copied here and hashed below,
+        // without holding up appenders.
+        (sizes, st.roots.prefix(durable_now)?, st.durable)
     };
+    // Rounds are serialised by `cw`: nothing else moves the roots' lower bound meanwhile.
+    let (todo, range) = prefix.roots_at(&sizes)?;
+    lock_ok(&sh.state).roots.advance(range);
     for (size, root) in todo {
         let cp = Checkpoint {
             origin: sh.config.origin.clone(),

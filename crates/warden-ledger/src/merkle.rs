@@ -289,6 +289,111 @@ impl CompactRange {
     }
 }
 
+/// Roots of a growing tree at sizes from a moving lower bound up to its tip: the compact
+/// range of the first `base` leaves plus the leaf hashes after them. A writer that only
+/// signs checkpoints at sizes at or after its last round needs nothing more, so its
+/// memory is O(log n + leaves since that round) — a whole [`Tree`] would grow by 64
+/// bytes per leaf for the log's life.
+#[derive(Debug, Clone, Default)]
+pub struct RecentRoots {
+    base: CompactRange,
+    base_size: u64,
+    tail: Vec<Hash>,
+}
+
+impl RecentRoots {
+    /// Starts from the compact range of a tree's first leaves.
+    pub fn from_range(range: CompactRange) -> RecentRoots {
+        RecentRoots {
+            base_size: range.size(),
+            base: range,
+            tail: Vec::new(),
+        }
+    }
+
+    /// Leaves in the tree.
+    pub fn size(&self) -> u64 {
+        self.base_size + self.tail.len() as u64
+    }
+
+    /// Appends a leaf hash.
+    pub fn push_hash(&mut self, leaf: Hash) {
+        self.tail.push(leaf);
+    }
+
+    /// What computing roots up to `upto` leaves needs, copied (a writer takes it under
+    /// its lock and hashes after releasing it).
+    pub fn prefix(&self, upto: u64) -> Result<RootsPrefix, ProofError> {
+        if upto < self.base_size || upto > self.size() {
+            return Err(ProofError::SizeOutOfRange {
+                size: upto,
+                have: self.size(),
+            });
+        }
+        let n = usize::try_from(upto - self.base_size).unwrap_or(usize::MAX);
+        Ok(RootsPrefix {
+            range: self.base.clone(),
+            size: self.base_size,
+            leaves: self.tail[..n].to_vec(),
+        })
+    }
+
+    /// Moves the lower bound to `range` (the compact range of a longer prefix, from
+    /// [`RootsPrefix::roots_at`]): roots below it cannot be asked for any more, and the
+    /// leaves it covers are dropped. A range that does not extend the current one is
+    /// ignored.
+    pub fn advance(&mut self, range: CompactRange) {
+        let size = range.size();
+        if size < self.base_size || size > self.size() {
+            return;
+        }
+        let n = usize::try_from(size - self.base_size).unwrap_or(usize::MAX);
+        self.tail.drain(..n);
+        self.base = range;
+        self.base_size = size;
+    }
+}
+
+/// A prefix of a [`RecentRoots`]: the range at its lower bound and the leaves up to a
+/// size.
+#[derive(Debug, Clone)]
+pub struct RootsPrefix {
+    range: CompactRange,
+    size: u64,
+    leaves: Vec<Hash>,
+}
+
+impl RootsPrefix {
+    /// The roots at `sizes` (sorted, within the prefix), and the compact range of the
+    /// whole prefix (for [`RecentRoots::advance`]), in one pass over the leaves.
+    pub fn roots_at(self, sizes: &[u64]) -> Result<(Vec<(u64, Hash)>, CompactRange), ProofError> {
+        let RootsPrefix {
+            mut range,
+            size: base,
+            leaves,
+        } = self;
+        let end = base + leaves.len() as u64;
+        let mut at = base;
+        let mut out = Vec::with_capacity(sizes.len());
+        let fold = |range: &mut CompactRange, from: u64, to: u64| {
+            let (from, to) = ((from - base) as usize, (to - base) as usize);
+            for leaf in &leaves[from..to] {
+                range.push(*leaf);
+            }
+        };
+        for &size in sizes {
+            if size < at || size > end {
+                return Err(ProofError::SizeOutOfRange { size, have: end });
+            }
+            fold(&mut range, at, size);
+            at = size;
+            out.push((size, range.root()));
+        }
+        fold(&mut range, at, end);
+        Ok((out, range))
+    }
+}
+
 /// Verifies that `leaf` is at `index` in the tree of `size` leaves with root `root`
 /// (RFC 9162 §2.1.3.2).
 pub fn verify_inclusion(
@@ -404,6 +509,70 @@ pub fn verify_consistency(
         return Err(ProofError::RootMismatch);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod recent_roots_tests {
+    use super::*;
+
+    #[test]
+    fn recent_roots_match_the_whole_tree() {
+        let leaves: Vec<Hash> = (0..300u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut tree = Tree::new();
+        for l in &leaves[..37] {
+            tree.push_hash(*l);
+        }
+        let mut recent = RecentRoots::from_range(tree.frontier_at(37).expect("range"));
+        for l in &leaves[37..] {
+            tree.push_hash(*l);
+            recent.push_hash(*l);
+        }
+        assert_eq!(recent.size(), 300);
+        let root = |s: u64| (s, tree.root_at(s).expect("root"));
+        let sizes = [37, 38, 64, 100];
+        let (roots, range) = recent
+            .prefix(100)
+            .expect("prefix")
+            .roots_at(&sizes)
+            .expect("roots");
+        assert_eq!(roots, sizes.map(root));
+        assert_eq!(range, tree.frontier_at(100).expect("range"));
+        recent.advance(range);
+        let (roots, range) = recent
+            .prefix(300)
+            .expect("prefix")
+            .roots_at(&[100, 255, 256, 300])
+            .expect("roots");
+        assert_eq!(roots, [100, 255, 256, 300].map(root));
+        assert!(matches!(
+            recent.prefix(99),
+            Err(ProofError::SizeOutOfRange { .. })
+        ));
+        assert!(recent.prefix(301).is_err());
+        let prefix = recent.prefix(300).expect("prefix");
+        assert!(
+            prefix.clone().roots_at(&[200, 150]).is_err(),
+            "sizes must be sorted"
+        );
+        assert!(prefix.roots_at(&[99]).is_err(), "below the bound");
+        recent.advance(range);
+        assert_eq!(recent.size(), 300);
+        assert_eq!(
+            recent
+                .prefix(300)
+                .expect("tip")
+                .roots_at(&[300])
+                .expect("root")
+                .0,
+            [root(300)]
+        );
+        let (empty, _) = RecentRoots::default()
+            .prefix(0)
+            .expect("empty")
+            .roots_at(&[0])
+            .expect("root");
+        assert_eq!(empty[0].1, empty_root());
+    }
 }
 
 #[cfg(test)]

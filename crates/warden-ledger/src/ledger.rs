@@ -1345,11 +1345,12 @@ fn recover_checkpoints(
             })
         } else {
             // Only if the checkpoint files changed between the two reads (the
-            // directory is locked, so another writer cannot have done it).
-            Some(format!(
-                "the records' root at size {} was not kept while the segments were read; the checkpoint files changed during open — open it again",
+            // directory is locked, so no other writer did it): not a finding about the
+            // records, so never "repaired" — open again.
+            return Err(LedgerError::CheckpointMismatch(format!(
+                "the records' root at size {} was not kept while the segments were read: the checkpoint files changed while the ledger was opened; open it again",
                 cp.size
-            ))
+            )));
         };
         if let Some(p) = problem {
             if !opts.repair {
@@ -1410,12 +1411,22 @@ fn sign_due(sh: &Shared, force: bool) -> Result<(), LedgerError> {
         // Every size asked for is at most the durable size, and every later round asks
         // for sizes at or after it (queued segment ends are past it, and the durable
         // size only grows): the leaves up to it are copied here and hashed below,
-        // without holding up appenders.
-        (sizes, st.roots.prefix(durable_now)?, st.durable)
+        // without holding up appenders. Nothing to sign: nothing copied.
+        let prefix = if sizes.is_empty() {
+            None
+        } else {
+            Some(st.roots.prefix(durable_now)?)
+        };
+        (sizes, prefix, st.durable)
     };
     // Rounds are serialised by `cw`: nothing else moves the roots' lower bound meanwhile.
-    let (todo, range) = prefix.roots_at(&sizes)?;
-    lock_ok(&sh.state).roots.advance(range);
+    let (todo, range) = match prefix {
+        Some(prefix) => {
+            let (todo, range) = prefix.roots_at(&sizes)?;
+            (todo, Some(range))
+        }
+        None => (Vec::new(), None),
+    };
     for (size, root) in todo {
         let cp = Checkpoint {
             origin: sh.config.origin.clone(),
@@ -1455,6 +1466,10 @@ fn sign_due(sh: &Shared, force: bool) -> Result<(), LedgerError> {
         }
     }
     let mut st = lock_ok(&sh.state);
+    // Only once every root of the round is signed does the lower bound move past them.
+    if let Some(range) = range {
+        st.roots.advance(range);
+    }
     if cw.last.as_ref().is_some_and(|l| l.size >= durable) && st.durable == durable {
         st.signed = durable;
         st.unsigned_since = None;

@@ -349,6 +349,10 @@ impl RecentRoots {
         }
         let n = usize::try_from(size - self.base_size).unwrap_or(usize::MAX);
         self.tail.drain(..n);
+        // After a burst, give the memory back rather than keep the peak for good.
+        if self.tail.capacity() > 4 * self.tail.len().max(4096) {
+            self.tail.shrink_to(2 * self.tail.len());
+        }
         self.base = range;
         self.base_size = size;
     }

@@ -85,7 +85,15 @@ struct Cx<'p> {
     /// Per module: names assigned inside functions (first assignment wins), used
     /// when a registration inside a function refers to a local constant.
     locals: Vec<HashMap<&'p str, &'p Expr>>,
+    /// Call-tool handlers that name no tool, reported as unresolved unless tool
+    /// objects were found for them to dispatch.
+    runtime_dispatchers: Vec<Location>,
+    /// A TypeScript registration is named by `this.<field>` (see `ts_tool_classes`).
+    this_named_registration: bool,
 }
+
+/// How a tool written as data (`{ name, inputSchema, handler }`) was registered.
+const TOOL_OBJECT: &str = "ts:tool-object";
 
 /// Runs discovery over the project.
 pub fn discover(p: &Project) -> Inventory {
@@ -128,6 +136,8 @@ pub fn discover(p: &Project) -> Inventory {
         inv: Inventory::default(),
         dispatchers: Vec::new(),
         locals,
+        runtime_dispatchers: Vec::new(),
+        this_named_registration: false,
     };
     for mi in 0..p.modules.len() {
         let m = &p.modules[mi];
@@ -159,6 +169,15 @@ pub fn discover(p: &Project) -> Inventory {
     }
     cx.link_dispatch();
     cx.tool_registries();
+    cx.ts_tool_classes();
+    if !cx.inv.tools.iter().any(|t| t.def.sdk == TOOL_OBJECT) {
+        for location in std::mem::take(&mut cx.runtime_dispatchers) {
+            cx.inv.unresolved.push(Unresolved {
+                location,
+                reason: "call-tool handler dispatches tools registered at run time; they are analysed together, not listed".into(),
+            });
+        }
+    }
     cx.inv.tools.sort_by(|a, b| {
         (&a.def.location.path, a.def.location.start_line, &a.def.name).cmp(&(
             &b.def.location.path,
@@ -181,6 +200,19 @@ fn collect_consts<'p>(s: &'p Stmt, map: &mut HashMap<&'p str, &'p Expr>) {
         Stmt::Block(b, _) => b.iter().for_each(|s| collect_consts(s, map)),
         _ => {}
     }
+}
+
+/// A tool object's input schema, under the names tool registries use for it.
+fn schema_prop(obj: &Expr) -> Option<&Expr> {
+    [
+        "inputSchema",
+        "parameters",
+        "zodSchema",
+        "argsSchema",
+        "schema",
+    ]
+    .iter()
+    .find_map(|k| obj.prop(k))
 }
 
 fn is_mcp_module(m: &str) -> bool {
@@ -212,7 +244,8 @@ impl<'p> Cx<'p> {
                     return self.resolve(m, v, depth + 1).or(Some((m, v)));
                 }
                 let imp = self.p.modules[m].imports.iter().find(|i| &i.local == n)?;
-                let member = imp.member.as_deref()?;
+                // A default import names the module's `default` export.
+                let member = imp.member.as_deref().unwrap_or("default");
                 let t = self.p.resolve_module(m, &imp.module)?;
                 let t = self.p.defining_module(t, member);
                 let v = self.consts[t].get(member)?;
@@ -392,6 +425,7 @@ impl<'p> Cx<'p> {
         };
         let config = c.positional(1).and_then(|e| self.resolve(m, e, 0));
         let Some(name) = self.string(m, name_e) else {
+            self.note_this_named(name_e);
             self.unresolved(m, c.span, "tool name is not a constant");
             return;
         };
@@ -409,7 +443,7 @@ impl<'p> Cx<'p> {
         if let Some(d) = cfg.prop("description") {
             self.set_description(tool, m, d);
         }
-        if let Some(s) = cfg.prop("inputSchema").or_else(|| cfg.prop("parameters")) {
+        if let Some(s) = schema_prop(cfg) {
             self.ts_schema(tool, m, s);
         }
         if let Some(a) = cfg.prop("annotations") {
@@ -448,15 +482,22 @@ impl<'p> Cx<'p> {
         let Some(name_e) = c.positional(0) else {
             return;
         };
-        if !is_fn && !matches!(handler_e, Expr::Call(..)) {
+        let imports_sdk = self.p.modules[m]
+            .imports
+            .iter()
+            .any(|i| is_mcp_module(&i.module));
+        // A handler that cannot be followed (a package's function) still makes a
+        // registration in a file that imports an MCP SDK: the tool is listed and its
+        // handler reported as unresolved rather than the tool going missing.
+        let followable = is_fn
+            || matches!(handler_e, Expr::Call(..))
+            || (imports_sdk && matches!(handler_e, Expr::Name(..) | Expr::Member(..)));
+        if !followable {
             return;
         }
         // Only a `.tool(...)` whose receiver looks like an MCP server, in a file that
         // imports an MCP SDK, is a registration.
-        if !self.p.modules[m]
-            .imports
-            .iter()
-            .any(|i| is_mcp_module(&i.module))
+        if !imports_sdk
             && !c
                 .callee
                 .path()
@@ -465,6 +506,7 @@ impl<'p> Cx<'p> {
             return;
         }
         let Some(name) = self.string(m, name_e) else {
+            self.note_this_named(name_e);
             self.unresolved(m, c.span, "tool name is not a constant");
             return;
         };
@@ -612,11 +654,14 @@ impl<'p> Cx<'p> {
     fn tool_registries(&mut self) {
         let p = self.p;
         for (mi, module) in p.modules.iter().enumerate() {
+            // A tool object's own file often imports only zod and the project's types;
+            // in a project that imports an MCP SDK, the object's shape is the signal.
             if !module.lang.is_js_family()
-                || !module
-                    .imports
-                    .iter()
-                    .any(|i| is_mcp_module(&i.module) || i.module.contains("mcp"))
+                || !(self.inv.is_mcp
+                    || module
+                        .imports
+                        .iter()
+                        .any(|i| is_mcp_module(&i.module) || i.module.contains("mcp")))
             {
                 continue;
             }
@@ -651,8 +696,7 @@ impl<'p> Cx<'p> {
                                 }
                                 // `{ name: "x", inputSchema, handler }`
                                 if let Some(Expr::Str(name, _)) = y.prop("name")
-                                    && (y.prop("inputSchema").is_some()
-                                        || y.prop("parameters").is_some())
+                                    && schema_prop(y).is_some()
                                     && (y.prop("handler").is_some() || y.prop("execute").is_some())
                                 {
                                     found.push((name.clone(), y, y.span()));
@@ -666,11 +710,110 @@ impl<'p> Cx<'p> {
                 if self.inv.tools.iter().any(|t| t.def.name == name) {
                     continue;
                 }
-                let mut tool = self.new_tool(mi, sp, name, "ts:tool-object");
+                let mut tool = self.new_tool(mi, sp, name, TOOL_OBJECT);
                 self.apply_config(&mut tool, mi, obj);
                 if let Some(h) = obj.prop("execute").or_else(|| obj.prop("handler")) {
                     self.attach_handler(&mut tool, mi, h, ArgBinding::Object { index: 0 });
                 }
+                self.inv.tools.push(tool);
+            }
+        }
+    }
+
+    /// Remembers a registration named by a field of `this` (a base class registering
+    /// its subclasses' tools).
+    fn note_this_named(&mut self, name_e: &Expr) {
+        if let Expr::Member(o, _, _) = name_e
+            && matches!(o.as_ref(), Expr::Name(n, _) if n == "this")
+        {
+            self.this_named_registration = true;
+        }
+    }
+
+    /// Tools written as classes in TypeScript/JavaScript: `class FindTool extends
+    /// ToolBase { name = "find"; description = "..."; argsShape = {...}; async
+    /// execute(args) {...} }`, registered by a base class through `this.name`, which
+    /// reading the registration cannot resolve. A class with a constant name, a
+    /// description and a method that runs the tool is a tool; that method is its
+    /// handler, taking the arguments object.
+    fn ts_tool_classes(&mut self) {
+        // Only where a base class registers tools by `this.name`: elsewhere a class
+        // with a name, a description and `run` is more likely a CLI command.
+        if !self.inv.is_mcp || !self.this_named_registration {
+            return;
+        }
+        let p = self.p;
+        for (mi, module) in p.modules.iter().enumerate() {
+            if !module.lang.is_js_family() {
+                continue;
+            }
+            let mut classes: Vec<&'p [Stmt]> = Vec::new();
+            for s in &module.functions[Module::TOP].body {
+                s.walk(&mut |s| {
+                    if let Stmt::Block(b, _) = s {
+                        classes.push(b);
+                    }
+                });
+            }
+            for body in classes {
+                let field = |names: &[&str]| {
+                    body.iter().find_map(|s| match s {
+                        Stmt::Assign {
+                            target: Target::Path(path, _),
+                            value,
+                            span,
+                            ..
+                        } => path
+                            .strip_prefix("this.")
+                            .filter(|f| names.contains(f))
+                            .map(|_| (value, *span)),
+                        _ => None,
+                    })
+                };
+                let run = body.iter().find_map(|s| match s {
+                    Stmt::FuncDecl(id) => {
+                        let f = &module.functions[*id];
+                        (f.class.is_some()
+                            && !f.params.is_empty()
+                            && f.name.as_deref().is_some_and(|n| {
+                                matches!(n, "execute" | "handler" | "handle" | "run" | "call")
+                            }))
+                        .then_some(*id)
+                    }
+                    _ => None,
+                });
+                let (Some((name_e, sp)), Some((desc_e, _)), Some(run)) =
+                    (field(&["name", "toolName"]), field(&["description"]), run)
+                else {
+                    continue;
+                };
+                let Some(name) = self.string(mi, name_e) else {
+                    continue;
+                };
+                if self.inv.tools.iter().any(|t| t.def.name == name) {
+                    continue;
+                }
+                let mut tool = self.new_tool(mi, sp, name, "ts:tool-class");
+                self.set_description(&mut tool, mi, desc_e);
+                if let Some((schema, _)) = field(&[
+                    "argsShape",
+                    "inputSchema",
+                    "parameters",
+                    "schema",
+                    "zodSchema",
+                    "argsSchema",
+                ]) {
+                    self.ts_schema(&mut tool, mi, schema);
+                }
+                if let Some((a, _)) = field(&["annotations"]) {
+                    tool.def.annotations = self.annotations(mi, a);
+                }
+                let func = FnRef {
+                    module: mi,
+                    func: run,
+                };
+                tool.def.handler = Some(location(p, mi, module.functions[run].span));
+                tool.handler = Some(self.inv.handler(func, ArgBinding::Object { index: 0 }));
                 self.inv.tools.push(tool);
             }
         }
@@ -1295,12 +1438,11 @@ impl<'p> Cx<'p> {
                 .any(|t| t.def.sdk.contains("list-tools"));
             if branches.is_empty() && !listed {
                 // A call handler that names no tool: tools come from data at run time
-                // (an OpenAPI spec, a registry), which source reading cannot list.
+                // (an OpenAPI spec, a registry), which source reading cannot list
+                // unless they are written as tool objects (see `tool_registries`).
                 let func = &self.p.modules[f.module].functions[f.func];
-                self.inv.unresolved.push(Unresolved {
-                    location: location(self.p, f.module, func.span),
-                    reason: "call-tool handler dispatches tools registered at run time; they are analysed together, not listed".into(),
-                });
+                self.runtime_dispatchers
+                    .push(location(self.p, f.module, func.span));
             }
             let mut matched = vec![false; branches.len()];
             for t in self.inv.tools.iter_mut() {

@@ -791,7 +791,8 @@ impl<'p> Run<'p> {
                     }
                     Some(t) => Some(t),
                     None if is_secret_name(prop)
-                        && (is_config_like(o) || is_strong_secret_name(prop)) =>
+                        && (is_config_like(o) || is_strong_secret_name(prop))
+                        && !self.describes_a_field(m, o, prop) =>
                     {
                         Some(Taint::source(
                             label::SECRET,
@@ -1031,6 +1032,17 @@ impl<'p> Run<'p> {
         std::mem::replace(&mut fr.ret, saved_ret)
     }
 
+    /// `FIELDS.password` where `FIELDS` is a module constant whose `password` is an
+    /// object literal (`{ title: "Password", description: "..." }`): metadata about a
+    /// credential field, not the credential.
+    fn describes_a_field(&self, m: usize, o: &Expr, prop: &str) -> bool {
+        let Expr::Name(n, _) = o else { return false };
+        matches!(
+            self.p.const_value(m, n),
+            Some((_, obj @ Expr::Object(..))) if matches!(obj.prop(prop), Some(Expr::Object(..)))
+        )
+    }
+
     fn eval_call(&mut self, fr: &mut Frame, c: &Call) -> Option<Taint> {
         let m = fr.f.module;
         let py = self.p.modules[m].lang == crate::lang::Lang::Python;
@@ -1203,6 +1215,15 @@ impl<'p> Run<'p> {
                 }
                 t.with_step(m, c.span, "formatted into a string".into())
             });
+        }
+
+        // A hash digest (`createHash("sha256").update(x).digest("hex")`,
+        // `hashlib.sha256(x).hexdigest()`) is fixed-alphabet output of fixed length.
+        if let Expr::Member(recv, name, _) = &c.callee
+            && matches!(name.as_str(), "digest" | "hexdigest")
+            && is_hash_chain(recv)
+        {
+            return None;
         }
 
         // Sanitizers.
@@ -2247,6 +2268,32 @@ pub fn looks_like_sql(s: &str) -> bool {
         "RETURN ",
     ];
     kw.iter().any(|k| up.contains(k))
+}
+
+/// Whether a receiver chain starts at a hash constructor (`crypto.createHash(..)`,
+/// `createHmac`, `hashlib.sha256(..)`, `hmac.new(..)`), through `.update(..)` calls.
+fn is_hash_chain(mut e: &Expr) -> bool {
+    for _ in 0..8 {
+        match e {
+            Expr::Call(c) => {
+                if c.callee.path().is_some_and(|p| {
+                    let l = p.rsplit('.').next().unwrap_or(&p).to_ascii_lowercase();
+                    l.contains("hash")
+                        || l.contains("hmac")
+                        || l.starts_with("sha")
+                        || l.starts_with("blake")
+                        || l == "md5"
+                        || p.starts_with("hmac.")
+                }) {
+                    return true;
+                }
+                e = &c.callee;
+            }
+            Expr::Member(o, _, _) => e = o,
+            _ => return false,
+        }
+    }
+    false
 }
 
 #[cfg(test)]

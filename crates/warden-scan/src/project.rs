@@ -335,8 +335,18 @@ impl Project {
                 let member = imp.member.as_deref().unwrap_or("default");
                 let target = self.resolve_module(m, &imp.module)?;
                 let target = self.defining_module(target, member);
-                // A default export of an anonymous function is not resolved.
-                self.top_function(target, member)
+                self.top_function(target, member).or_else(|| {
+                    // `export default handler;`, `export default async (args) => ...`
+                    // (lowered as an assignment to `default`), `export const h = h2`.
+                    match self.const_value(target, member)? {
+                        (t, Expr::Func(func, _)) => Some(FnRef {
+                            module: t,
+                            func: *func,
+                        }),
+                        (t, Expr::Name(name, _)) => self.top_function(t, name),
+                        _ => None,
+                    }
+                })
             }
             Expr::Member(obj, method, _) => {
                 if let Expr::Name(o, _) = obj.as_ref() {

@@ -70,3 +70,72 @@ fn tickets_ts_vulnerable() {
 fn notes_py_clean() {
     insta::assert_snapshot!(summary("notes-py-clean"));
 }
+
+/// Tools and their handlers as discovered in a rule fixture directory, with the
+/// registrations whose handler could not be followed.
+fn discovered(fixture: &str) -> (Vec<(String, Option<String>)>, Vec<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/rules")
+        .join(fixture);
+    let r = warden_scan::scan(&root, &warden_scan::ScanOptions::default()).expect("fixture scans");
+    let tools = r
+        .tools
+        .iter()
+        .map(|t| (t.name.clone(), t.handler.as_ref().map(|h| h.path.clone())))
+        .collect();
+    let unresolved = r
+        .coverage
+        .unresolved
+        .iter()
+        .map(|u| u.reason.clone())
+        .collect();
+    (tools, unresolved)
+}
+
+#[test]
+fn default_exported_handlers_and_package_handlers_are_listed() {
+    let (tools, unresolved) = discovered("cmd-shell-injection/vulnerable-default-export-ts");
+    let has = |name: &str, handler: Option<&str>| {
+        tools
+            .iter()
+            .any(|(n, h)| n == name && h.as_deref() == handler)
+    };
+    assert!(has("container_exec", Some("tools/exec.ts")), "{tools:?}");
+    assert!(has("container_stop", Some("tools/stop.ts")), "{tools:?}");
+    assert!(
+        has("container_restart", Some("tools/restart.ts")),
+        "{tools:?}"
+    );
+    assert!(has("container_logs", None), "{tools:?}");
+    assert_eq!(
+        unresolved,
+        ["handler of tool `container_logs` could not be followed"]
+    );
+}
+
+#[test]
+fn tool_objects_in_files_without_an_sdk_import_are_listed() {
+    let (tools, unresolved) = discovered("path-unchecked-access/vulnerable-tool-registry-ts");
+    let names: Vec<&str> = tools.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["cache-text", "fetch-page"]);
+    assert!(tools.iter().all(|(_, h)| h.is_some()), "{tools:?}");
+    assert!(unresolved.is_empty(), "{unresolved:?}");
+}
+
+#[test]
+fn tool_classes_registered_by_a_base_class_are_listed() {
+    let (tools, _) = discovered("cmd-shell-injection/vulnerable-tool-class-ts");
+    assert_eq!(
+        tools,
+        [
+            (
+                "archive_folder".to_string(),
+                Some("tools/archive.ts".to_string())
+            ),
+            (
+                "list_archive".to_string(),
+                Some("tools/list.ts".to_string())
+            ),
+        ]
+    );
+}

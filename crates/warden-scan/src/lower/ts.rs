@@ -48,8 +48,32 @@ fn stmt_inner(cx: &mut Cx, n: Node, class: Option<&str>, out: &mut Vec<Stmt>) {
                 }
             } else if let Some(d) = n.child_by_field_name("declaration") {
                 stmt(cx, d, class, out);
+                // `export default function handler(...)`: the module's `default` names it,
+                // so `import handler from "./x"` resolves (a function of that name may
+                // also be called directly, so it keeps its own name).
+                if is_default_export(n)
+                    && let Some(name) = d.child_by_field_name("name")
+                {
+                    out.push(Stmt::Assign {
+                        target: Target::Name("default".into(), span(n)),
+                        value: Expr::Name(cx.text(name).to_string(), span(name)),
+                        augmented: false,
+                        span: sp,
+                    });
+                }
             } else if let Some(v) = n.child_by_field_name("value") {
-                out.push(Stmt::Expr(expr(cx, v)));
+                let value = expr(cx, v);
+                if is_default_export(n) {
+                    // `export default handler;` and `export default async (args) => ...`.
+                    out.push(Stmt::Assign {
+                        target: Target::Name("default".into(), span(n)),
+                        value,
+                        augmented: false,
+                        span: sp,
+                    });
+                } else {
+                    out.push(Stmt::Expr(value));
+                }
             }
         }
         "lexical_declaration" | "variable_declaration" => {
@@ -506,6 +530,13 @@ fn key_text(cx: &Cx, k: Node) -> String {
         "string" => string_value(cx, k),
         _ => cx.text(k).to_string(),
     }
+}
+
+/// Whether an `export` statement is `export default ...` (the keyword is an unnamed
+/// child of the statement).
+fn is_default_export(n: Node) -> bool {
+    let mut cursor = n.walk();
+    n.children(&mut cursor).any(|c| c.kind() == "default")
 }
 
 fn string_value(cx: &Cx, n: Node) -> String {

@@ -16,9 +16,22 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-/// Whether an argument name is a record identifier.
+/// Whether an argument name is a record identifier. Identifiers of plumbing — which
+/// connection to use, which request or trace a call belongs to — name no record a
+/// caller could own.
 pub(crate) fn is_id_name(n: &str) -> bool {
     let l = n.to_ascii_lowercase();
+    const PLUMBING: &[&str] = &[
+        "connection",
+        "request",
+        "trace",
+        "correlation",
+        "span",
+        "idempotency",
+    ];
+    if PLUMBING.iter().any(|p| l.starts_with(p)) {
+        return false;
+    }
     l == "id"
         || l == "uuid"
         || l == "pk"

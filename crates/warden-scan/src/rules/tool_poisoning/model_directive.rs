@@ -27,7 +27,11 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         re(
             r"\b(do\s+not|don'?t|never)\s+(tell|mention|inform|reveal|show|notify|alert|disclose)\b.{0,30}\buser",
         ),
-        re(r"\bnote\s+to\s+(the\s+)?(assistant|model|ai|llm|agent)\b"),
+        // "Note to LLM: ask for the region first" is ordinary usage guidance in vendor
+        // servers; a note counts when it goes on to data, secrets or concealment.
+        re(
+            r"\bnote\s+to\s+(the\s+)?(assistant|model|ai|llm|agent)\b.{0,200}?\b(read|include|pass|send|upload|forward|attach|hide|conceal|secret|password|credential|token|api[\s_-]?key|ssh|contents?|ignore|reveal|never\s+(tell|mention)|do\s+not\s+(tell|mention)|don'?t\s+(tell|mention))\b",
+        ),
         re(r"\bif\s+you\s+(first\s+)?(read|call|fetch|open)\b"),
         re(r"\b(read|open|cat)\s+\S*[/.][\w./-]+.{0,60}\b(pass|include|send|paste|copy|put)\b"),
         re(

@@ -502,12 +502,43 @@ impl Project {
                         return Some(a.clone());
                     }
                 }
+                if let Some(a) = self.imported_alias(m, n, None) {
+                    return Some(a);
+                }
                 Some(self.qualify_import(m, n).unwrap_or_else(|| n.clone()))
             }
-            Expr::Member(o, p, _) => Some(format!("{}.{p}", self.qualify_in(m, f, o)?)),
+            Expr::Member(o, p, _) => {
+                // `lib.execAsync(...)` through `import * as lib from "./lib.js"`.
+                if let Expr::Name(n, _) = o.as_ref()
+                    && let Some(a) = self.imported_alias(m, n, Some(p))
+                {
+                    return Some(a);
+                }
+                Some(format!("{}.{p}", self.qualify_in(m, f, o)?))
+            }
             Expr::Call(c) => self.qualify_in(m, f, &c.callee),
             _ => None,
         }
+    }
+
+    /// A module-level alias of another project module, reached through an import:
+    /// `import { execAsync } from "./exec.js"` where that module has
+    /// `export const execAsync = promisify(exec)`. `member` is the property read on a
+    /// namespace import; without it, the imported binding itself.
+    fn imported_alias(&self, m: usize, local: &str, member: Option<&str>) -> Option<String> {
+        let imp = self.modules[m].imports.iter().find(|i| i.local == local)?;
+        let name = match (&imp.member, member) {
+            (Some(mem), None) => mem.as_str(),
+            (None, Some(prop)) => prop,
+            (None, None) => "default",
+            (Some(_), Some(_)) => return None,
+        };
+        let target = self.resolve_module(m, &imp.module)?;
+        let target = self.defining_module(target, name);
+        self.aliases
+            .get(target)?
+            .get(&(Module::TOP, name.to_string()))
+            .cloned()
     }
 
     /// Aliases from assignments anywhere in the module: `x = promisify(exec)`,

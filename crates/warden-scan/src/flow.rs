@@ -1514,7 +1514,7 @@ impl<'p> Run<'p> {
             t.as_ref().is_some_and(|t| t.labels & label::SECRET != 0)
                 && (a.name.is_some() || a.spread || matches!(a.value, Expr::Object(..)))
         });
-        if creates_client(c, &q) || (secret_as_config && !serializes(&q)) {
+        if creates_client(c, &q) || (secret_as_config && !serializes(&q)) || verifies_token(&q) {
             // A client built from a credential (`connect(password=...)`, `new Stripe(key)`)
             // is not the credential: what it returns is data, not the secret.
             return result.and_then(|mut t| {
@@ -2294,6 +2294,16 @@ fn is_hash_chain(mut e: &Expr) -> bool {
         }
     }
     false
+}
+
+/// A token checked with a key (`jwt.decode(token, key)`, `jwt.verify(token, secret)`,
+/// `jose.jwtVerify`): the result is the token's claims, not the key. (`jwt.encode`
+/// and `sign` are left out: the token they mint is a credential itself.)
+fn verifies_token(q: &str) -> bool {
+    let l = q.to_ascii_lowercase();
+    let last = l.rsplit('.').next().unwrap_or(&l);
+    (l.contains("jwt") || l.contains("jose"))
+        && matches!(last, "decode" | "verify" | "decode_complete" | "jwtverify")
 }
 
 #[cfg(test)]

@@ -251,13 +251,19 @@ struct Frame {
     callback_params: Vec<String>,
     is_root: bool,
     changed: bool,
+    /// Parameters given a string literal by the caller (`call_tool("find", args)`):
+    /// a dispatch on them (`if name == "find"`) takes only the matching branch.
+    consts: HashMap<String, String>,
 }
+
+/// A function analysed with given argument shapes and constant string arguments.
+type MemoKey = (FnRef, Vec<u16>, Vec<(String, String)>);
 
 /// One analysis run.
 pub struct Run<'p> {
     p: &'p Project,
     out: RunResult,
-    memo: HashMap<(FnRef, Vec<u16>), Option<Taint>>,
+    memo: HashMap<MemoKey, Option<Taint>>,
     stack: Vec<FnRef>,
     root_site: Span,
     root_args: HashSet<String>,
@@ -313,7 +319,7 @@ impl<'p> Run<'p> {
             }
             ArgBinding::None => {}
         }
-        run.call_function(handler, params, true);
+        run.call_function(handler, params, Vec::new(), true);
         run.out
     }
 
@@ -332,7 +338,7 @@ impl<'p> Run<'p> {
                 .iter()
                 .any(|k| memchr::memmem::find(body, k).is_some());
             if logs {
-                run.call_function(FnRef { module: m, func }, Vec::new(), false);
+                run.call_function(FnRef { module: m, func }, Vec::new(), Vec::new(), false);
             }
         }
         run.out
@@ -342,6 +348,7 @@ impl<'p> Run<'p> {
         &mut self,
         f: FnRef,
         params: Vec<(usize, Taint)>,
+        consts: Vec<(String, String)>,
         is_root: bool,
     ) -> Option<Taint> {
         let key: Vec<u16> = {
@@ -352,7 +359,8 @@ impl<'p> Run<'p> {
             k.sort_unstable();
             k
         };
-        if let Some(r) = self.memo.get(&(f, key.clone())) {
+        let memo_key = (f, key, consts.clone());
+        if let Some(r) = self.memo.get(&memo_key) {
             return r.clone();
         }
         if self.stack.contains(&f) || self.stack.len() >= MAX_DEPTH {
@@ -371,6 +379,7 @@ impl<'p> Run<'p> {
             callback_params: Vec::new(),
             is_root,
             changed: false,
+            consts: consts.iter().cloned().collect(),
         };
         for (i, t) in params {
             if let Some(pd) = func.params.get(i) {
@@ -386,7 +395,7 @@ impl<'p> Run<'p> {
         }
         self.stack.pop();
         let ret = frame.ret;
-        self.memo.insert((f, key), ret.clone());
+        self.memo.insert(memo_key, ret.clone());
         ret
     }
 
@@ -467,9 +476,15 @@ impl<'p> Run<'p> {
                 cond, then, els, ..
             } => {
                 self.eval(fr, cond);
-                self.note_guards_exiting(fr, cond, Stmt::block_exits(then));
-                self.block(fr, then);
-                self.block(fr, els);
+                match const_dispatch(fr, cond) {
+                    Some(true) => self.block(fr, then),
+                    Some(false) => self.block(fr, els),
+                    None => {
+                        self.note_guards_exiting(fr, cond, Stmt::block_exits(then));
+                        self.block(fr, then);
+                        self.block(fr, els);
+                    }
+                }
             }
             Stmt::Switch { disc, cases, .. } => {
                 self.eval(fr, disc);
@@ -958,6 +973,7 @@ impl<'p> Run<'p> {
                 callback_params: Vec::new(),
                 is_root: false,
                 changed: false,
+                consts: HashMap::default(),
             };
             // Only what the configuration itself reads counts: secrets and environment.
             self.eval(&mut fr, v)
@@ -1395,6 +1411,7 @@ impl<'p> Run<'p> {
                     .is_some_and(|n| n == "self" || n == "cls"),
             );
             let mut params = Vec::new();
+            let mut consts = Vec::new();
             let mut pos = 0;
             for (a, t) in c.args.iter().zip(arg_ts.iter()) {
                 let idx = match &a.name {
@@ -1409,6 +1426,11 @@ impl<'p> Run<'p> {
                         Some(i)
                     }
                 };
+                if let (Some(i), Expr::Str(lit, _)) = (idx, &a.value)
+                    && let Some(pname) = callee_fn.params.get(i).and_then(|p| p.name())
+                {
+                    consts.push((pname.to_string(), lit.clone()));
+                }
                 if let (Some(i), true) = (idx, self.is_whole_args(&a.value))
                     && let Some(pname) = callee_fn.params.get(i).and_then(|p| p.name())
                 {
@@ -1430,7 +1452,7 @@ impl<'p> Run<'p> {
                     ));
                 }
             }
-            let r = self.call_function(target, params, false);
+            let r = self.call_function(target, params, consts, false);
             let fname = callee_fn
                 .name
                 .clone()
@@ -2304,6 +2326,20 @@ fn verifies_token(q: &str) -> bool {
     let last = l.rsplit('.').next().unwrap_or(&l);
     (l.contains("jwt") || l.contains("jose"))
         && matches!(last, "decode" | "verify" | "decode_complete" | "jwtverify")
+}
+
+/// Whether `if name == "find"` holds, when the caller passed `name` a literal: the
+/// dispatch then runs one branch, so each tool's run reaches only its own code.
+fn const_dispatch(fr: &Frame, cond: &Expr) -> Option<bool> {
+    let Expr::Binary(op @ (BinOp::Eq | BinOp::NotEq), l, r, _) = cond else {
+        return None;
+    };
+    let (name, lit) = match (l.as_ref(), r.as_ref()) {
+        (Expr::Name(n, _), Expr::Str(v, _)) | (Expr::Str(v, _), Expr::Name(n, _)) => (n, v),
+        _ => return None,
+    };
+    let equal = fr.consts.get(name)? == lit;
+    Some(if *op == BinOp::Eq { equal } else { !equal })
 }
 
 #[cfg(test)]

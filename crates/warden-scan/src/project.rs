@@ -357,6 +357,18 @@ impl Project {
                         }) {
                             return Some(FnRef { module: m, func: f });
                         }
+                        // A function nested in a method (tools registered inside
+                        // `def register(self, mcp)`) sees the method's `self` but has no
+                        // class of its own: take the one method of that name here.
+                        if class.is_none() {
+                            let mut methods = self
+                                .named(m, method)
+                                .iter()
+                                .filter(|&&f| module.functions[f].class.is_some());
+                            if let (Some(&f), None) = (methods.next(), methods.next()) {
+                                return Some(FnRef { module: m, func: f });
+                            }
+                        }
                     }
                     // `lib.helper(...)` where `lib` is a local module (also `from . import lib`),
                     // or `Class.method` for an imported class.

@@ -139,3 +139,17 @@ fn tool_classes_registered_by_a_base_class_are_listed() {
         ]
     );
 }
+
+#[test]
+fn a_dispatch_on_a_constant_tool_name_reaches_only_its_branch() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/rules/sql-string-built-query/vulnerable-nested-dispatch.py");
+    let r = warden_scan::scan(&root, &warden_scan::ScanOptions::default()).expect("fixture scans");
+    let sql: Vec<(u32, Option<&str>)> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "sql-string-built-query")
+        .map(|f| (f.location.start_line, f.tool.as_deref()))
+        .collect();
+    assert_eq!(sql, [(35, Some("column_stats"))]);
+}

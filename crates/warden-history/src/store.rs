@@ -715,18 +715,22 @@ impl Store {
             backend,
             version: 0,
         };
-        let found = store.inspect()?;
-        store.refuse_newer(&found)?;
-        store.version = match found {
-            Found::Empty => {
-                return Err(StoreError::Open {
-                    store: store.name,
-                    why: "it holds no scans yet: `warden scan PATH --save` keeps one".into(),
-                });
-            }
-            Found::Warden(v) => v,
-        };
+        store.version = store.existing_version()?;
         Ok(store)
+    }
+
+    /// The schema version of a store that must already hold scans, at most this
+    /// build's.
+    fn existing_version(&self) -> Result<i64, StoreError> {
+        let found = self.inspect()?;
+        self.refuse_newer(&found)?;
+        match found {
+            Found::Empty => Err(StoreError::Open {
+                store: self.name.clone(),
+                why: "it holds no scans yet: `warden scan PATH --save` keeps one".into(),
+            }),
+            Found::Warden(v) => Ok(v),
+        }
     }
 
     /// The store's name as shown in messages (the path, or the URL without password).
@@ -749,8 +753,8 @@ impl Store {
         }
         let url = pg.url.clone();
         self.backend = Backend::Postgres(open_pg(&url, &self.name)?);
-        let found = self.inspect()?;
-        self.refuse_newer(&found)?;
+        // Another process may have migrated the store meanwhile.
+        self.version = self.existing_version()?;
         Ok(true)
     }
 

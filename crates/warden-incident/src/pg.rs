@@ -713,11 +713,11 @@ impl<'a> Rotator<'a> {
             .iter()
             .map(|h| (h.clone(), &url.tls))
             .chain(admin.hosts().into_iter().map(|h| (h, &admin.tls)))
-            .filter(|(h, tls)| {
-                host_transport(h) == Transport::Network
-                    && !tls.effective_mode(Transport::Network).verifies()
+            .filter_map(|(h, tls)| {
+                let mode = tls.effective_mode(Transport::Network);
+                (host_transport(&h) == Transport::Network && !mode.verifies())
+                    .then(|| format!("{h} (sslmode={mode})"))
             })
-            .map(|(h, tls)| format!("{h} (sslmode={})", tls.effective_mode(Transport::Network)))
             .collect();
         if !unchecked.is_empty() {
             return Err(RotateError::Admin {

@@ -109,7 +109,7 @@ impl TlsParams {
             (_, Some(RootCert::System)) => Err(combination(&format!(
                 "sslrootcert=system needs sslmode=verify-full (or no sslmode), not {mode}: trusting the public CAs without checking the name would accept any of their certificates"
             ))),
-            // Unverified: the roots are not used.
+            // No chain is checked: the roots are not used.
             (_, root) => Ok(root.unwrap_or(RootCert::System)),
         }
     }
@@ -153,17 +153,10 @@ pub async fn connect(config: &Config, tls: &TlsParams) -> Result<(Client, SslMod
         SslMode::Allow | SslMode::Prefer => TokioSslMode::Prefer,
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => TokioSslMode::Require,
     });
-    // The two connection types differ, so each is spawned in its own arm.
-    let client = if mode == SslMode::Disable {
-        let (client, conn) = config.connect(tokio_postgres::NoTls).await?;
-        tokio::spawn(conn);
-        client
-    } else {
-        let connector = MakeConnector::new(client_config(mode, &roots)?);
-        let (client, conn) = config.connect(connector).await?;
-        tokio::spawn(conn);
-        client
-    };
+    // With `disable`, tokio-postgres never asks the connector for a handshake.
+    let connector = MakeConnector::new(client_config(mode, &roots)?);
+    let (client, conn) = config.connect(connector).await?;
+    tokio::spawn(conn);
     Ok((client, mode))
 }
 

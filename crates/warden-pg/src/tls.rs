@@ -59,10 +59,16 @@ pub fn client_config(mode: SslMode, roots: &RootCert) -> Result<ClientConfig, Tl
         if mode == SslMode::VerifyFull {
             webpki
         } else {
-            Arc::new(AnyName(webpki))
+            Arc::new(Relaxed {
+                chain: Some(webpki),
+                provider,
+            })
         }
     } else {
-        Arc::new(Unverified(provider))
+        Arc::new(Relaxed {
+            chain: None,
+            provider,
+        })
     };
     let mut config = builder
         .dangerous()
@@ -101,12 +107,19 @@ fn load_roots(roots: &RootCert) -> Result<RootCertStore, TlsConfigError> {
     Ok(store)
 }
 
-/// `verify-ca`: the chain must reach a trusted root; the name is not checked. webpki
-/// checks the chain before the name, so a name error means the chain was good.
+/// The modes short of `verify-full`. `verify-ca` (`chain` set): the chain must reach a
+/// trusted root, the name is not checked; webpki checks the chain before the name, so a
+/// name error means the chain was good. `prefer` / `require` (no `chain`): libpq does
+/// not check the certificate in these modes. Either way the handshake's signatures are
+/// checked (the peer holds the key of the certificate it showed), which is what makes
+/// channel binding meaningful.
 #[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
+struct Relaxed {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Relaxed {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -115,10 +128,10 @@ impl ServerCertVerifier for AnyName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -132,52 +145,11 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer` / `require`: libpq does not check the certificate in these modes. The
-/// handshake's signatures are still checked (the peer holds the key of the certificate
-/// it showed), which is what makes channel binding meaningful.
-#[derive(Debug)]
-struct Unverified(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -191,12 +163,14 @@ impl ServerCertVerifier for Unverified {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -221,12 +195,16 @@ where
 {
     type Stream = Stream<S>;
     type TlsConnect = Connector;
-    type Error = rustls::pki_types::InvalidDnsNameError;
+    type Error = std::convert::Infallible;
 
+    /// tokio-postgres asks for a connector before it knows whether the server will
+    /// talk TLS, with `""` for a Unix socket or a bare `hostaddr`; such a host gets a
+    /// connector without a name, which only fails if a handshake is really attempted
+    /// (a socket answers `prefer` with plain text).
     fn make_tls_connect(&mut self, host: &str) -> Result<Connector, Self::Error> {
         Ok(Connector {
             config: self.config.clone(),
-            name: ServerName::try_from(host.to_string())?,
+            name: ServerName::try_from(host.to_string()).ok(),
         })
     }
 }
@@ -234,7 +212,7 @@ where
 /// The TLS handshake with one host.
 pub struct Connector {
     config: Arc<ClientConfig>,
-    name: ServerName<'static>,
+    name: Option<ServerName<'static>>,
 }
 
 impl<S> TlsConnect<S> for Connector
@@ -247,8 +225,14 @@ where
 
     fn connect(self, stream: S) -> Self::Future {
         Box::pin(async move {
+            let name = self.name.ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "TLS needs a host name to check the certificate against: give `host` (with `hostaddr` if the address must be fixed)",
+                )
+            })?;
             let tls = tokio_rustls::TlsConnector::from(self.config)
-                .connect(self.name, stream)
+                .connect(name, stream)
                 .await?;
             Ok(Stream(tls))
         })

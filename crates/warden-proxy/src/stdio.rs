@@ -220,18 +220,24 @@ pub(crate) fn spawn_server(
 /// SIGTERM or SIGINT, named.
 type Stop = std::pin::Pin<Box<dyn std::future::Future<Output = &'static str> + Send>>;
 
-/// Waits, at most `grace` or until `stop`, for the server to exit once its input is
-/// closed — its output read to the end first (it may answer the last calls as it goes)
-/// — then kills it. Its exit status, when it has one.
+/// Waits, at most `grace` or until `stop` (when there is one still to come), for the
+/// server to exit once its input is closed — its output read to the end first (it may
+/// answer the last calls as it goes) — then kills it. Its exit status, when it has one.
 async fn wind_down(
     child: &mut tokio::process::Child,
     upstream: &mut tokio::task::JoinHandle<()>,
     grace: std::time::Duration,
-    stop: &mut Stop,
+    stop: Option<&mut Stop>,
 ) -> Option<std::process::ExitStatus> {
     let exited = async {
         let _ = (&mut *upstream).await;
         child.wait().await.ok()
+    };
+    let stop = async {
+        match stop {
+            Some(stop) => stop.await,
+            None => std::future::pending().await,
+        }
     };
     tokio::select! {
         status = tokio::time::timeout(grace, exited) => match status {
@@ -367,7 +373,7 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
             // The client is gone: close the server's stdin and let it exit (a signal
             // meanwhile cuts the wait short).
             lock(&to_server).take();
-            wind_down(&mut child, &mut upstream, std::time::Duration::from_secs(5), &mut stop).await
+            wind_down(&mut child, &mut upstream, std::time::Duration::from_secs(5), Some(&mut stop)).await
         }
         _ = &mut upstream => {
             downstream.abort();
@@ -382,8 +388,7 @@ pub async fn run(opts: Options, gate_opts: GateOptions, audit: Audit) -> Result<
             downstream.abort();
             let _ = (&mut downstream).await;
             lock(&to_server).take();
-            let mut never: Stop = Box::pin(std::future::pending());
-            wind_down(&mut child, &mut upstream, std::time::Duration::from_millis(500), &mut never).await
+            wind_down(&mut child, &mut upstream, std::time::Duration::from_millis(500), None).await
         }
     };
     gate.remove_child(child.id());

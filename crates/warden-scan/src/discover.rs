@@ -202,17 +202,19 @@ fn collect_consts<'p>(s: &'p Stmt, map: &mut HashMap<&'p str, &'p Expr>) {
     }
 }
 
-/// A tool object's input schema, under the names tool registries use for it.
+/// The names tool objects and tool classes give their input schema.
+const SCHEMA_KEYS: &[&str] = &[
+    "inputSchema",
+    "parameters",
+    "zodSchema",
+    "argsSchema",
+    "argsShape",
+    "schema",
+];
+
+/// A tool object's input schema.
 fn schema_prop(obj: &Expr) -> Option<&Expr> {
-    [
-        "inputSchema",
-        "parameters",
-        "zodSchema",
-        "argsSchema",
-        "schema",
-    ]
-    .iter()
-    .find_map(|k| obj.prop(k))
+    SCHEMA_KEYS.iter().find_map(|k| obj.prop(k))
 }
 
 fn is_mcp_module(m: &str) -> bool {
@@ -795,14 +797,7 @@ impl<'p> Cx<'p> {
                 }
                 let mut tool = self.new_tool(mi, sp, name, "ts:tool-class");
                 self.set_description(&mut tool, mi, desc_e);
-                if let Some((schema, _)) = field(&[
-                    "argsShape",
-                    "inputSchema",
-                    "parameters",
-                    "schema",
-                    "zodSchema",
-                    "argsSchema",
-                ]) {
+                if let Some((schema, _)) = field(SCHEMA_KEYS) {
                     self.ts_schema(&mut tool, mi, schema);
                 }
                 if let Some((a, _)) = field(&["annotations"]) {

@@ -51,11 +51,9 @@ fn free_port() -> u16 {
 }
 
 fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(&format!("{what} to listen on {port}"), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
 }
 
 fn spawn(cmd: &mut Command, port: u16, what: &str) -> Running {
@@ -875,21 +873,11 @@ fn bearer_principals_get_their_scope_and_rate_limits_apply() {
     let list = json!({"jsonrpc":"2.0","id":6,"method":"tools/list"});
     assert_eq!(http(port, "POST", &hijack, &list.to_string()).0, 403);
     // A session nobody uses is ended after --session-idle-secs.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let st = admin(&ledger, &["status"]);
-        if st["status"]["sessions"]
+    wait_until("the idle session to be ended", || {
+        admin(&ledger, &["status"])["status"]["sessions"]
             .as_array()
             .is_some_and(Vec::is_empty)
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the idle session was not ended: {st}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    });
     px.terminate();
     let recs = records(&ledger);
     let denied: Vec<&str> = recs

@@ -99,16 +99,20 @@ impl Server {
         );
         let ci = parse(&url).expect("url");
         let (client, mode) = warden_pg::connect(&ci.config, &ci.tls).await?;
-        let ssl: bool = client
-            .query_one(
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                &[],
-            )
-            .await
-            .expect("pg_stat_ssl")
-            .get(0);
-        Ok((mode, ssl))
+        Ok((mode, encrypted(&client).await))
     }
+}
+
+/// Whether the server sees this session as TLS.
+async fn encrypted(client: &tokio_postgres::Client) -> bool {
+    client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .expect("pg_stat_ssl")
+        .get(0)
 }
 
 #[test]
@@ -254,14 +258,6 @@ fn a_socket_and_a_tcp_host_in_one_list_connect_under_prefer() {
         let got = warden_pg::connect(&ci.config, &ci.tls).await;
         let (client, mode) = got.expect("the socket host connects");
         assert_eq!(mode, SslMode::Prefer);
-        let ssl: bool = client
-            .query_one(
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                &[],
-            )
-            .await
-            .expect("pg_stat_ssl")
-            .get(0);
-        assert!(!ssl, "a socket connection has no TLS");
+        assert!(!encrypted(&client).await, "a socket connection has no TLS");
     });
 }
